@@ -1,0 +1,95 @@
+// The lab: a private world of network namespaces (one per node, routed through a hub) with an
+// impairment engine at the hub.
+#pragma once
+
+#include "gossiplab/netem/grudge.hpp"
+#include "gossiplab/netem/shape.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gossiplab::netem {
+
+enum class Backend { Auto, Netem, Nfqueue };
+std::string to_string(Backend b);                 // "auto" | "netem" | "nfqueue"
+Backend backend_from_string(const std::string&);  // throws LabError naming the accepted values
+
+// One thing a run needs from the kernel or the system.
+struct Capability {
+    std::string name;  // "user namespaces", "sch_netem", ...
+    bool ok = false;
+    std::string detail;    // what was found
+    std::string fix;       // what to do when !ok (empty when ok)
+    bool required = true;  // a run is impossible without it (sch_netem is optional)
+};
+
+// Probes every capability in a throw-away child process (fresh user/net namespaces), so it
+// changes nothing on the host. Call while the process is single-threaded (it forks).
+std::vector<Capability> doctor();
+// The backend a run will use given the probed capabilities: Auto picks netem when sch_netem
+// works, else nfqueue. Throws LabError naming the missing capability and its fix when the
+// requested backend (or, for Auto, any backend) is unavailable.
+Backend choose_backend(Backend requested, const std::vector<Capability>& caps);
+Backend choose_backend(Backend requested);  // probes with doctor()
+
+// Moves the calling process into a fresh network + mount namespace (and a user namespace
+// first when not root), so the process's own network namespace becomes the lab's hub and
+// nothing it does reaches the host's interfaces, routes or firewall. Everything created after
+// it lives only as long as this process. Must be called while the process is single-threaded
+// (the kernel refuses user namespaces otherwise), once. Throws LabError on failure.
+void enter_private_world();
+
+struct LabConfig {
+    std::vector<std::string> nodes;        // node ids, unique, non-empty
+    std::string subnet = "198.18.0.0/15";  // IPv4 range for the hub and node addresses
+    Backend backend = Backend::Auto;
+};
+
+class Impairment;  // backend interface (internal)
+
+// A built lab. Construct only inside the private world (after enter_private_world). The
+// constructor creates one netns per node, a veth pair from the hub to each (GRO/GSO off),
+// addresses, routes, loopback up, forwarding on, and starts the impairment backend; on any
+// failure it undoes what it did and throws LabError. The destructor tears it all down (and a
+// SIGKILL of the process does so by construction). Methods are not thread-safe with respect to
+// each other: call them from one thread (the engine runs in its own thread internally).
+class Lab {
+  public:
+    explicit Lab(LabConfig cfg);
+    ~Lab();
+    Lab(const Lab&) = delete;
+    Lab& operator=(const Lab&) = delete;
+
+    const std::vector<std::string>& nodes() const;
+    std::string address(const std::string& node) const;  // IPv4 of the node inside its netns
+    int netns_fd(const std::string& node) const;  // owned by the Lab; valid until destruction
+    std::string backend_name() const;             // "netem" | "nfqueue"
+
+    // Shapes the directed link src -> dst; "*" for either side means every node (a node's
+    // link to itself is never shaped). Later calls override earlier ones link by link.
+    // Applies while traffic flows. Throws LabError on unknown nodes or invalid shapes.
+    void set_shape(const std::string& src, const std::string& dst, const LinkShape& shape);
+    void clear_shape(const std::string& src, const std::string& dst);  // same wildcards
+    void clear_shapes();
+    // Replaces the active partition (an empty grudge heals). Throws LabError on unknown nodes.
+    void set_grudge(const Grudge& g);
+    void heal();
+
+    struct Stats {
+        uint64_t queued = 0;      // packets seen by the engine
+        uint64_t passed = 0;      // packets released (verdict accept)
+        uint64_t dropped = 0;     // loss + partition
+        uint64_t duplicated = 0;  // extra copies injected
+        uint64_t delayed = 0;     // packets held for a delay or rate
+    };
+    Stats stats() const;  // all zero for the netem backend (the kernel keeps those counters)
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gossiplab::netem
