@@ -1,0 +1,66 @@
+// The controller: runs one scenario — builds the network, launches the nodes,
+// drives the schedule on one event loop and records history.jsonl.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gossiplab/harness/manifest.hpp"
+#include "gossiplab/harness/scenario.hpp"
+
+namespace gossiplab::netem {
+class Lab;
+}
+
+namespace gossiplab::harness {
+
+// Where node processes live. The lab (one network namespace per node,
+// impairment at the hub) is the normal case; `loopback` runs nodes on
+// 127.0.0.0/8 with no impairment, for hosts without namespaces and for
+// scenarios that need no network faults.
+class Network {
+public:
+    virtual ~Network() = default;
+    virtual std::string name() const = 0;  // "nfqueue", "netem", "loopback"
+    virtual std::string address(const std::string& node) const = 0;
+    virtual int netns_fd(const std::string& node) const = 0;  // -1: stay in this one
+    // Throws std::runtime_error when the network cannot do it (loopback).
+    virtual void set_grudge(const nlohmann::json& grudge) = 0;
+    virtual void heal() = 0;
+    virtual void shape(const nlohmann::json& links, const nlohmann::json& shape) = 0;
+    virtual void clear(const nlohmann::json& links) = 0;
+    virtual nlohmann::json stats() const = 0;
+};
+
+std::unique_ptr<Network> make_lab_network(const std::vector<std::string>& nodes,
+                                          const std::string& backend);
+std::unique_ptr<Network> make_loopback_network(const std::vector<std::string>& nodes);
+
+struct RunOptions {
+    std::filesystem::path run_dir;  // created; must not exist or be empty
+    std::filesystem::path bin_dir;  // {bin}
+    std::string command_line;       // the exact command that reproduces this run
+    bool progress = false;          // one live line on stderr (a terminal)
+    double term_grace_s = 2.0;      // SIGTERM -> SIGKILL
+    nlohmann::json environment;     // kernel, backend, versions (filled by the caller)
+};
+
+struct RunResult {
+    bool interrupted = false;
+    double duration_s = 0;
+    int node_errors = 0;  // failed starts, unexpected exits, floods, ignored SIGTERM
+};
+
+// Runs the scenario to its end (or until SIGINT/SIGTERM) and writes, in
+// run_dir: history.jsonl, scenario.json, impl.json, environment.json and
+// nodes/ID.log (stderr, each line prefixed with the controller time) and
+// nodes/ID.out (stdout as printed). Never throws because of a node; throws
+// std::runtime_error when the run directory cannot be written.
+RunResult run_scenario(const Scenario& sc, const Manifest& impl, Network& net,
+                       const RunOptions& opt);
+
+}  // namespace gossiplab::harness

@@ -1,0 +1,47 @@
+// Implementation manifests (adapters/NAME/impl.json): how to launch an
+// implementation, its timing profiles and the contract features it reports.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gossiplab::harness {
+
+struct Manifest {
+    std::string name;
+    std::string description;
+    std::filesystem::path dir;  // the adapter directory ({adapter})
+    std::vector<std::string> command;          // template with {placeholders}
+    std::vector<std::string> version_command;  // may be empty
+    int port = 7946;
+    std::string default_profile;
+    std::map<std::string, nlohmann::json> profiles;  // name -> timing profile (seconds)
+    std::vector<std::string> features;
+    std::vector<std::string> setup;  // extra scripts/setup.sh options this adapter needs
+
+    bool has(const std::string& feature) const;
+    // The profile `name` (empty: the default). Throws ScenarioError naming the
+    // manifest and the known profiles when it does not exist.
+    const nlohmann::json& profile(const std::string& name) const;
+};
+
+// The timing-profile knobs every profile must define (a number, or null when
+// the implementation has no such knob).
+const std::vector<std::string>& profile_knobs();
+
+// Loads HOME/adapters/NAME/impl.json. Throws ScenarioError (file, JSON path,
+// what was expected) on any problem, including an unknown NAME (listing the
+// implementations that exist).
+Manifest load_manifest(const std::filesystem::path& home, const std::string& name);
+
+// Substitutes {placeholders} in each argument. Unknown placeholders are an
+// error naming the manifest.
+std::vector<std::string> expand_command(const std::vector<std::string>& tmpl,
+                                        const std::map<std::string, std::string>& vars,
+                                        const std::string& manifest_file);
+
+}  // namespace gossiplab::harness

@@ -1,0 +1,506 @@
+// gossiplab: the command line (run, suite, check, report, list, doctor).
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include <boost/process.hpp>
+
+#include "gossiplab/checkers/checkers.hpp"
+#include "gossiplab/harness/controller.hpp"
+#include "gossiplab/harness/manifest.hpp"
+#include "gossiplab/harness/scenario.hpp"
+#include "gossiplab/netem/lab.hpp"
+#include "gossiplab/reports/report.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace gossiplab;
+using harness::ScenarioError;
+
+namespace {
+
+constexpr int kExitPass = 0, kExitFail = 1, kExitBadInput = 2, kExitEnv = 3, kExitInterrupted = 130;
+
+const char* kUsage =
+    "usage: gossiplab COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  run SCENARIO     run one scenario (a file, or a name from scenarios/)\n"
+    "  suite [DIR]      run every scenario in DIR (default: the project's scenarios/)\n"
+    "  check RUN_DIR    re-run the checkers on a recorded run (no lab needed)\n"
+    "  report RUN_DIR   re-render report.html and junit.xml from report.json\n"
+    "  list [DIR]       list scenarios with one-line descriptions\n"
+    "  doctor           check what a run needs from this machine\n"
+    "\n"
+    "`gossiplab COMMAND --help` describes each command's options.\n"
+    "exit codes: 0 all checks pass, 1 a check failed, 2 bad input, 3 environment problem,\n"
+    "            130 interrupted\n";
+
+const char* kRunHelp =
+    "usage: gossiplab run SCENARIO [options]\n"
+    "\n"
+    "  --impl NAME         implementation (adapters/NAME/impl.json); default: the scenario's,\n"
+    "                      else reference\n"
+    "  --nodes N           override the scenario's node count\n"
+    "  --seed S            seed for every random choice (default 1)\n"
+    "  --profile P         timing profile of the implementation (default: its default)\n"
+    "  --out DIR           run directory (default: runs/SCENARIO-DATE-TIME)\n"
+    "  --impairment B      auto | nfqueue | netem | none (default auto; none = loopback,\n"
+    "                      no network faults)\n";
+
+const char* kSuiteHelp =
+    "usage: gossiplab suite [DIR] [options]\n"
+    "\n"
+    "  --quick             only the scenarios marked quick (the CI subset)\n"
+    "  --impl NAME         implementation to test (default reference)\n"
+    "  --seed S            seed (default 1)\n"
+    "  --out DIR           suite directory (default: runs/suite-DATE-TIME)\n"
+    "  --impairment B      auto | nfqueue | netem | none\n"
+    "  --only A,B          only these scenarios (by name)\n";
+
+struct Args {
+    std::vector<std::string> pos;
+    std::map<std::string, std::string> opt;
+    std::set<std::string> flags;
+};
+
+class UsageError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+Args parse(int argc, char** argv, int from, const std::set<std::string>& with_value,
+           const std::set<std::string>& flags) {
+    Args a;
+    for (int i = from; i < argc; ++i) {
+        std::string s = argv[i];
+        if (s.rfind("--", 0) == 0) {
+            std::string key = s.substr(2), val;
+            bool has_eq = false;
+            if (auto eq = key.find('='); eq != std::string::npos) {
+                val = key.substr(eq + 1);
+                key = key.substr(0, eq);
+                has_eq = true;
+            }
+            if (flags.count(key)) {
+                a.flags.insert(key);
+            } else if (with_value.count(key)) {
+                if (!has_eq) {
+                    if (i + 1 >= argc) throw UsageError("option --" + key + " needs a value");
+                    val = argv[++i];
+                }
+                a.opt[key] = val;
+            } else {
+                throw UsageError("unknown option " + s);
+            }
+        } else {
+            a.pos.push_back(s);
+        }
+    }
+    return a;
+}
+
+uint64_t parse_u64(const std::string& s, const std::string& what) {
+    try {
+        size_t n = 0;
+        unsigned long long v = std::stoull(s, &n, 10);
+        if (n != s.size() || s.empty() || s[0] == '-') throw std::invalid_argument(s);
+        return v;
+    } catch (const std::exception&) {
+        throw UsageError(what + " expects a non-negative integer, got \"" + s + "\"");
+    }
+}
+
+fs::path self_dir() {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::current_path() : p.parent_path();
+}
+
+// The project root: scenarios/ and adapters/ live here.
+fs::path home() {
+    if (const char* h = std::getenv("GOSSIPLAB_HOME")) return h;
+    return GOSSIPLAB_SOURCE_DIR;
+}
+
+std::string stamp() {
+    std::time_t t = std::time(nullptr);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y%m%d-%H%M%S", std::localtime(&t));
+    return b;
+}
+
+fs::path resolve_scenario(const std::string& s) {
+    fs::path p = s;
+    if (fs::exists(p)) return p;
+    fs::path named = home() / "scenarios" / (s + ".json");
+    if (fs::exists(named)) return named;
+    throw ScenarioError(s, "", "no such file, and no scenario named \"" + s + "\" in " +
+                                   (home() / "scenarios").string() + " (see `gossiplab list`)");
+}
+
+std::string impl_version(const harness::Manifest& m, const fs::path& bin) {
+    if (m.version_command.empty()) return "";
+    try {
+        auto argv = harness::expand_command(m.version_command,
+                                            {{"bin", bin.string()}, {"adapter", m.dir.string()}},
+                                            (m.dir / "impl.json").string());
+        namespace bp = boost::process;
+        bp::ipstream out;
+        std::vector<std::string> rest(argv.begin() + 1, argv.end());
+        bp::child c(bp::exe = argv[0], bp::args = rest, bp::std_out > out, bp::std_err > bp::null);
+        std::string line;
+        std::getline(out, line);
+        c.wait();
+        return line;
+    } catch (const std::exception& e) {
+        return std::string("unknown (") + e.what() + ")";
+    }
+}
+
+std::string kernel() {
+    utsname u{};
+    if (::uname(&u) != 0) return "unknown";
+    return std::string(u.sysname) + " " + u.release;
+}
+
+// Builds the network once per process: entering the private world is only
+// possible while the process is single-threaded, so it happens before any run.
+struct World {
+    std::string backend;  // resolved: nfqueue | netem | none
+    static World prepare(const std::string& requested) {
+        World w;
+        if (requested != "auto" && requested != "nfqueue" && requested != "netem" &&
+            requested != "none")
+            throw UsageError("--impairment expects auto, nfqueue, netem or none, got \"" +
+                             requested + "\"");
+        if (requested == "none") {
+            w.backend = "none";
+            return w;
+        }
+        netem::Backend req = netem::backend_from_string(requested);
+        netem::Backend b = netem::choose_backend(req);
+        w.backend = netem::to_string(b);
+        std::fprintf(stderr, "gossiplab: impairment backend: %s%s\n", w.backend.c_str(),
+                     req == netem::Backend::Auto ? " (auto-selected)" : "");
+        netem::enter_private_world();
+        return w;
+    }
+};
+
+void print_checks(const json& checks) {
+    std::printf("  %-24s %-8s %-14s %-14s %s\n", "check", "verdict", "bound", "measured", "reason");
+    for (const auto& c : checks) {
+        std::string bound = "-", measured = "-";
+        if (c.contains("bound") && c["bound"].is_object() && c["bound"].contains("value") &&
+            c["bound"]["value"].is_number()) {
+            char b[32];
+            std::snprintf(b, sizeof b, "%.3g s", c["bound"]["value"].get<double>());
+            bound = b;
+        }
+        if (c.contains("measured") && c["measured"].is_number()) {
+            char b[32];
+            std::snprintf(b, sizeof b, "%.3g", c["measured"].get<double>());
+            measured = b;
+        }
+        std::string reason = c.value("reason", "");
+        if (reason.size() > 100) reason = reason.substr(0, 97) + "...";
+        std::printf("  %-24s %-8s %-14s %-14s %s\n", c.value("check", "?").c_str(),
+                    c.value("verdict", "?").c_str(), bound.c_str(), measured.c_str(),
+                    reason.c_str());
+    }
+}
+
+struct RunOutcome {
+    std::string verdict;
+    fs::path dir;
+    bool interrupted = false;
+};
+
+std::string argv_line(const std::string& file, const harness::Scenario& sc, const std::string& impl,
+                      const std::string& backend) {
+    std::string cmd = "gossiplab run " + file + " --impl " + impl + " --seed " +
+                      std::to_string(sc.seed) + " --nodes " + std::to_string(sc.nodes.size());
+    if (!sc.profile.empty()) cmd += " --profile " + sc.profile;
+    if (backend == "none") cmd += " --impairment none";
+    return cmd;
+}
+
+RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs::path& out,
+                   const World& world) {
+    harness::Scenario sc = harness::load_scenario(file, ov);
+    harness::Manifest m = harness::load_manifest(home(), sc.impl);
+    m.profile(sc.profile);  // fail early on an unknown profile
+    fs::path bin = self_dir();
+    if (fs::exists(out) && !fs::is_empty(out))
+        throw ScenarioError(out.string(), "", "the run directory exists and is not empty");
+
+    std::unique_ptr<harness::Network> net;
+    try {
+        net = world.backend == "none" ? harness::make_loopback_network(sc.nodes)
+                                      : harness::make_lab_network(sc.nodes, world.backend);
+    } catch (const netem::LabError& e) {
+        throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
+                                std::string("building the lab: ") + e.what());
+    }
+    harness::RunOptions opt;
+    opt.run_dir = out;
+    opt.bin_dir = bin;
+    opt.progress = ::isatty(2);
+    opt.command_line = argv_line(file.string(), sc, m.name, world.backend);
+    opt.environment = {{"kernel", kernel()},
+                       {"backend", net->name()},
+                       {"impl", m.name},
+                       {"impl_version", impl_version(m, bin)},
+                       {"gossiplab_version", "0.1.0"},
+                       {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
+    std::fprintf(stderr, "gossiplab: %s: %zu nodes, %s, %.0f s, seed %llu -> %s\n",
+                 sc.name.c_str(), sc.nodes.size(), net->name().c_str(), sc.duration,
+                 static_cast<unsigned long long>(sc.seed), out.string().c_str());
+    harness::RunResult rr = harness::run_scenario(sc, m, *net, opt);
+    net.reset();  // tear the lab down before the (slow) checking
+
+    json checked = checkers::check_run_dir(out);
+    reports::RunInfo info;
+    info.scenario_name = sc.name;
+    info.scenario_description = sc.description;
+    info.scenario = sc.resolved;
+    info.seed = sc.seed;
+    info.impl = m.name;
+    info.profile = m.profile(sc.profile);
+    info.features = m.features;
+    info.environment = opt.environment;
+    info.command = opt.command_line;
+    info.duration_s = rr.duration_s;
+    info.checks = checked["checks"];
+    info.verdict = checked.value("verdict", "unknown");
+    reports::write_run_reports(out, info);
+    print_checks(info.checks);
+    std::printf("%s: %s  (report: %s)\n", sc.name.c_str(), info.verdict.c_str(),
+                (out / "report.html").string().c_str());
+    return {info.verdict, out, rr.interrupted};
+}
+
+int verdict_exit(const std::string& v) { return v == "fail" ? kExitFail : kExitPass; }
+
+int cmd_run(int argc, char** argv) {
+    Args a = parse(argc, argv, 2, {"impl", "nodes", "seed", "out", "impairment", "profile"},
+                   {"help"});
+    if (a.flags.count("help")) {
+        std::fputs(kRunHelp, stdout);
+        return 0;
+    }
+    if (a.pos.size() != 1) throw UsageError("run expects exactly one SCENARIO");
+    harness::Overrides ov;
+    if (a.opt.count("impl")) ov.impl = a.opt["impl"];
+    if (a.opt.count("profile")) ov.profile = a.opt["profile"];
+    if (a.opt.count("nodes")) {
+        uint64_t n = parse_u64(a.opt["nodes"], "--nodes");
+        if (n < 1 || n > 1000) throw UsageError("--nodes expects 1..1000");
+        ov.nodes = static_cast<int>(n);
+    }
+    ov.seed = a.opt.count("seed") ? parse_u64(a.opt["seed"], "--seed") : 1;
+    fs::path file = resolve_scenario(a.pos[0]);
+    // Validate everything before touching the machine.
+    harness::Scenario sc = harness::load_scenario(file, ov);
+    harness::load_manifest(home(), sc.impl).profile(sc.profile);
+    fs::path out = a.opt.count("out") ? fs::path(a.opt["out"])
+                                      : fs::path("runs") / (sc.name + "-" + stamp());
+    World w = World::prepare(a.opt.count("impairment") ? a.opt["impairment"] : "auto");
+    RunOutcome r = run_one(file, ov, out, w);
+    if (r.interrupted) return kExitInterrupted;
+    return verdict_exit(r.verdict);
+}
+
+std::vector<std::pair<fs::path, json>> scenarios_in(const fs::path& dir) {
+    std::vector<std::pair<fs::path, json>> out;
+    if (!fs::is_directory(dir)) throw ScenarioError(dir.string(), "", "not a directory");
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".json") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+        std::ifstream in(f);
+        json j = json::parse(in, nullptr, false);
+        if (j.is_discarded() || !j.is_object())
+            throw ScenarioError(f.string(), "", "not a JSON object");
+        out.push_back({f, j});
+    }
+    return out;
+}
+
+int cmd_suite(int argc, char** argv) {
+    Args a = parse(argc, argv, 2, {"impl", "seed", "out", "impairment", "only"},
+                   {"help", "quick"});
+    if (a.flags.count("help")) {
+        std::fputs(kSuiteHelp, stdout);
+        return 0;
+    }
+    fs::path dir = a.pos.empty() ? home() / "scenarios" : fs::path(a.pos[0]);
+    harness::Overrides ov;
+    if (a.opt.count("impl")) ov.impl = a.opt["impl"];
+    ov.seed = a.opt.count("seed") ? parse_u64(a.opt["seed"], "--seed") : 1;
+    std::set<std::string> only;
+    if (a.opt.count("only")) {
+        std::string s = a.opt["only"];
+        for (size_t p = 0; p <= s.size();) {
+            size_t e = s.find(',', p);
+            if (e == std::string::npos) e = s.size();
+            if (e > p) only.insert(s.substr(p, e - p));
+            p = e + 1;
+        }
+    }
+    std::vector<fs::path> files;
+    for (const auto& [f, j] : scenarios_in(dir)) {
+        if (a.flags.count("quick") && !j.value("quick", false)) continue;
+        if (!only.empty() && !only.count(f.stem().string())) continue;
+        harness::Scenario sc = harness::load_scenario(f, ov);  // all valid before any runs
+        harness::load_manifest(home(), sc.impl).profile(sc.profile);
+        files.push_back(f);
+    }
+    if (files.empty()) throw ScenarioError(dir.string(), "", "no scenarios selected");
+    fs::path out = a.opt.count("out") ? fs::path(a.opt["out"])
+                                      : fs::path("runs") / ("suite-" + stamp());
+    World w = World::prepare(a.opt.count("impairment") ? a.opt["impairment"] : "auto");
+    std::vector<fs::path> run_dirs;
+    std::vector<std::pair<std::string, std::string>> verdicts;
+    bool any_fail = false, interrupted = false;
+    auto t0 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < files.size(); ++i) {
+        std::fprintf(stderr, "gossiplab: suite [%zu/%zu] %s\n", i + 1, files.size(),
+                     files[i].stem().string().c_str());
+        RunOutcome r = run_one(files[i], ov, out / files[i].stem(), w);
+        run_dirs.push_back(r.dir);
+        verdicts.push_back({files[i].stem().string(), r.verdict});
+        any_fail |= r.verdict == "fail";
+        if (r.interrupted) {
+            interrupted = true;
+            break;
+        }
+    }
+    reports::write_suite_index(out, run_dirs);
+    double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("\nsuite: %zu scenarios in %.0f s\n", verdicts.size(), el);
+    for (const auto& [n, v] : verdicts) std::printf("  %-32s %s\n", n.c_str(), v.c_str());
+    std::printf("index: %s\n", (out / "index.html").string().c_str());
+    if (interrupted) return kExitInterrupted;
+    return any_fail ? kExitFail : kExitPass;
+}
+
+int cmd_check(int argc, char** argv) {
+    Args a = parse(argc, argv, 2, {}, {"help"});
+    if (a.flags.count("help") || a.pos.size() != 1) {
+        std::fputs("usage: gossiplab check RUN_DIR\n  re-runs every checker on RUN_DIR/history.jsonl\n",
+                   a.flags.count("help") ? stdout : stderr);
+        return a.flags.count("help") ? 0 : kExitBadInput;
+    }
+    fs::path d = a.pos[0];
+    if (!fs::exists(d / "history.jsonl"))
+        throw ScenarioError((d / "history.jsonl").string(), "", "no recorded history here");
+    json r = checkers::check_run_dir(d);
+    print_checks(r["checks"]);
+    std::printf("%s: %s\n", d.string().c_str(), r.value("verdict", "unknown").c_str());
+    return verdict_exit(r.value("verdict", "unknown"));
+}
+
+int cmd_report(int argc, char** argv) {
+    Args a = parse(argc, argv, 2, {}, {"help"});
+    if (a.flags.count("help") || a.pos.size() != 1) {
+        std::fputs("usage: gossiplab report RUN_DIR\n  re-renders report.html and junit.xml\n",
+                   a.flags.count("help") ? stdout : stderr);
+        return a.flags.count("help") ? 0 : kExitBadInput;
+    }
+    reports::render_run(a.pos[0]);
+    std::printf("%s\n", (fs::path(a.pos[0]) / "report.html").string().c_str());
+    return 0;
+}
+
+int cmd_list(int argc, char** argv) {
+    Args a = parse(argc, argv, 2, {}, {"help"});
+    if (a.flags.count("help")) {
+        std::fputs("usage: gossiplab list [DIR]\n", stdout);
+        return 0;
+    }
+    fs::path dir = a.pos.empty() ? home() / "scenarios" : fs::path(a.pos[0]);
+    for (const auto& [f, j] : scenarios_in(dir)) {
+        std::string d = j.value("description", "");
+        if (auto p = d.find(". "); p != std::string::npos) d = d.substr(0, p + 1);
+        if (d.size() > 90) d = d.substr(0, 87) + "...";
+        std::printf("%-30s %-6s %s\n", f.stem().string().c_str(),
+                    j.value("quick", false) ? "quick" : "", d.c_str());
+    }
+    return 0;
+}
+
+int cmd_doctor(int argc, char** argv) {
+    Args a = parse(argc, argv, 2, {}, {"help"});
+    if (a.flags.count("help")) {
+        std::fputs("usage: gossiplab doctor\n  what a run needs from this machine, and the fixes\n",
+                   stdout);
+        return 0;
+    }
+    auto caps = netem::doctor();
+    for (const auto& c : caps) {
+        std::printf("%-8s %-24s %s\n", c.ok ? "ok" : (c.required ? "MISSING" : "missing"),
+                    c.name.c_str(), c.detail.c_str());
+        if (!c.ok && !c.fix.empty()) std::printf("         fix: %s\n", c.fix.c_str());
+    }
+    try {
+        auto b = netem::choose_backend(netem::Backend::Auto, caps);
+        std::printf("a run will use the %s backend\n", netem::to_string(b).c_str());
+        return 0;
+    } catch (const netem::LabError& e) {
+        std::printf("no run is possible: %s\n", e.what());
+        return kExitEnv;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fputs(kUsage, stderr);
+        return kExitBadInput;
+    }
+    std::string cmd = argv[1];
+    try {
+        if (cmd == "run") return cmd_run(argc, argv);
+        if (cmd == "suite") return cmd_suite(argc, argv);
+        if (cmd == "check") return cmd_check(argc, argv);
+        if (cmd == "report") return cmd_report(argc, argv);
+        if (cmd == "list") return cmd_list(argc, argv);
+        if (cmd == "doctor") return cmd_doctor(argc, argv);
+        if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        if (cmd == "--version") {
+            std::puts("gossiplab 0.1.0");
+            return 0;
+        }
+        std::fprintf(stderr, "gossiplab: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+        return kExitBadInput;
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "gossiplab %s: %s (see gossiplab %s --help)\n", cmd.c_str(), e.what(),
+                     cmd.c_str());
+        return kExitBadInput;
+    } catch (const ScenarioError& e) {
+        std::fprintf(stderr, "gossiplab: %s\n", e.what());
+        return kExitBadInput;
+    } catch (const netem::LabError& e) {
+        std::fprintf(stderr, "gossiplab: lab: %s\n(run `gossiplab doctor` for details)\n", e.what());
+        return kExitEnv;
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "gossiplab: %s\n", e.what());
+        return kExitEnv;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gossiplab: error: %s\n", e.what());
+        return kExitEnv;
+    }
+}

@@ -1,0 +1,156 @@
+// Implementation manifests: strict loading and command-template expansion.
+#include "gossiplab/harness/manifest.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "gossiplab/harness/scenario.hpp"
+
+namespace gossiplab::harness {
+
+using nlohmann::json;
+
+const std::vector<std::string>& profile_knobs() {
+    static const std::vector<std::string> k = {
+        "probe_interval",    "probe_timeout",        "gossip_interval",
+        "fanout",            "indirect_checks",      "suspicion_mult",
+        "suspicion_max_timeout_mult", "retransmit_mult", "push_pull_interval",
+        "dead_retention",    "reconnect_interval"};
+    return k;
+}
+
+bool Manifest::has(const std::string& f) const {
+    return std::find(features.begin(), features.end(), f) != features.end();
+}
+
+const json& Manifest::profile(const std::string& want) const {
+    std::string n = want.empty() ? default_profile : want;
+    auto it = profiles.find(n);
+    if (it == profiles.end()) {
+        std::string known;
+        for (const auto& [k, v] : profiles) known += (known.empty() ? "" : ", ") + k;
+        throw ScenarioError((dir / "impl.json").string(), "/profiles",
+                            "no profile \"" + n + "\" (known: " + known + ")");
+    }
+    return it->second;
+}
+
+namespace {
+
+std::vector<std::string> string_list(const json& j, const std::string& file,
+                                     const std::string& path) {
+    if (!j.is_array()) throw ScenarioError(file, path, "expected an array of strings");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < j.size(); ++i) {
+        if (!j[i].is_string())
+            throw ScenarioError(file, path + "/" + std::to_string(i), "expected a string");
+        out.push_back(j[i].get<std::string>());
+    }
+    return out;
+}
+
+}  // namespace
+
+Manifest load_manifest(const std::filesystem::path& home, const std::string& name) {
+    namespace fs = std::filesystem;
+    fs::path adapters = home / "adapters";
+    fs::path file = adapters / name / "impl.json";
+    std::string f = file.string();
+    bool plain = !name.empty() && name.find('/') == std::string::npos && name != "." &&
+                 name != "..";
+    if (!plain || !fs::exists(file)) {
+        std::string known;
+        std::error_code ec;
+        for (const auto& d : fs::directory_iterator(adapters, ec))
+            if (fs::exists(d.path() / "impl.json"))
+                known += (known.empty() ? "" : ", ") + d.path().filename().string();
+        throw ScenarioError(f, "", "no implementation named \"" + name +
+                                       "\" (known: " + (known.empty() ? "none" : known) + ")");
+    }
+    std::ifstream in(file);
+    json j;
+    try {
+        j = json::parse(in);
+    } catch (const json::parse_error& e) {
+        throw ScenarioError(f, "", std::string("not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw ScenarioError(f, "", "expected an object");
+    static const std::set<std::string> keys = {
+        "name",     "description", "contract", "version_command", "command", "port",
+        "profiles", "default_profile", "features", "setup", "notes"};
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (!keys.count(it.key())) throw ScenarioError(f, "/" + it.key(), "unknown key");
+    Manifest m;
+    m.dir = adapters / name;
+    m.name = j.value("name", name);
+    m.description = j.value("description", "");
+    if (!j.contains("contract") || j["contract"] != 1)
+        throw ScenarioError(f, "/contract", "expected 1 (this harness speaks node contract v1)");
+    if (!j.contains("command")) throw ScenarioError(f, "/command", "missing the command template");
+    m.command = string_list(j["command"], f, "/command");
+    if (m.command.empty()) throw ScenarioError(f, "/command", "expected a non-empty array");
+    if (j.contains("version_command"))
+        m.version_command = string_list(j["version_command"], f, "/version_command");
+    if (j.contains("port")) {
+        if (!j["port"].is_number_integer() || j["port"] < 1 || j["port"] > 65535)
+            throw ScenarioError(f, "/port", "expected a port number 1..65535");
+        m.port = j["port"];
+    }
+    m.features = j.contains("features") ? string_list(j["features"], f, "/features")
+                                        : std::vector<std::string>{};
+    if (j.contains("setup")) m.setup = string_list(j["setup"], f, "/setup");
+    if (!j.contains("profiles") || !j["profiles"].is_object() || j["profiles"].empty())
+        throw ScenarioError(f, "/profiles", "expected an object of named timing profiles");
+    for (auto it = j["profiles"].begin(); it != j["profiles"].end(); ++it) {
+        std::string p = "/profiles/" + it.key();
+        const json& prof = it.value();
+        if (!prof.is_object()) throw ScenarioError(f, p, "expected an object of knobs");
+        for (const auto& k : profile_knobs()) {
+            if (!prof.contains(k))
+                throw ScenarioError(f, p + "/" + k, "missing knob (a number, or null)");
+            if (!prof[k].is_null() && !(prof[k].is_number() && prof[k].get<double>() >= 0))
+                throw ScenarioError(f, p + "/" + k, "expected a number >= 0 or null");
+        }
+        for (auto kt = prof.begin(); kt != prof.end(); ++kt)
+            if (std::find(profile_knobs().begin(), profile_knobs().end(), kt.key()) ==
+                profile_knobs().end())
+                throw ScenarioError(f, p + "/" + kt.key(), "unknown timing knob");
+        m.profiles[it.key()] = prof;
+    }
+    m.default_profile = j.value("default_profile", m.profiles.begin()->first);
+    if (!m.profiles.count(m.default_profile))
+        throw ScenarioError(f, "/default_profile", "names no profile in /profiles");
+    return m;
+}
+
+std::vector<std::string> expand_command(const std::vector<std::string>& tmpl,
+                                        const std::map<std::string, std::string>& vars,
+                                        const std::string& manifest_file) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < tmpl.size(); ++i) {
+        const std::string& arg = tmpl[i];
+        std::string r;
+        for (size_t p = 0; p < arg.size();) {
+            if (arg[p] == '{') {
+                size_t e = arg.find('}', p);
+                if (e == std::string::npos)
+                    throw ScenarioError(manifest_file, "/command/" + std::to_string(i),
+                                        "unclosed '{' in \"" + arg + "\"");
+                std::string key = arg.substr(p + 1, e - p - 1);
+                auto it = vars.find(key);
+                if (it == vars.end())
+                    throw ScenarioError(manifest_file, "/command/" + std::to_string(i),
+                                        "unknown placeholder {" + key + "}");
+                r += it->second;
+                p = e + 1;
+            } else {
+                r += arg[p++];
+            }
+        }
+        out.push_back(r);
+    }
+    return out;
+}
+
+}  // namespace gossiplab::harness

@@ -1,0 +1,104 @@
+// The two places nodes can live: the lab (netem/) and plain loopback.
+#include <stdexcept>
+
+#include "gossiplab/harness/controller.hpp"
+#include "gossiplab/netem/lab.hpp"
+
+namespace gossiplab::harness {
+
+using nlohmann::json;
+
+namespace {
+
+class LabNetwork : public Network {
+public:
+    LabNetwork(const std::vector<std::string>& nodes, const std::string& backend)
+        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", netem::backend_from_string(backend)}),
+          nodes_(nodes) {}
+    std::string name() const override { return lab_.backend_name(); }
+    std::string address(const std::string& n) const override { return lab_.address(n); }
+    int netns_fd(const std::string& n) const override { return lab_.netns_fd(n); }
+    void set_grudge(const json& g) override {
+        // Partitions compose: a new one adds to what is already cut.
+        active_ = netem::merge(active_, netem::grudge_from_json(g, nodes_, "partition"));
+        lab_.set_grudge(active_);
+    }
+    void heal() override {
+        active_.clear();
+        lab_.heal();
+    }
+    void shape(const json& links, const json& shape) override {
+        netem::LinkShape s = netem::shape_from_json(shape, "shape");
+        for_links(links, [&](const std::string& a, const std::string& b) { lab_.set_shape(a, b, s); });
+    }
+    void clear(const json& links) override {
+        if (links.is_string()) return lab_.clear_shapes();
+        for_links(links, [&](const std::string& a, const std::string& b) { lab_.clear_shape(a, b); });
+    }
+    json stats() const override {
+        auto s = lab_.stats();
+        return {{"queued", s.queued},
+                {"passed", s.passed},
+                {"dropped", s.dropped},
+                {"duplicated", s.duplicated},
+                {"delayed", s.delayed}};
+    }
+
+private:
+    template <class F>
+    void for_links(const json& links, F f) {
+        if (links.is_string()) {
+            f("*", "*");
+        } else if (links.is_object()) {
+            std::string n = links["node"];
+            f(n, "*");
+            f("*", n);
+        } else {
+            for (const auto& p : links) f(p[0].get<std::string>(), p[1].get<std::string>());
+        }
+    }
+    netem::Lab lab_;
+    std::vector<std::string> nodes_;
+    netem::Grudge active_;
+};
+
+// Loopback: every node gets its own 127.0.0.x address (Linux routes all of
+// 127/8 to lo), so ids map to distinct addresses with the same port. There is
+// nothing to impair: network faults are refused with an explanation.
+class LoopbackNetwork : public Network {
+public:
+    explicit LoopbackNetwork(const std::vector<std::string>& nodes) {
+        if (nodes.size() > 250 * 250) throw std::runtime_error("too many nodes for loopback");
+        for (size_t i = 0; i < nodes.size(); ++i)
+            addr_[nodes[i]] = "127.0." + std::to_string(10 + i / 250) + "." +
+                              std::to_string(1 + i % 250);
+    }
+    std::string name() const override { return "loopback"; }
+    std::string address(const std::string& n) const override { return addr_.at(n); }
+    int netns_fd(const std::string&) const override { return -1; }
+    void set_grudge(const json&) override { refuse("partitions"); }
+    void heal() override {}
+    void shape(const json&, const json&) override { refuse("link shapes"); }
+    void clear(const json&) override {}
+    json stats() const override { return json::object(); }
+
+private:
+    [[noreturn]] static void refuse(const std::string& what) {
+        throw std::runtime_error("the loopback network cannot apply " + what +
+                                 " (run with the lab: --impairment auto|nfqueue|netem)");
+    }
+    std::map<std::string, std::string> addr_;
+};
+
+}  // namespace
+
+std::unique_ptr<Network> make_lab_network(const std::vector<std::string>& nodes,
+                                          const std::string& backend) {
+    return std::make_unique<LabNetwork>(nodes, backend);
+}
+
+std::unique_ptr<Network> make_loopback_network(const std::vector<std::string>& nodes) {
+    return std::make_unique<LoopbackNetwork>(nodes);
+}
+
+}  // namespace gossiplab::harness
