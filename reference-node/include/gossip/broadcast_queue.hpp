@@ -1,0 +1,38 @@
+// The queue of updates waiting to be piggybacked: each is sent a bounded number of times,
+// fewest-sent first.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gossip {
+
+class BroadcastQueue {
+  public:
+    // Queues an encoded message under `key`; a message with the same key (an older update
+    // about the same member, say) is replaced and its send count restarts at zero.
+    void push(const std::string& key, std::vector<std::uint8_t> message);
+
+    // Takes messages that fit in `room` bytes in total, fewest-sent first (newest first among
+    // equals), counts one transmission for each, and drops those sent `limit` times.
+    std::vector<std::vector<std::uint8_t>> take(std::size_t room, int limit);
+
+    // The send count of `key`, or -1 when it is not queued (tests).
+    int transmits(const std::string& key) const;
+    bool empty() const { return items_.empty(); }
+    std::size_t size() const { return items_.size(); }
+    void clear() { items_.clear(); }
+
+  private:
+    struct Item {
+        std::vector<std::uint8_t> message;
+        int transmits = 0;
+        std::uint64_t order = 0;  // insertion order, to prefer new updates
+    };
+    std::map<std::string, Item> items_;
+    std::uint64_t next_order_ = 0;
+};
+
+}  // namespace gossip

@@ -1,0 +1,140 @@
+// The wire format: messages, packets and their binary encoding.
+//
+// Wire format (version 1), integers are unsigned LEB128 varints unless said otherwise:
+//
+//   packet  := magic 0x47 'G' | version 0x01 | sender:str | count:varint | message{count}
+//   message := type:u8 | length:varint | body[length]
+//   str     := length:varint | bytes          (ids <= 64 bytes, payloads <= 1024)
+//   addr    := ip:u32 big-endian | port:u16 big-endian
+//
+//   type 1 ping      seq, target:str              "are you alive?" (target names who we mean)
+//   type 2 ping_req  seq, target:str, addr, nack:u8  "ping target for me"
+//   type 3 ack       seq
+//   type 4 nack      seq                          "I asked, no answer yet" (Lifeguard)
+//   type 5 alive     id:str, incarnation, addr
+//   type 6 suspect   id:str, incarnation, from:str
+//   type 7 dead      id:str, incarnation, from:str   (from == id: the member left)
+//   type 8 rumor     id:str, origin:str, payload:str
+//   type 9 pull_req  (empty)                      "send me your hot updates"
+//   type 10 push_pull join:u8, reply:u8, count, {id:str, incarnation, state:u8, addr}*
+//
+// A packet carries any number of messages (compound), so updates ride on probes. UDP packets
+// never exceed Config::packet_budget (1400) bytes; push-pull travels over TCP framed by a
+// 4-byte big-endian length. Unknown message types are skipped by their length, so a later
+// version can add messages; a truncated or malformed packet is rejected as a whole.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "gossip/types.hpp"
+
+namespace gossip {
+
+constexpr std::uint8_t kMagic = 0x47;
+constexpr std::uint8_t kWireVersion = 1;
+constexpr std::size_t kMaxIdLen = 64;
+constexpr std::size_t kMaxPayloadLen = 1024;
+// Push-pull state of ~20k members fits; anything larger is refused as hostile.
+constexpr std::size_t kMaxStreamFrame = 4u << 20;
+
+struct Ping {
+    std::uint32_t seq = 0;
+    std::string target;
+};
+struct PingReq {
+    std::uint32_t seq = 0;
+    std::string target;
+    Addr target_addr;
+    bool want_nack = false;
+};
+struct Ack {
+    std::uint32_t seq = 0;
+};
+struct Nack {
+    std::uint32_t seq = 0;
+};
+struct Alive {
+    std::string id;
+    std::uint64_t incarnation = 0;
+    Addr addr;
+};
+struct Suspect {
+    std::string id;
+    std::uint64_t incarnation = 0;
+    std::string from;
+};
+struct Dead {
+    std::string id;
+    std::uint64_t incarnation = 0;
+    std::string from;
+    bool left() const { return from == id; }
+};
+struct Rumor {
+    std::string id;
+    std::string origin;
+    std::string payload;
+};
+struct PullReq {};
+struct StateEntry {
+    std::string id;
+    std::uint64_t incarnation = 0;
+    MemberState state = MemberState::alive;
+    Addr addr;
+};
+struct PushPull {
+    bool join = false;
+    bool reply = false;
+    std::vector<StateEntry> members;
+};
+
+using Message =
+    std::variant<Ping, PingReq, Ack, Nack, Alive, Suspect, Dead, Rumor, PullReq, PushPull>;
+
+struct Packet {
+    std::string sender;
+    std::vector<Message> messages;
+};
+
+// Encodes one message (type, length, body), ready to be appended to a packet.
+std::vector<std::uint8_t> encode_message(const Message& m);
+
+// Encodes a whole packet with no size limit (used for TCP frames and in tests).
+std::vector<std::uint8_t> encode_packet(const Packet& p);
+
+// Assembles a packet from pre-encoded messages without exceeding `budget` bytes.
+class PacketBuilder {
+  public:
+    PacketBuilder(const std::string& sender, std::size_t budget);
+    // Appends `msg` if the packet stays within budget; returns false (and changes nothing)
+    // otherwise. The count field is budgeted at its widest (3 bytes), so finish() never grows
+    // the packet past the budget.
+    bool add(const std::vector<std::uint8_t>& msg);
+    bool fits(std::size_t msg_size) const { return used_ + msg_size <= budget_; }
+    std::size_t room() const { return budget_ > used_ ? budget_ - used_ : 0; }
+    std::size_t count() const { return count_; }
+    std::vector<std::uint8_t> finish() const;
+
+  private:
+    std::vector<std::uint8_t> head_;  // magic, version, sender
+    std::vector<std::uint8_t> body_;  // messages
+    std::size_t count_ = 0;
+    std::size_t budget_;
+    std::size_t used_;
+};
+
+// The outcome of decoding: a packet, or a reason it was rejected.
+struct Decoded {
+    bool ok = false;
+    Packet packet;
+    std::string error;  // when !ok: what was wrong and at which byte
+    std::size_t unknown_messages = 0;
+};
+
+// Decodes a packet of at most max_size bytes. Never throws; never reads past `bytes`.
+Decoded decode_packet(std::span<const std::uint8_t> bytes, std::size_t max_size);
+
+}  // namespace gossip

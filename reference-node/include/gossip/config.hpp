@@ -1,0 +1,121 @@
+// Node configuration: the timing knobs, their profiles, the formulas derived from them, and
+// the command-line parser that fills them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gossip/types.hpp"
+
+namespace gossip {
+
+// The three dissemination flavours the epidemic literature compares (Demers et al. 1987).
+// They change only the dedicated gossip round; piggybacking on probe traffic is always push.
+enum class Dissemination {
+    push,       // send hot updates to `fanout` random members
+    pull,       // ask `fanout` random members for their hot updates, every round
+    push_pull,  // send hot updates and ask for the peer's in the same packet (only when hot)
+};
+
+// Test-only switches that disable one mechanism, so the conformance suite can prove that
+// its checks catch a broken node. Never set them in production.
+enum class Break : unsigned {
+    indirect_probes = 1u << 0,  // no ping-req: a missed direct ack means suspect
+    refutation = 1u << 1,       // never refute a suspicion or death of ourselves
+    seed_recontact = 1u << 2,   // one join attempt only; no re-contact, no gossip to the dead
+    suspicion = 1u << 3,        // suspect means dead at once (no suspicion timeout)
+    push_pull = 1u << 4,        // no periodic push-pull anti-entropy (the join still uses it)
+    gossip = 1u << 5,           // fanout 1 and a 10x longer gossip interval
+};
+
+// Every knob of the protocol. Defaults are the `lan` profile, modelled on memberlist's
+// DefaultLANConfig; `fast` divides every duration by ten for tests.
+struct Config {
+    std::string id;                 // unique member name; required
+    Addr bind{0x7f000001, 7946};    // address advertised to peers and bound by the driver
+    std::vector<Addr> seeds;        // members contacted to join and re-contacted when unseen
+    std::string profile = "lan";    // the profile the durations came from
+    std::uint64_t rng_seed = 0;     // seeds the core's generator (reproducible runs)
+    std::uint64_t incarnation = 0;  // starting incarnation (the driver passes a wall-clock floor)
+
+    // Failure detector period. Larger: slower detection, less traffic.
+    Duration probe_interval = std::chrono::milliseconds(1000);
+    // Wait for a direct ack before asking `indirect_checks` members to ping-req. Must stay well
+    // under probe_interval so indirect probes have time to return.
+    Duration probe_timeout = std::chrono::milliseconds(500);
+    // Period of dedicated gossip rounds (piggybacking on probes happens besides).
+    Duration gossip_interval = std::chrono::milliseconds(200);
+    int fanout = 3;           // members per gossip round
+    int indirect_checks = 3;  // members asked to ping-req after a missed direct ack
+    // suspicion_min = suspicion_mult * log10(max(N,10)) * probe_interval: the floor a suspicion
+    // shrinks to with suspicion_mult-2 independent confirmations.
+    double suspicion_mult = 4;
+    // suspicion_max = this * suspicion_min: the timeout of an unconfirmed suspicion. Larger:
+    // fewer false deaths of slow members, slower confirmation of real deaths.
+    double suspicion_max_timeout_mult = 6;
+    // Each update is sent retransmit_mult * ceil(log10(N+1)) times. Larger: more reliable
+    // dissemination, more bytes.
+    int retransmit_mult = 4;
+    // Period of full-state TCP sync with one random member; repairs whatever gossip missed.
+    Duration push_pull_interval = std::chrono::seconds(30);
+    // How long dead members still receive gossip and reconnect attempts, so a healed partition
+    // re-merges. memberlist's GossipToTheDeadTime.
+    Duration dead_retention = std::chrono::seconds(30);
+    // Base period of seed re-contact; the backoff per seed doubles up to 10x this.
+    Duration reconnect_interval = std::chrono::seconds(2);
+    // Lifeguard local health multiplier cap: probe interval and timeout scale by (score+1),
+    // score in [0, awareness_max-1].
+    int awareness_max = 8;
+    // Period of the `counters` event (zero disables it, e.g. in large simulations).
+    Duration counters_interval = std::chrono::seconds(1);
+    Dissemination dissemination = Dissemination::push_pull;
+    unsigned breaks = 0;               // Break bits; test-only
+    std::size_t packet_budget = 1400;  // max bytes of one UDP datagram we send
+
+    bool broken(Break b) const { return (breaks & static_cast<unsigned>(b)) != 0; }
+
+    // Derived quantities; N is the number of live members including ourselves.
+    Duration suspicion_min(std::size_t n) const;
+    Duration suspicion_max(std::size_t n) const;
+    int retransmits(std::size_t n) const;
+    // The gossip round actually used (the `gossip` break makes it 10x longer and fanout 1).
+    Duration effective_gossip_interval() const;
+    int effective_fanout() const;
+};
+
+// The memberlist-LAN-like defaults.
+Config lan_profile();
+// Every duration of lan divided by ten (counts unchanged): the profile tests use.
+Config fast_profile();
+// Either profile by name; throws ConfigError for an unknown name.
+Config profile_by_name(const std::string& name);
+
+// A bad flag or value; the message names the flag and what was expected.
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct ParsedArgs {
+    Config config;
+    bool help = false;
+    bool version = false;
+    bool incarnation_given = false;  // --incarnation overrides the driver's wall-clock floor
+};
+
+// Parses gossip-node's command line (argv[0] is skipped). The profile is applied first,
+// then every individual flag overrides it, whatever their order. Throws ConfigError.
+ParsedArgs parse_args(const std::vector<std::string>& args);
+
+// Parses a duration: a number of seconds ("0.5") or with a unit ("500ms", "2s", "100us").
+// Throws ConfigError naming `what`.
+Duration parse_duration(const std::string& text, const std::string& what);
+
+// The --help text: every flag with its default.
+std::string help_text();
+
+constexpr const char* kVersion = "0.1.0";
+
+}  // namespace gossip

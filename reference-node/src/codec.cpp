@@ -1,0 +1,314 @@
+// Binary encoding and defensive decoding of gossip packets (format in codec.hpp).
+#include "gossip/codec.hpp"
+
+#include <stdexcept>
+
+namespace gossip {
+
+namespace {
+
+enum Type : std::uint8_t {
+    kPing = 1,
+    kPingReq = 2,
+    kAck = 3,
+    kNack = 4,
+    kAlive = 5,
+    kSuspect = 6,
+    kDead = 7,
+    kRumor = 8,
+    kPullReq = 9,
+    kPushPull = 10,
+};
+
+struct Writer {
+    std::vector<std::uint8_t> out;
+    void u8(std::uint8_t v) { out.push_back(v); }
+    void varint(std::uint64_t v) {
+        while (v >= 0x80) {
+            out.push_back(static_cast<std::uint8_t>(v | 0x80));
+            v >>= 7;
+        }
+        out.push_back(static_cast<std::uint8_t>(v));
+    }
+    void str(const std::string& s) {
+        varint(s.size());
+        out.insert(out.end(), s.begin(), s.end());
+    }
+    void addr(const Addr& a) {
+        for (int shift = 24; shift >= 0; shift -= 8) u8(static_cast<std::uint8_t>(a.ip >> shift));
+        u8(static_cast<std::uint8_t>(a.port >> 8));
+        u8(static_cast<std::uint8_t>(a.port));
+    }
+};
+
+// Reads within [p, end); any overrun throws DecodeError, caught at the packet level, so a
+// hostile length can never make us read out of bounds.
+struct DecodeError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Reader {
+    const std::uint8_t* begin;
+    const std::uint8_t* p;
+    const std::uint8_t* end;
+    std::size_t offset() const { return static_cast<std::size_t>(p - begin); }
+    [[noreturn]] void fail(const std::string& what) const {
+        throw DecodeError(what + " at byte " + std::to_string(offset()));
+    }
+    std::uint8_t u8() {
+        if (p >= end) fail("truncated");
+        return *p++;
+    }
+    std::uint64_t varint() {
+        std::uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            std::uint8_t b = u8();
+            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+            if (!(b & 0x80)) return v;
+        }
+        fail("varint too long");
+    }
+    std::uint32_t u32v() {
+        std::uint64_t v = varint();
+        if (v > 0xffffffffu) fail("sequence number too large");
+        return static_cast<std::uint32_t>(v);
+    }
+    std::string str(std::size_t max) {
+        std::uint64_t n = varint();
+        if (n > max) fail("string longer than " + std::to_string(max));
+        if (static_cast<std::uint64_t>(end - p) < n) fail("truncated string");
+        std::string s(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+        p += n;
+        return s;
+    }
+    std::string id() {
+        std::string s = str(kMaxIdLen);
+        if (s.empty()) fail("empty id");
+        return s;
+    }
+    Addr addr() {
+        Addr a;
+        for (int i = 0; i < 4; ++i) a.ip = (a.ip << 8) | u8();
+        a.port = static_cast<std::uint16_t>(u8() << 8);
+        a.port = static_cast<std::uint16_t>(a.port | u8());
+        return a;
+    }
+};
+
+void encode_body(Writer& w, const Message& m, std::uint8_t& type) {
+    std::visit(
+        [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, Ping>) {
+                type = kPing;
+                w.varint(v.seq);
+                w.str(v.target);
+            } else if constexpr (std::is_same_v<T, PingReq>) {
+                type = kPingReq;
+                w.varint(v.seq);
+                w.str(v.target);
+                w.addr(v.target_addr);
+                w.u8(v.want_nack ? 1 : 0);
+            } else if constexpr (std::is_same_v<T, Ack>) {
+                type = kAck;
+                w.varint(v.seq);
+            } else if constexpr (std::is_same_v<T, Nack>) {
+                type = kNack;
+                w.varint(v.seq);
+            } else if constexpr (std::is_same_v<T, Alive>) {
+                type = kAlive;
+                w.str(v.id);
+                w.varint(v.incarnation);
+                w.addr(v.addr);
+            } else if constexpr (std::is_same_v<T, Suspect>) {
+                type = kSuspect;
+                w.str(v.id);
+                w.varint(v.incarnation);
+                w.str(v.from);
+            } else if constexpr (std::is_same_v<T, Dead>) {
+                type = kDead;
+                w.str(v.id);
+                w.varint(v.incarnation);
+                w.str(v.from);
+            } else if constexpr (std::is_same_v<T, Rumor>) {
+                type = kRumor;
+                w.str(v.id);
+                w.str(v.origin);
+                w.str(v.payload);
+            } else if constexpr (std::is_same_v<T, PullReq>) {
+                type = kPullReq;
+            } else if constexpr (std::is_same_v<T, PushPull>) {
+                type = kPushPull;
+                w.u8(v.join ? 1 : 0);
+                w.u8(v.reply ? 1 : 0);
+                w.varint(v.members.size());
+                for (const auto& e : v.members) {
+                    w.str(e.id);
+                    w.varint(e.incarnation);
+                    w.u8(static_cast<std::uint8_t>(e.state));
+                    w.addr(e.addr);
+                }
+            }
+        },
+        m);
+}
+
+Message decode_body(Reader& r, std::uint8_t type) {
+    switch (type) {
+        case kPing: {
+            Ping m;
+            m.seq = r.u32v();
+            m.target = r.id();
+            return m;
+        }
+        case kPingReq: {
+            PingReq m;
+            m.seq = r.u32v();
+            m.target = r.id();
+            m.target_addr = r.addr();
+            m.want_nack = r.u8() != 0;
+            return m;
+        }
+        case kAck:
+            return Ack{r.u32v()};
+        case kNack:
+            return Nack{r.u32v()};
+        case kAlive: {
+            Alive m;
+            m.id = r.id();
+            m.incarnation = r.varint();
+            m.addr = r.addr();
+            return m;
+        }
+        case kSuspect: {
+            Suspect m;
+            m.id = r.id();
+            m.incarnation = r.varint();
+            m.from = r.id();
+            return m;
+        }
+        case kDead: {
+            Dead m;
+            m.id = r.id();
+            m.incarnation = r.varint();
+            m.from = r.id();
+            return m;
+        }
+        case kRumor: {
+            Rumor m;
+            m.id = r.str(kMaxIdLen);
+            if (m.id.empty()) r.fail("empty rumor id");
+            m.origin = r.id();
+            m.payload = r.str(kMaxPayloadLen);
+            return m;
+        }
+        case kPullReq:
+            return PullReq{};
+        case kPushPull: {
+            PushPull m;
+            m.join = r.u8() != 0;
+            m.reply = r.u8() != 0;
+            std::uint64_t n = r.varint();
+            // Each entry takes at least 10 bytes: a count beyond that is a lie.
+            if (n > static_cast<std::uint64_t>(r.end - r.p) / 10) r.fail("member count too large");
+            m.members.reserve(static_cast<std::size_t>(n));
+            for (std::uint64_t i = 0; i < n; ++i) {
+                StateEntry e;
+                e.id = r.id();
+                e.incarnation = r.varint();
+                std::uint8_t s = r.u8();
+                if (s > 3) r.fail("unknown member state " + std::to_string(s));
+                e.state = static_cast<MemberState>(s);
+                e.addr = r.addr();
+                m.members.push_back(std::move(e));
+            }
+            return m;
+        }
+        default:
+            r.fail("unknown message type");
+    }
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_message(const Message& m) {
+    Writer body;
+    std::uint8_t type = 0;
+    encode_body(body, m, type);
+    Writer w;
+    w.u8(type);
+    w.varint(body.out.size());
+    w.out.insert(w.out.end(), body.out.begin(), body.out.end());
+    return std::move(w.out);
+}
+
+PacketBuilder::PacketBuilder(const std::string& sender, std::size_t budget) : budget_(budget) {
+    Writer w;
+    w.u8(kMagic);
+    w.u8(kWireVersion);
+    w.str(sender);
+    head_ = std::move(w.out);
+    used_ = head_.size() + 3;  // the count varint, at most 3 bytes for < 2^21 messages
+}
+
+bool PacketBuilder::add(const std::vector<std::uint8_t>& msg) {
+    if (!fits(msg.size())) return false;
+    body_.insert(body_.end(), msg.begin(), msg.end());
+    used_ += msg.size();
+    ++count_;
+    return true;
+}
+
+std::vector<std::uint8_t> PacketBuilder::finish() const {
+    Writer w;
+    w.out = head_;
+    w.varint(count_);
+    w.out.insert(w.out.end(), body_.begin(), body_.end());
+    return std::move(w.out);
+}
+
+std::vector<std::uint8_t> encode_packet(const Packet& p) {
+    PacketBuilder b(p.sender, static_cast<std::size_t>(-1) / 2);
+    for (const auto& m : p.messages) b.add(encode_message(m));
+    return b.finish();
+}
+
+Decoded decode_packet(std::span<const std::uint8_t> bytes, std::size_t max_size) {
+    Decoded d;
+    if (bytes.size() > max_size) {
+        d.error =
+            "oversized: " + std::to_string(bytes.size()) + " bytes > " + std::to_string(max_size);
+        return d;
+    }
+    Reader r{bytes.data(), bytes.data(), bytes.data() + bytes.size()};
+    try {
+        if (r.u8() != kMagic) r.fail("bad magic");
+        if (r.u8() != kWireVersion) r.fail("unsupported version");
+        d.packet.sender = r.id();
+        std::uint64_t count = r.varint();
+        // Each message takes at least 2 bytes (type, length).
+        if (count > static_cast<std::uint64_t>(r.end - r.p) / 2) r.fail("message count too large");
+        for (std::uint64_t i = 0; i < count; ++i) {
+            std::uint8_t type = r.u8();
+            std::uint64_t len = r.varint();
+            if (static_cast<std::uint64_t>(r.end - r.p) < len) r.fail("truncated message");
+            Reader body{r.begin, r.p, r.p + len};
+            r.p += len;
+            if (type < kPing || type > kPushPull) {
+                ++d.unknown_messages;  // a newer peer's message: skip it, keep the rest
+                continue;
+            }
+            d.packet.messages.push_back(decode_body(body, type));
+            if (body.p != body.end) body.fail("trailing bytes in message");
+        }
+        if (r.p != r.end) r.fail("trailing bytes after messages");
+        d.ok = true;
+    } catch (const DecodeError& e) {
+        d.ok = false;
+        d.packet = {};
+        d.error = e.what();
+    }
+    return d;
+}
+
+}  // namespace gossip
