@@ -101,10 +101,10 @@ TEST_CASE("random choices derive from the seed only") {
 TEST_CASE("repeats, pauses with a duration, late joiners and rumors expand") {
     json doc = base();
     doc["cluster"]["late"] = json::array({{{"node", "n5"}, {"at", 4}}});
-    doc["schedule"] = json::array(
-        {{{"at", 2}, {"every", 4}, {"until", 10}, {"do", "shape"}, {"links", json::array({json::array({"n1", "n2"})})},
-          {"shape", {{"loss", 1.0}}}},
-         {{"at", 3}, {"do", "pause"}, {"node", "n2"}, {"for", 1.5}}});
+    doc["schedule"] = json::parse(R"([
+        {"at": 2, "every": 4, "until": 10, "do": "shape", "links": [["n1", "n2"]],
+         "shape": {"loss": 1.0}},
+        {"at": 3, "do": "pause", "node": "n2", "for": 1.5}])");
     doc["workload"] = {{"rumors", json::array({{{"at", 6}, {"node", "n3"}, {"count", 2}}})}};
     Scenario sc = parse_scenario(doc, "s.json", {});
     int shapes = 0, rumors = 0;
