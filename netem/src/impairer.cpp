@@ -1,0 +1,74 @@
+// The sans-IO heart of the nfqueue engine: each packet's fate from the link's shape and a RNG.
+#include "impairer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gossiplab::netem {
+
+void Impairer::set_table(std::shared_ptr<const Table> t) {
+    if (!t) return;
+    if (!table_ || table_->n != t->n) state_.assign(t->shape.size(), LinkState{});
+    table_ = std::move(t);
+}
+
+// netem's correlated uniform: a weighted mix of a fresh draw and the previous value.
+double Impairer::correlated(double rho, double& last) {
+    double v = uniform();
+    if (rho <= 0) return v;
+    last = v * (1 - rho) + last * rho;
+    return last;
+}
+
+double Impairer::sample_delay_ms(const LinkShape& s) {
+    double d = s.delay_ms;
+    if (s.jitter_ms > 0) {
+        if (s.distribution == "uniform") {
+            d += (uniform() * 2 - 1) * s.jitter_ms;
+        } else if (s.distribution == "pareto") {
+            // Pareto with shape 3 and scale 1 (mean 1.5, sd sqrt(0.75)), standardised, like
+            // netem's pareto table: a long right tail around the mean.
+            const double x = 1.0 / std::cbrt(1.0 - uniform());
+            d += (x - 1.5) / std::sqrt(0.75) * s.jitter_ms;
+        } else {
+            d += std::normal_distribution<double>(0.0, 1.0)(rng_) * s.jitter_ms;
+        }
+    }
+    return std::max(0.0, d);
+}
+
+Fate Impairer::decide(int64_t now_ns, int src, int dst, size_t len) {
+    Fate f;
+    f.release_ns = now_ns;
+    if (!table_ || src < 0 || dst < 0 || src >= table_->n || dst >= table_->n) return f;
+    const size_t i = table_->at(src, dst);
+    if (table_->drop[i]) {
+        f.drop = f.partitioned = true;
+        return f;
+    }
+    const auto& shape = table_->shape[i];
+    if (!shape) return f;
+    const LinkShape& s = *shape;
+    LinkState& st = state_[i];
+    if (s.loss > 0 && correlated(s.loss_correlation, st.last_loss) < s.loss) {
+        f.drop = true;
+        return f;
+    }
+    f.duplicate = s.duplicate > 0 && uniform() < s.duplicate;
+    f.corrupt = s.corrupt > 0 && uniform() < s.corrupt;
+    // netem's reorder: a packet that wins the draw skips the delay and so overtakes the
+    // packets held before it.
+    const bool skip_delay = s.reorder > 0 && uniform() < s.reorder;
+    int64_t t = now_ns;
+    if (!skip_delay) t += static_cast<int64_t>(sample_delay_ms(s) * 1e6);
+    if (s.rate_kbit > 0) {
+        // Serialisation on a link of rate_kbit: packets queue behind each other.
+        const auto tx = static_cast<int64_t>(static_cast<double>(len) * 8.0 / s.rate_kbit * 1e6);
+        t = std::max(t, st.next_free_ns) + tx;
+        st.next_free_ns = t;
+    }
+    f.release_ns = t;
+    return f;
+}
+
+}  // namespace gossiplab::netem

@@ -1,0 +1,305 @@
+// The nfqueue backend: a userspace engine that holds, drops, duplicates and releases the
+// packets the hub forwards, per (src, dst), on one event-loop thread.
+#include "impairer.hpp"
+#include "impairment.hpp"
+#include "sys.hpp"
+
+#include <arpa/inet.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+
+namespace gossiplab::netem {
+namespace {
+
+constexpr uint16_t kQueueNum = 0;
+// Held packets count against the queue: room for 100k packets/s held for 2 s.
+constexpr uint32_t kQueueMaxLen = 200000;
+
+int64_t now_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+struct Held {
+    int64_t release_ns;
+    uint64_t seq;  // FIFO among packets released at the same instant
+    uint32_t id;
+    bool duplicate;
+    bool modified;
+    std::vector<uint8_t> data;  // kept only when a copy or a corrupted payload is needed
+    bool operator>(const Held& o) const {
+        return release_ns != o.release_ns ? release_ns > o.release_ns : seq > o.seq;
+    }
+};
+
+class NfqueueEngine final : public Impairment {
+  public:
+    explicit NfqueueEngine(const Topology& topo) : topo_(topo), impairer_(now_ns()) {
+        for (size_t i = 0; i < topo.addr_be.size(); ++i)
+            index_.emplace(topo.addr_be[i], static_cast<int>(i));
+        impairer_.set_table(std::make_shared<Table>(static_cast<int>(topo.addr_be.size())));
+        open_queue();
+        raw_ = sys::Fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));
+        if (raw_.get() < 0) sys::throw_errno("nfqueue engine: raw socket for duplicates", errno);
+        wake_ = sys::Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (wake_.get() < 0) sys::throw_errno("nfqueue engine: eventfd", errno);
+        thread_ = std::thread([this] { loop(); });
+        // No --queue-bypass: when no engine is bound the kernel drops (fail closed).
+        try {
+            sys::run_checked({"iptables", "-w", "-A", "FORWARD", "-j", "NFQUEUE", "--queue-num",
+                              std::to_string(kQueueNum)},
+                             "nfqueue engine: install the hub's NFQUEUE rule (iptables/xtables)");
+        } catch (...) {
+            stop();
+            throw;
+        }
+    }
+
+    ~NfqueueEngine() override {
+        sys::run({"iptables", "-w", "-D", "FORWARD", "-j", "NFQUEUE", "--queue-num",
+                  std::to_string(kQueueNum)});
+        stop();
+    }
+
+    std::string name() const override { return "nfqueue"; }
+
+    void apply(const Table& t) override {
+        {
+            std::lock_guard<std::mutex> g(mu_);
+            pending_ = std::make_shared<Table>(t);
+        }
+        changed_.store(true, std::memory_order_release);
+    }
+
+    Lab::Stats stats() const override {
+        Lab::Stats s;
+        s.queued = queued_.load(std::memory_order_relaxed);
+        s.passed = passed_.load(std::memory_order_relaxed);
+        s.dropped = dropped_.load(std::memory_order_relaxed);
+        s.duplicated = duplicated_.load(std::memory_order_relaxed);
+        s.delayed = delayed_.load(std::memory_order_relaxed);
+        return s;
+    }
+
+  private:
+    void open_queue() {
+        h_ = nfq_open();
+        if (!h_) sys::throw_errno("nfqueue engine: nfq_open (nfnetlink_queue)", errno);
+        // Old kernels want the family rebound; new ones ignore it. Errors here are harmless.
+        nfq_unbind_pf(h_, AF_INET);
+        nfq_bind_pf(h_, AF_INET);
+        qh_ = nfq_create_queue(h_, kQueueNum, &NfqueueEngine::on_packet_cb, this);
+        if (!qh_) {
+            int err = errno;
+            nfq_close(h_);
+            h_ = nullptr;
+            sys::throw_errno("nfqueue engine: bind queue " + std::to_string(kQueueNum), err);
+        }
+        if (nfq_set_mode(qh_, NFQNL_COPY_PACKET, 0xffff) < 0) {
+            close_queue();
+            sys::throw_errno("nfqueue engine: set copy mode", errno);
+        }
+        nfq_set_queue_maxlen(qh_, kQueueMaxLen);
+        // Fail closed: never set NFQA_CFG_F_FAIL_OPEN, so a full queue drops rather than
+        // letting packets through unimpaired. Clear it explicitly in case of a default.
+        nfq_set_queue_flags(qh_, NFQA_CFG_F_FAIL_OPEN, 0);
+        nfnl_rcvbufsiz(nfq_nfnlh(h_), 64u << 20);
+        int one = 1;
+        ::setsockopt(nfq_fd(h_), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
+    }
+
+    void close_queue() {
+        if (qh_) nfq_destroy_queue(qh_);
+        if (h_) nfq_close(h_);
+        qh_ = nullptr;
+        h_ = nullptr;
+    }
+
+    void stop() {
+        if (thread_.joinable()) {
+            stopping_.store(true);
+            uint64_t one = 1;
+            (void)!::write(wake_.get(), &one, sizeof one);
+            thread_.join();
+        }
+        close_queue();
+    }
+
+    static int on_packet_cb(nfq_q_handle*, nfgenmsg*, nfq_data* nfad, void* self) {
+        static_cast<NfqueueEngine*>(self)->on_packet(nfad);
+        return 0;
+    }
+
+    void verdict(uint32_t id, uint32_t v, const std::vector<uint8_t>* data = nullptr) {
+        if (data) {
+            nfq_set_verdict(qh_, id, v, static_cast<uint32_t>(data->size()), data->data());
+        } else {
+            nfq_set_verdict(qh_, id, v, 0, nullptr);
+        }
+    }
+
+    void send_copy(const std::vector<uint8_t>& pkt) {
+        if (pkt.size() < sizeof(iphdr)) return;
+        const auto* ip = reinterpret_cast<const iphdr*>(pkt.data());
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_addr.s_addr = ip->daddr;
+        // Sent from the hub itself, so it goes through OUTPUT, not FORWARD: it is not queued
+        // (and impaired) a second time.
+        if (::sendto(raw_.get(), pkt.data(), pkt.size(), MSG_DONTWAIT,
+                     reinterpret_cast<sockaddr*>(&to), sizeof to) >= 0) {
+            duplicated_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    void on_packet(nfq_data* nfad) {
+        const nfqnl_msg_packet_hdr* ph = nfq_get_msg_packet_hdr(nfad);
+        if (!ph) return;
+        const uint32_t id = ntohl(ph->packet_id);
+        queued_.fetch_add(1, std::memory_order_relaxed);
+        unsigned char* payload = nullptr;
+        const int len = nfq_get_payload(nfad, &payload);
+        if (changed_.load(std::memory_order_acquire)) {
+            std::shared_ptr<const Table> t;
+            {
+                std::lock_guard<std::mutex> g(mu_);
+                t = std::move(pending_);
+                changed_.store(false, std::memory_order_relaxed);
+            }
+            if (t) impairer_.set_table(std::move(t));
+        }
+        int src = -1, dst = -1;
+        if (len >= static_cast<int>(sizeof(iphdr))) {
+            const auto* ip = reinterpret_cast<const iphdr*>(payload);
+            auto s = index_.find(ip->saddr);
+            auto d = index_.find(ip->daddr);
+            if (s != index_.end()) src = s->second;
+            if (d != index_.end()) dst = d->second;
+        }
+        const int64_t now = now_ns();
+        const Fate f = impairer_.decide(now, src, dst, len > 0 ? static_cast<size_t>(len) : 0);
+        if (f.drop) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            verdict(id, NF_DROP);
+            return;
+        }
+        Held h{f.release_ns, seq_++, id, f.duplicate, f.corrupt, {}};
+        if ((f.duplicate || f.corrupt) && len > 0) h.data.assign(payload, payload + len);
+        if (f.corrupt && len > 0) {
+            const auto* ip = reinterpret_cast<const iphdr*>(payload);
+            const size_t hdr = static_cast<size_t>(ip->ihl) * 4;
+            if (h.data.size() > hdr) {
+                // Flip one bit after the IP header, so routing still works and the damage
+                // shows where netem's would: in the transport checksum or the payload.
+                std::uniform_int_distribution<size_t> pos(hdr * 8, h.data.size() * 8 - 1);
+                const size_t bit = pos(bit_rng_);
+                h.data[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+            } else {
+                h.modified = false;
+            }
+        }
+        if (h.release_ns <= now) {
+            release(h);
+        } else {
+            delayed_.fetch_add(1, std::memory_order_relaxed);
+            held_.push(std::move(h));
+        }
+    }
+
+    void release(const Held& h) {
+        verdict(h.id, NF_ACCEPT, h.modified ? &h.data : nullptr);
+        passed_.fetch_add(1, std::memory_order_relaxed);
+        if (h.duplicate && !h.data.empty()) send_copy(h.data);
+    }
+
+    void release_due() {
+        const int64_t now = now_ns();
+        while (!held_.empty() && held_.top().release_ns <= now) {
+            release(held_.top());
+            held_.pop();
+        }
+    }
+
+    void loop() {
+        // Timers fire within a microsecond of their deadline instead of the default 50 µs
+        // slack, which matters for the delay error budget.
+        ::prctl(PR_SET_TIMERSLACK, 1UL);
+        const int fd = nfq_fd(h_);
+        std::vector<char> buf(1 << 17);
+        try {
+            while (!stopping_.load()) {
+                pollfd pfd[2] = {{fd, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+                timespec ts{};
+                timespec* tsp = nullptr;
+                if (!held_.empty()) {
+                    const int64_t wait = std::max<int64_t>(0, held_.top().release_ns - now_ns());
+                    ts.tv_sec = wait / 1000000000;
+                    ts.tv_nsec = wait % 1000000000;
+                    tsp = &ts;
+                }
+                int r = ::ppoll(pfd, 2, tsp, nullptr);
+                if (r < 0 && errno != EINTR) sys::throw_errno("nfqueue engine: ppoll", errno);
+                if (r > 0 && (pfd[0].revents & POLLIN)) {
+                    // Drain what is there, but come back to the timers every 64 packets.
+                    for (int i = 0; i < 64; ++i) {
+                        ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+                        if (n < 0) {
+                            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+                            if (errno == ENOBUFS) continue;  // lost notifications: keep going
+                            sys::throw_errno("nfqueue engine: recv", errno);
+                        }
+                        nfq_handle_packet(h_, buf.data(), static_cast<int>(n));
+                    }
+                }
+                release_due();
+            }
+        } catch (const std::exception& e) {
+            // Fail closed: the queue stays bound and unserved, so traffic stops.
+            std::fprintf(stderr, "gossiplab netem: nfqueue engine stopped: %s\n", e.what());
+        }
+    }
+
+    Topology topo_;
+    std::unordered_map<uint32_t, int> index_;
+    Impairer impairer_;
+    std::mt19937_64 bit_rng_{7};
+    nfq_handle* h_ = nullptr;
+    nfq_q_handle* qh_ = nullptr;
+    sys::Fd raw_;
+    sys::Fd wake_;
+    std::thread thread_;
+    std::atomic<bool> stopping_{false};
+    std::mutex mu_;
+    std::shared_ptr<const Table> pending_;
+    std::atomic<bool> changed_{false};
+    std::priority_queue<Held, std::vector<Held>, std::greater<>> held_;
+    uint64_t seq_ = 0;
+    std::atomic<uint64_t> queued_{0}, passed_{0}, dropped_{0}, duplicated_{0}, delayed_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Impairment> make_nfqueue(const Topology& topo) {
+    return std::make_unique<NfqueueEngine>(topo);
+}
+
+}  // namespace gossiplab::netem
