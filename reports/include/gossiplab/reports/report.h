@@ -1,0 +1,65 @@
+// The public API of the reports: report.json, report.html, junit.xml and the suite index.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gossiplab::reports {
+
+// The version of report.json's layout, written as "schema_version" and described by
+// docs/report-schema.json. Bump it when a field changes meaning or disappears.
+inline constexpr int kReportSchemaVersion = 1;
+
+// Thrown when an input file is missing or unreadable; what() names the file and what was
+// expected there (e.g. "runs/x/report.json: not JSON: ... (expected a report written by
+// gossiplab run)").
+class ReportError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// Everything the harness knows about a run, as it goes into report.json.
+struct RunInfo {
+    std::string scenario_name;
+    std::string scenario_description;
+    nlohmann::json scenario;  // the resolved scenario (scenario.json)
+    uint64_t seed = 0;
+    std::string impl;            // implementation name (adapters/NAME)
+    nlohmann::json profile;      // timing profile object (seconds); may carry "name"
+    nlohmann::json features;     // array of feature names from impl.json
+    nlohmann::json environment;  // kernel, impairment backend, versions ... (object)
+    std::string command;         // the exact command that reproduces the run
+    double duration_s = 0;
+    nlohmann::json checks;  // array of check results (docs/history-format.md)
+    std::string verdict;    // pass|fail|unknown; empty: composed from the checks
+};
+
+// Builds report.json's content. Check results are normalised so the output always
+// validates against docs/report-schema.json: a missing or malformed field becomes its
+// documented default and a note in the check's "report_notes"; a verdict outside
+// pass/fail/unknown becomes "unknown". Never throws for any RunInfo content.
+nlohmann::json build_report(const RunInfo& info);
+
+// Writes run_dir/report.json (replaced atomically), then renders report.html and
+// junit.xml from it (see render_run). Throws ReportError when a file cannot be written.
+void write_run_reports(const std::filesystem::path& run_dir, const RunInfo& info);
+
+// Re-renders run_dir/report.html and run_dir/junit.xml from run_dir/report.json,
+// run_dir/history.jsonl and run_dir/nodes/ID.log (used by `gossiplab report RUN_DIR`).
+// A missing or malformed report.json throws ReportError naming the file; a missing
+// history or log, or malformed history lines, are noted on the page instead.
+void render_run(const std::filesystem::path& run_dir);
+
+// Writes suite_dir/index.html (one row per run: verdict per check, duration, link to its
+// report.html) and suite_dir/junit.xml (one testsuite per run). A run directory without a
+// readable report.json gets a row and a testsuite that say so; throws ReportError only
+// when suite_dir's files cannot be written.
+void write_suite_index(const std::filesystem::path& suite_dir,
+                       const std::vector<std::filesystem::path>& run_dirs);
+
+}  // namespace gossiplab::reports

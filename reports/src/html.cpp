@@ -1,0 +1,347 @@
+// report.html and the suite index: static, escaped HTML plus embedded data for the charts.
+#include <algorithm>
+#include <random>
+#include <string>
+
+#include "gossiplab/reports/escape.h"
+#include "gossiplab/reports/report.h"
+#include "internal.h"
+#include "run_data.h"
+
+namespace gossiplab::reports {
+
+namespace fs = std::filesystem;
+using detail::display;
+using detail::fmt_num;
+using nlohmann::json;
+
+namespace {
+
+// Evidence rows shown per failing check, and log lines shown around each piece of evidence.
+constexpr size_t kMaxEvidenceRows = 200;
+constexpr size_t kLogBefore = 5, kLogAfter = 3;
+
+std::string h(std::string_view s) {
+    return html_escape(s);
+}
+
+// A fresh nonce per page: the Content-Security-Policy lets only our own two script elements
+// run, so even a string that slipped through escaping could not execute.
+std::string make_nonce() {
+    std::random_device rd;
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string n;
+    for (int i = 0; i < 24; ++i) n += kAlphabet[rd() % (sizeof kAlphabet - 1)];
+    return n;
+}
+
+std::string page_head(const std::string& title, const std::string& nonce) {
+    return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+           "script-src 'nonce-" +
+           nonce +
+           "'; style-src 'unsafe-inline'; img-src data:\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+           "<title>" +
+           h(title) + "</title>\n<style>\n" + std::string(detail::kReportCss) +
+           "</style>\n</head>\n";
+}
+
+std::string verdict_badge(const std::string& v) {
+    const std::string cls = v == "pass" || v == "fail" ? v : "unknown";
+    return "<span class=\"verdict v-" + cls + "\">" + h(v) + "</span>";
+}
+
+int verdict_rank(const std::string& v) {
+    return v == "fail" ? 0 : v == "unknown" ? 1 : 2;
+}
+
+std::string kv_rows(const json& obj) {
+    std::string s;
+    if (!obj.is_object()) return s;
+    for (const auto& [k, v] : obj.items()) {
+        s += "<tr><th>" + h(k) + "</th><td>" + h(display(v)) + "</td></tr>\n";
+    }
+    return s;
+}
+
+std::string profile_text(const json& p) {
+    if (p.is_string()) return p.get<std::string>();
+    if (!p.is_object()) return "—";
+    std::string s;
+    if (p.contains("name")) s = display(p["name"]) + ": ";
+    bool first = true;
+    for (const auto& [k, v] : p.items()) {
+        if (k == "name") continue;
+        s += (first ? "" : ", ") + k + " " + display(v);
+        first = false;
+    }
+    return s;
+}
+
+// The checks in display order: failing first, then unknown, then passing; stable.
+std::vector<size_t> check_order(const json& checks) {
+    std::vector<size_t> order(checks.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return verdict_rank(checks[a].value("verdict", "")) <
+               verdict_rank(checks[b].value("verdict", ""));
+    });
+    return order;
+}
+
+std::string summary_table(const json& report) {
+    const json& checks = report["checks"];
+    std::string s =
+        "<table id=\"summary-table\" class=\"grid\">\n<thead><tr><th>check</th><th>verdict</th>"
+        "<th>bound</th><th>bound "
+        "value</th><th>measured</th><th>reason</th></tr></thead>\n<tbody>\n";
+    for (size_t i : check_order(checks)) {
+        const json& c = checks[i];
+        const std::string v = c.value("verdict", "unknown");
+        const json bound = c.value("bound", json());
+        const std::string name = h(c.value("check", std::string()));
+        s +=
+            "<tr class=\"row-" + h(v) + "\"><td>" +
+            (v != "pass" ? "<a href=\"#check-" + std::to_string(i) + "\">" + name + "</a>" : name) +
+            "</td><td>" + verdict_badge(v) + "</td><td><code>" +
+            h(bound.is_object() ? display(bound.value("expr", json())) : "—") + "</code></td><td>" +
+            h(bound.is_object() ? display(bound.value("value", json())) : "—") + "</td><td>" +
+            h(display(c.value("measured", json()))) + "</td><td>" +
+            h(c.value("reason", std::string())) + "</td></tr>\n";
+    }
+    if (checks.empty()) s += "<tr><td colspan=\"6\">no checks ran</td></tr>\n";
+    return s + "</tbody>\n</table>\n";
+}
+
+std::string evidence_sections(const json& report, detail::NodeLogs& logs) {
+    const json& checks = report["checks"];
+    std::string s;
+    for (size_t i : check_order(checks)) {
+        const json& c = checks[i];
+        const std::string v = c.value("verdict", "unknown");
+        if (v == "pass") continue;
+        s += "<div class=\"check-detail\" id=\"check-" + std::to_string(i) + "\">\n<h3>" +
+             verdict_badge(v) + " " + h(c.value("check", std::string())) + "</h3>\n<p>" +
+             h(c.value("reason", std::string())) + "</p>\n";
+        if (c.contains("report_notes")) {
+            s += "<p class=\"note\">report notes: " + h(display(c["report_notes"])) + "</p>\n";
+        }
+        const json& ev = c["evidence"];
+        if (ev.empty()) {
+            s += "<p class=\"note\">no evidence recorded</p>\n</div>\n";
+            continue;
+        }
+        s += "<table class=\"grid evidence\">\n<thead><tr><th>t (s)</th><th>node</th><th>what</th>"
+             "<th>history.jsonl</th></tr></thead>\n<tbody>\n";
+        const size_t shown = std::min(ev.size(), kMaxEvidenceRows);
+        for (size_t k = 0; k < shown; ++k) {
+            const json& e = ev[k];
+            const json t = e.value("t", json());
+            const json node = e.value("node", json());
+            const std::string node_s = node.is_string() ? node.get<std::string>() : "";
+            std::string tcell = h(display(t));
+            if (t.is_number()) {
+                // data-t is a number we formatted, data-node is escaped text: the script
+                // only reads them.
+                tcell = "<a href=\"#timeline-section\" class=\"evlink\" data-t=\"" +
+                        fmt_num(t.get<double>()) + "\" data-node=\"" + h(node_s) + "\">" + tcell +
+                        "</a>";
+            }
+            s += "<tr><td>" + tcell + "</td><td>" + h(display(node)) + "</td><td>" +
+                 h(display(e.value("what", json()))) + "</td><td>" +
+                 h(display(e.value("ref", json()))) + "</td></tr>\n";
+            if (t.is_number() && !node_s.empty()) {
+                const auto lines = logs.around(node_s, t.get<double>(), kLogBefore, kLogAfter);
+                if (!lines.empty()) {
+                    s += "<tr class=\"logs\"><td></td><td colspan=\"3\"><details><summary>" +
+                         h(node_s) + ".log around " + h(display(t)) + " s</summary><pre>";
+                    // Marks the last line logged at or before the evidence.
+                    size_t at = lines.size();
+                    for (size_t k2 = 0; k2 < lines.size(); ++k2) {
+                        if (lines[k2].t <= t.get<double>() + 1e-9) at = k2;
+                    }
+                    for (size_t k2 = 0; k2 < lines.size(); ++k2) {
+                        const auto& l = lines[k2];
+                        const std::string text = fmt_num(l.t) + "  " + h(l.text);
+                        s += k2 == at ? "<mark>" + text + "</mark>\n" : text + "\n";
+                    }
+                    s += "</pre></details></td></tr>\n";
+                }
+            }
+        }
+        s += "</tbody>\n</table>\n";
+        if (ev.size() > shown) {
+            s += "<p class=\"note\">" + std::to_string(ev.size() - shown) +
+                 " more evidence rows are in report.json</p>\n";
+        }
+        s += "</div>\n";
+    }
+    if (s.empty()) s = "<p>Every check passed.</p>\n";
+    return s;
+}
+
+std::string render_html(const json& report, const json& timeline,
+                        const std::vector<std::string>& notes, detail::NodeLogs& logs) {
+    const std::string nonce = make_nonce();
+    const json& sc = report["scenario"];
+    const json& impl = report["implementation"];
+    const std::string name = sc.value("name", std::string());
+    const std::string verdict = report.value("verdict", "unknown");
+    const json& sum = report["summary"];
+
+    std::string s = page_head("gossiplab: " + name + " — " + verdict, nonce);
+    s += "<body>\n<header>\n<h1>" + verdict_badge(verdict) + " " + h(name) + "</h1>\n";
+    if (!sc.value("description", std::string()).empty()) {
+        s += "<p class=\"desc\">" + h(sc.value("description", std::string())) + "</p>\n";
+    }
+    s += "<table class=\"kv\" id=\"run-info\">\n";
+    s += "<tr><th>seed</th><td>" + h(display(report["seed"])) + "</td></tr>\n";
+    s +=
+        "<tr><th>implementation</th><td>" + h(display(impl.value("name", json()))) + "</td></tr>\n";
+    s += "<tr><th>timing profile</th><td>" + h(profile_text(impl.value("profile", json()))) +
+         "</td></tr>\n";
+    s += "<tr><th>features</th><td>" + h(display(impl.value("features", json()))) + "</td></tr>\n";
+    s += "<tr><th>duration</th><td>" + h(display(report.value("duration_s", json()))) +
+         " s</td></tr>\n";
+    s += "<tr><th>checks</th><td>" + h(display(sum.value("fail", json()))) + " failed, " +
+         h(display(sum.value("unknown", json()))) + " unknown, " +
+         h(display(sum.value("pass", json()))) + " passed</td></tr>\n</table>\n</header>\n";
+    s += "<nav><a href=\"#summary\">checks</a> <a href=\"#failures\">why</a> "
+         "<a href=\"#timeline-section\">timeline</a> <a href=\"#dissemination-section\">"
+         "dissemination</a> <a href=\"#metrics-section\">measurements</a> "
+         "<a href=\"#environment\">environment</a></nav>\n";
+    s += "<section id=\"reproduce\"><h2>Reproduce</h2><pre id=\"command\">" +
+         h(report.value("command", std::string())) + "</pre></section>\n";
+    s += "<section id=\"summary\"><h2>Checks</h2>\n" + summary_table(report) + "</section>\n";
+    s += "<section id=\"failures\"><h2>Why</h2>\n" + evidence_sections(report, logs) +
+         "</section>\n";
+    s += "<section id=\"timeline-section\"><h2>Membership timeline</h2>\n"
+         "<div id=\"timeline-controls\"></div><div id=\"timeline\" class=\"chart\"></div>"
+         "<p id=\"timeline-note\" class=\"note\"></p></section>\n";
+    s += "<section id=\"dissemination-section\"><h2>Dissemination</h2>\n"
+         "<div id=\"dissemination\" class=\"chart\"></div>"
+         "<p id=\"dissemination-note\" class=\"note\"></p></section>\n";
+    s += "<section id=\"metrics-section\"><h2>Measurements</h2>\n<div id=\"metrics\"></div>"
+         "</section>\n";
+    s += "<section id=\"environment\"><h2>Environment</h2>\n<table class=\"kv\">\n" +
+         kv_rows(report["environment"]) + "</table>\n</section>\n";
+    s += "<section id=\"notes\"><h2>Report notes</h2>\n<ul id=\"notes-list\">\n";
+    for (const auto& n : notes) s += "<li>" + h(n) + "</li>\n";
+    s += "</ul>\n</section>\n<div id=\"tooltip\" hidden></div>\n";
+    s += "<noscript><p class=\"note\">Charts need JavaScript; the tables above are complete "
+         "without it.</p></noscript>\n";
+
+    json data = {{"report", report}, {"timeline", timeline}};
+    // The seed is a 64-bit integer: JavaScript numbers would round it.
+    data["report"]["seed"] = display(report["seed"]);
+    s +=
+        "<script type=\"application/json\" id=\"gl-data\">" + json_for_script(data) + "</script>\n";
+    s += "<script nonce=\"" + nonce + "\">\n" + std::string(detail::kReportJs) + "</script>\n";
+    s += "</body>\n</html>\n";
+    return s;
+}
+
+}  // namespace
+
+void render_run(const fs::path& run_dir) {
+    const json report = detail::load_report(run_dir / "report.json");
+    std::vector<std::string> notes;
+    const json timeline = detail::timeline_data(run_dir / "history.jsonl", notes);
+    if (!fs::is_directory(run_dir / "nodes")) {
+        notes.push_back((run_dir / "nodes").string() + ": missing; no log lines around evidence");
+    }
+    detail::NodeLogs logs(run_dir / "nodes");
+    detail::write_file_atomic(run_dir / "report.html", render_html(report, timeline, notes, logs));
+    const auto n = detail::junit_counts(report);
+    detail::write_file_atomic(
+        run_dir / "junit.xml",
+        detail::junit_document(detail::junit_testsuite(report), n.tests, n.failures, 0, n.skipped,
+                               report.value("duration_s", 0.0)));
+}
+
+void write_run_reports(const fs::path& run_dir, const RunInfo& info) {
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    if (ec)
+        throw ReportError(run_dir.string() + ": cannot create directory (" + ec.message() + ")");
+    detail::write_file_atomic(
+        run_dir / "report.json",
+        build_report(info).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+    render_run(run_dir);
+}
+
+void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& run_dirs) {
+    std::error_code ec;
+    fs::create_directories(suite_dir, ec);
+    if (ec)
+        throw ReportError(suite_dir.string() + ": cannot create directory (" + ec.message() + ")");
+    const std::string nonce = make_nonce();
+    std::string rows, suites;
+    int tests = 0, failures = 0, skipped = 0, runs_failed = 0, errors = 0;
+    double total_time = 0;
+    for (const auto& dir : run_dirs) {
+        json report;
+        std::string error;
+        try {
+            report = detail::load_report(dir / "report.json");
+        } catch (const ReportError& e) {
+            error = e.what();
+        }
+        std::error_code rel_ec;
+        fs::path rel = fs::relative(dir / "report.html", suite_dir, rel_ec);
+        if (rel_ec || rel.empty()) rel = fs::absolute(dir / "report.html");
+        const std::string href = h(url_encode_path(rel.generic_string()));
+        if (!error.empty()) {
+            ++errors;
+            rows += "<tr class=\"row-unknown\"><td>" + h(dir.filename().string()) + "</td><td>" +
+                    verdict_badge("error") + "</td><td colspan=\"4\">" + h(error) + "</td></tr>\n";
+            suites += "  <testsuite name=\"" + xml_escape(dir.filename().string()) +
+                      "\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
+                      "    <testcase classname=\"gossiplab.suite\" name=\"report\" time=\"0\">\n"
+                      "      <error message=\"" +
+                      xml_escape(error) +
+                      "\" type=\"report_missing\"/>\n"
+                      "    </testcase>\n  </testsuite>\n";
+            ++tests;
+            continue;
+        }
+        const auto n = detail::junit_counts(report);
+        tests += n.tests, failures += n.failures, skipped += n.skipped;
+        const double dur = report.value("duration_s", 0.0);
+        total_time += dur;
+        const std::string v = report.value("verdict", "unknown");
+        if (v == "fail") ++runs_failed;
+        std::string chips;
+        for (size_t i : check_order(report["checks"])) {
+            const json& c = report["checks"][i];
+            const std::string cv = c.value("verdict", "unknown");
+            chips += "<span class=\"chip v-" + h(cv == "pass" || cv == "fail" ? cv : "unknown") +
+                     "\" title=\"" + h(c.value("reason", std::string())) + "\">" +
+                     h(c.value("check", std::string())) + ": " + h(cv) + "</span> ";
+        }
+        rows += "<tr class=\"row-" + h(v) + "\"><td><a href=\"" + href + "\">" +
+                h(report["scenario"].value("name", std::string())) + "</a></td><td>" +
+                verdict_badge(v) + "</td><td>" + chips + "</td><td>" + h(fmt_num(dur)) +
+                " s</td><td>" + h(display(report["implementation"].value("name", json()))) +
+                "</td><td>" + h(display(report["seed"])) + "</td></tr>\n";
+        suites += detail::junit_testsuite(report);
+    }
+    std::string s = page_head("gossiplab suite", nonce);
+    s += "<body>\n<header><h1>gossiplab suite</h1>\n<p id=\"suite-summary\">" +
+         std::to_string(run_dirs.size()) + " scenario(s): " + std::to_string(runs_failed) +
+         " failed, " + std::to_string(errors) + " without a report; " + std::to_string(tests) +
+         " checks, " + std::to_string(failures) + " failed, " + std::to_string(skipped) +
+         " unknown</p></header>\n";
+    s += "<table id=\"suite-table\" class=\"grid\">\n<thead><tr><th>scenario</th><th>verdict</th>"
+         "<th>checks</th><th>duration</th><th>implementation</th><th>seed</th></tr></thead>\n"
+         "<tbody>\n" +
+         rows + "</tbody>\n</table>\n</body>\n</html>\n";
+    detail::write_file_atomic(suite_dir / "index.html", s);
+    detail::write_file_atomic(
+        suite_dir / "junit.xml",
+        detail::junit_document(suites, tests, failures, errors, skipped, total_time));
+}
+
+}  // namespace gossiplab::reports

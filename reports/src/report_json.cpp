@@ -1,0 +1,182 @@
+// report.json: the schema-versioned record of a run, normalised so it always validates.
+#include <cmath>
+#include <string>
+
+#include "gossiplab/reports/escape.h"
+#include "gossiplab/reports/report.h"
+
+namespace gossiplab::reports {
+namespace {
+
+using nlohmann::json;
+
+bool finite_number(const json& v) {
+    return v.is_number() && std::isfinite(v.get<double>());
+}
+
+bool valid_verdict(const json& v) {
+    return v.is_string() && (v == "pass" || v == "fail" || v == "unknown");
+}
+
+// Text from any JSON value; strings are kept as they are (sanitised), others dumped.
+std::string text_of(const json& v) {
+    if (v.is_string()) return sanitize_utf8(v.get_ref<const std::string&>());
+    return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json normalise_evidence_item(const json& in) {
+    json out = json::object();
+    if (!in.is_object()) {
+        out["t"] = nullptr;
+        out["node"] = nullptr;
+        out["what"] = text_of(in);
+        out["ref"] = nullptr;
+        return out;
+    }
+    out = in;
+    out["t"] = finite_number(in.value("t", json())) ? in["t"] : json();
+    const json node = in.value("node", json());
+    out["node"] = node.is_null() ? json() : json(text_of(node));
+    out["what"] = in.contains("what") ? text_of(in["what"]) : std::string();
+    const json ref = in.value("ref", json());
+    out["ref"] = ref.is_number_integer() && ref.get<int64_t>() >= 1 ? ref : json();
+    return out;
+}
+
+json normalise_check(const json& in, size_t index) {
+    json notes = json::array();
+    json out = json::object();
+    const std::string fallback_name = "check[" + std::to_string(index) + "]";
+    if (!in.is_object()) {
+        out["check"] = fallback_name;
+        out["verdict"] = "unknown";
+        out["reason"] = "malformed check result: expected an object, got " + text_of(in);
+        out["bound"] = nullptr;
+        out["measured"] = nullptr;
+        out["metrics"] = json::object();
+        out["evidence"] = json::array();
+        return out;
+    }
+    out = in;
+    const json name = in.value("check", json());
+    if (name.is_string() && !name.get_ref<const std::string&>().empty()) {
+        out["check"] = text_of(name);
+    } else {
+        out["check"] = fallback_name;
+        notes.push_back("missing or non-string \"check\"");
+    }
+    const json verdict = in.value("verdict", json());
+    if (valid_verdict(verdict)) {
+        out["verdict"] = verdict;
+    } else {
+        out["verdict"] = "unknown";
+        notes.push_back("verdict " + text_of(verdict) + " is not pass/fail/unknown");
+    }
+    const json reason = in.value("reason", json());
+    out["reason"] = reason.is_null() ? std::string() : text_of(reason);
+
+    const json bound = in.value("bound", json());
+    if (bound.is_null()) {
+        out["bound"] = nullptr;
+    } else if (finite_number(bound)) {
+        out["bound"] = {{"expr", nullptr}, {"value", bound}};
+    } else if (bound.is_object()) {
+        json b = bound;
+        const json expr = bound.value("expr", json());
+        b["expr"] = expr.is_null() ? json() : json(text_of(expr));
+        const json value = bound.value("value", json());
+        b["value"] = finite_number(value) ? value : json();
+        out["bound"] = b;
+    } else {
+        out["bound"] = nullptr;
+        notes.push_back("bound " + text_of(bound) + " is not an object");
+    }
+
+    const json measured = in.value("measured", json());
+    if (finite_number(measured) || measured.is_null()) {
+        out["measured"] = measured;
+    } else {
+        out["measured"] = nullptr;
+        notes.push_back("measured " + text_of(measured) + " is not a number");
+    }
+
+    const json metrics = in.value("metrics", json());
+    if (metrics.is_object()) {
+        out["metrics"] = metrics;
+    } else {
+        out["metrics"] = json::object();
+        if (!metrics.is_null()) out["metrics"]["value"] = metrics;
+    }
+
+    json evidence = json::array();
+    const json ev = in.value("evidence", json());
+    if (ev.is_array()) {
+        for (const auto& item : ev) evidence.push_back(normalise_evidence_item(item));
+    } else if (!ev.is_null()) {
+        notes.push_back("evidence is not an array");
+    }
+    out["evidence"] = std::move(evidence);
+    if (!notes.empty()) out["report_notes"] = notes;
+    return out;
+}
+
+}  // namespace
+
+json build_report(const RunInfo& info) {
+    json checks = json::array();
+    if (info.checks.is_array()) {
+        for (size_t i = 0; i < info.checks.size(); ++i) {
+            checks.push_back(normalise_check(info.checks[i], i));
+        }
+    } else if (!info.checks.is_null()) {
+        checks.push_back(normalise_check(info.checks, 0));
+    }
+
+    json summary = {{"total", checks.size()},
+                    {"pass", 0},
+                    {"fail", 0},
+                    {"unknown", 0},
+                    {"failing", json::array()},
+                    {"unknown_checks", json::array()}};
+    for (const auto& c : checks) {
+        const std::string v = c["verdict"];
+        summary[v] = summary[v].get<int>() + 1;
+        if (v == "fail") summary["failing"].push_back(c["check"]);
+        if (v == "unknown") summary["unknown_checks"].push_back(c["check"]);
+    }
+    // Verdicts compose: fail > unknown > pass (docs/history-format.md).
+    std::string composed = "pass";
+    if (summary["unknown"].get<int>() > 0) composed = "unknown";
+    if (summary["fail"].get<int>() > 0) composed = "fail";
+    const bool given =
+        info.verdict == "pass" || info.verdict == "fail" || info.verdict == "unknown";
+
+    json profile = info.profile;
+    if (!profile.is_object() && !profile.is_string()) profile = nullptr;
+    json features = json::array();
+    if (info.features.is_array()) {
+        for (const auto& f : info.features) features.push_back(text_of(f));
+    }
+
+    json report = {
+        {"schema_version", kReportSchemaVersion},
+        {"generator", {{"name", "gossiplab"}, {"component", "reports"}}},
+        {"scenario",
+         {{"name", sanitize_utf8(info.scenario_name)},
+          {"description", sanitize_utf8(info.scenario_description)},
+          {"resolved", info.scenario.is_object() ? info.scenario : json::object()}}},
+        {"seed", info.seed},
+        {"implementation",
+         {{"name", sanitize_utf8(info.impl)}, {"profile", profile}, {"features", features}}},
+        {"environment", info.environment.is_object() ? info.environment : json::object()},
+        {"command", sanitize_utf8(info.command)},
+        {"duration_s",
+         std::isfinite(info.duration_s) && info.duration_s >= 0 ? info.duration_s : 0.0},
+        {"verdict", given ? info.verdict : composed},
+        {"summary", summary},
+        {"checks", checks},
+    };
+    return report;
+}
+
+}  // namespace gossiplab::reports

@@ -1,0 +1,38 @@
+// Reading a run directory's history and node logs into what report.html draws.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gossiplab::reports::detail {
+
+// The timeline/dissemination data embedded in report.html (see assets/report.js for how
+// each array is read). Built from history.jsonl in one pass; never throws for bad lines.
+nlohmann::json timeline_data(const std::filesystem::path& history, std::vector<std::string>& notes);
+
+// A node's log (nodes/ID.log): lines with their controller time, for the lines around a
+// piece of evidence.
+class NodeLogs {
+  public:
+    explicit NodeLogs(std::filesystem::path nodes_dir);
+
+    struct Line {
+        double t;
+        std::string text;
+    };
+    // Up to `before` lines at or before t and `after` lines after t from node's log; empty
+    // when the node has no log file. Node ids are matched against the files present, so an
+    // id like "../x" can never name a path outside nodes/.
+    std::vector<Line> around(const std::string& node, double t, size_t before, size_t after);
+
+  private:
+    std::filesystem::path dir_;
+    std::map<std::string, std::filesystem::path> files_;  // id -> nodes/ID.log
+    std::map<std::string, std::vector<Line>> loaded_;
+};
+
+}  // namespace gossiplab::reports::detail
