@@ -1,0 +1,71 @@
+// The checkers: pure functions from a history, the resolved scenario and the timing profile
+// to verdicts with metrics and evidence.
+#pragma once
+
+#include <gossiplab/checkers/bound.hpp>
+#include <gossiplab/checkers/history.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace gossiplab::checkers {
+
+using nlohmann::json;
+
+// What a checker sees. `profile` is the timing profile actually used (seconds; null knobs
+// allowed); when it is null the run_start action's `profile` is used. `features` are the
+// implementation's features (docs/node-contract.md §5).
+struct Context {
+    const History& history;
+    json scenario;
+    json profile;
+    std::vector<std::string> features;
+
+    bool has(const std::string& feature) const;
+};
+
+// One checker's answer; to_json() gives the object of docs/history-format.md "Check results".
+struct CheckResult {
+    std::string check;
+    std::string verdict;  // "pass" | "fail" | "unknown"
+    std::string reason;   // one line
+    json bound;           // {"expr": ..., "value": ...} or null
+    json measured;        // number or null
+    json metrics = json::object();
+    json evidence = json::array();  // [{"t","node","what","ref"}...]
+
+    json to_json() const;
+};
+
+// The names run_check knows, in report order.
+std::vector<std::string> check_names();
+
+// Runs one checker. Never throws: an unknown name, bad options or an exception inside the
+// checker give verdict "unknown" with the error as the reason.
+CheckResult run_check(const std::string& name, const Context& ctx, const json& options);
+
+// Runs the checks of a scenario's `checks` object ({"name": {options}, ...}; an option object
+// may be null or {}). A null `checks` runs every checker with its defaults. Never throws; a
+// `checks` that is not an object gives one unknown result named "checks".
+std::vector<CheckResult> run_checks(const Context& ctx, const json& checks);
+
+// The composed verdict: "fail" if any failed, else "unknown" if any is unknown, else "pass"
+// (an empty list is "unknown": nothing was checked).
+std::string compose(const std::vector<CheckResult>& results);
+
+// Re-checks a recorded run: loads RUN_DIR/history.jsonl, RUN_DIR/scenario.json (its "checks")
+// and RUN_DIR/impl.json ("profile", "features"), runs the checks and returns
+// {"checks": [result...], "verdict": "pass|fail|unknown"}. Throws HistoryError naming the file
+// when one of the three cannot be read or is not the expected JSON object.
+json check_run_dir(const std::filesystem::path& run_dir);
+
+// SWIM's constant-load property across runs of one scenario at several N: `runs` are
+// message_load results (CheckResult::to_json()) of those runs; passes when the mean packets sent
+// per member per second varies by at most `tolerance` (relative, e.g. 0.25) between the runs.
+// Needs at least two runs with measurements, else unknown.
+CheckResult load_flatness(const std::vector<json>& runs, double tolerance);
+
+}  // namespace gossiplab::checkers

@@ -1,0 +1,116 @@
+// accuracy: live, healthy, reachable members declared dead (or suspected) count as false
+// positives, with the faults active at the time.
+#include "checks.hpp"
+#include "common.hpp"
+
+#include <map>
+
+namespace gossiplab::checkers::detail {
+
+namespace {
+
+bool starved_during(const Truth& truth, uint32_t m, double a, double b) {
+    for (const Interval& s : truth.starves[m])
+        if (s.from <= b && a < s.to) return true;
+    return false;
+}
+
+// M was live, unpaused, unstarved and in no partition throughout [t - lookback, t]; for a
+// restarted life, old news about the previous process is excluded by the same lookback.
+bool healthy(const Truth& truth, uint32_t m, double t, double lookback) {
+    const Life* l = truth.life_at(m, t);
+    if (!l) return false;
+    double from = std::max(l->restart ? t - lookback : l->start, t - lookback);
+    if (l->start > from) return false;
+    return !truth.paused_during(m, from, t) && !starved_during(truth, m, from, t) &&
+           !truth.involved_during(m, from, t);
+}
+
+}  // namespace
+
+CheckResult accuracy(const Context& ctx, const json& options) {
+    const History& h = ctx.history;
+    Truth truth(h);
+    ResultBuilder rb("accuracy", h, options);
+    BoundSpec spec = bound_spec(options, "bound", "0");
+    BoundSpec look = bound_spec(options, "lookback", kDetectBound);
+    auto max_susp = opt_number_or_null(options, "max_false_suspicions");
+    double n = double(h.declared.empty() ? h.ids.size() : h.declared.size());
+    double allowed = bound_value(spec, ctx, n);
+    double lookback = bound_value(look, ctx, n);
+    bool suspicion = ctx.has("suspicion_events");
+
+    double node_seconds = 0;
+    for (const auto& list : truth.lives)
+        for (const Life& l : list)
+            node_seconds += std::max(0.0, std::min(l.end, truth.end_t) - l.start);
+    double node_hours = node_seconds / 3600;
+
+    size_t false_deaths = 0, false_susp = 0;
+    std::map<std::string, size_t> by_fault;
+    json items = json::array();
+    for (const Event& e : h.events) {
+        if (e.type != EventType::member) continue;
+        bool death = e.state == MemberState::dead || e.state == MemberState::left;
+        if (!death && e.state != MemberState::suspect) continue;
+        uint32_t m = e.subject;
+        if (m == e.node || m >= truth.n) continue;
+        if (!truth.live(e.node, e.t)) continue;  // a dying process's last words
+        if (!healthy(truth, m, e.t, lookback)) continue;
+        if (e.state == MemberState::left && truth.life_at(m, e.t)->leave_t <= e.t) continue;
+        std::vector<std::string> faults = truth.faults_at(e.t);
+        std::string fault_key = faults.empty() ? "none" : faults[0];
+        for (size_t i = 1; i < faults.size(); ++i) fault_key += "; " + faults[i];
+        if (death) {
+            ++false_deaths;
+            ++by_fault[fault_key];
+            rb.evidence(e.t, e.node,
+                        h.ids[e.node] + " declared " + h.ids[m] + " " + to_string(e.state) +
+                            " while it was live and reachable (faults: " + fault_key + ")",
+                        e.line);
+        } else {
+            ++false_susp;
+        }
+        if (items.size() < 200)
+            items.push_back({{"t", e.t},
+                             {"observer", h.ids[e.node]},
+                             {"member", h.ids[m]},
+                             {"state", to_string(e.state)},
+                             {"ref", e.line},
+                             {"faults", faults}});
+    }
+    json per_fault = json::object();
+    for (const auto& [k, v] : by_fault) per_fault[k] = v;
+    auto rate = [&](size_t c) {
+        return node_hours > 0 ? json(double(c) / node_hours) : json(nullptr);
+    };
+    rb.r.metrics = {
+        {"false_deaths", false_deaths},       {"false_deaths_per_node_hour", rate(false_deaths)},
+        {"node_hours", node_hours},           {"lookback", lookback},
+        {"false_deaths_by_fault", per_fault}, {"items", items}};
+    if (suspicion) {
+        rb.r.metrics["false_suspicions"] = false_susp;
+        rb.r.metrics["false_suspicions_per_node_hour"] = rate(false_susp);
+    } else {
+        rb.r.metrics["false_suspicions"] = nullptr;
+        rb.r.metrics["false_suspicions_per_node_hour"] = nullptr;
+    }
+    rb.r.bound = bound_json(spec, allowed);
+    rb.r.measured = false_deaths;
+    if (double(false_deaths) > allowed)
+        rb.fail(std::to_string(false_deaths) + " false death(s) of live, reachable nodes (bound " +
+                fmt(allowed) + "); first: " + rb.r.evidence[0]["what"].get<std::string>());
+    if (max_susp) {
+        if (!suspicion)
+            rb.unknown("max_false_suspicions needs the suspicion_events feature");
+        else if (double(false_susp) > *max_susp)
+            rb.fail(std::to_string(false_susp) + " false suspicion(s), more than " +
+                    fmt(*max_susp));
+    }
+    if (node_hours == 0) rb.unknown("nothing to check: no node was live in this history");
+    return rb.finish(std::to_string(false_deaths) + " false death(s) in " + fmt(node_hours) +
+                     " node-hour(s)" +
+                     (suspicion ? ", " + std::to_string(false_susp) + " false suspicion(s)" : ""));
+}
+
+}  // namespace gossiplab::checkers::detail

@@ -1,0 +1,264 @@
+// membership_convergence and partition_healing: after each membership change, how long until
+// every live observer's view of the changed members matches the truth.
+#include "checks.hpp"
+#include "common.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace gossiplab::checkers::detail {
+
+namespace {
+
+struct ChangeOutcome {
+    json metrics;
+    bool failed = false;
+    bool measured = false;
+    double convergence = 0;
+};
+
+const char* change_what(ChangeKind k) {
+    switch (k) {
+        case ChangeKind::start:
+            return "started";
+        case ChangeKind::restart:
+            return "restarted";
+        case ChangeKind::crash:
+            return "crashed";
+        case ChangeKind::leave:
+            return "was told to leave";
+        case ChangeKind::heal:
+            return "partition healed";
+    }
+    return "?";
+}
+
+// The end of the window in which a change is measured: the next change of the same node, or,
+// for a heal, the next partition; the run's end otherwise. Any partition or heal also ends the
+// window of a change whose obligations need reachability (start, restart).
+double window_end(const Truth& truth, size_t i) {
+    const Change& c = truth.changes[i];
+    double end = truth.end_t;
+    for (size_t j = i + 1; j < truth.changes.size(); ++j) {
+        const Change& d = truth.changes[j];
+        if (c.node != kNone && d.node == c.node) return std::min(end, d.t);
+    }
+    bool needs_reach =
+        c.kind == ChangeKind::start || c.kind == ChangeKind::restart || c.kind == ChangeKind::heal;
+    if (needs_reach)
+        for (const Epoch& e : truth.epochs)
+            if (e.from > c.t) end = std::min(end, e.from);
+    return end;
+}
+
+// Measures one change: builds the obligations, evaluates them, adds evidence and metrics.
+ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views, size_t i,
+                      const BoundSpec& spec, ResultBuilder& rb, const json& options,
+                      const std::string& check) {
+    const History& h = ctx.history;
+    const Change& c = truth.changes[i];
+    ChangeOutcome out;
+    double n = double(truth.live_count(c.t)) + (c.kind == ChangeKind::crash ? 1 : 0);
+    double bound = bound_value(spec, ctx, n);
+    double wend = window_end(truth, i);
+    double horizon = std::min(wend, c.t + bound);
+    bool incarnations = ctx.has("incarnations");
+    bool accept_dead_for_leave = opt_bool(options, "leave_accepts_dead", false);
+
+    std::vector<Obligation> obs;
+    std::vector<uint32_t> owner;  // whose lag an obligation counts towards
+    auto add = [&](Obligation ob, uint32_t who) {
+        obs.push_back(ob);
+        owner.push_back(who);
+    };
+    uint32_t m = c.node;
+    bool subject_steady = m == kNone || c.kind == ChangeKind::crash ||
+                          truth.steady(m, c.t, std::min(horizon, truth.end_t));
+    for (uint32_t o = 0; o < truth.n; ++o) {
+        if (o == m || !truth.steady(o, c.t, horizon)) continue;
+        switch (c.kind) {
+            case ChangeKind::start:
+            case ChangeKind::restart: {
+                if (!subject_steady || truth.separated_during(o, m, c.t, horizon)) break;
+                Obligation a{o, m, Want::alive};
+                if (c.kind == ChangeKind::restart && incarnations) {
+                    a.want = Want::alive_above;
+                    a.above = views.max_inc(o, m, c.line);
+                }
+                add(a, o);
+                add(Obligation{m, o, Want::alive}, m);
+                break;
+            }
+            case ChangeKind::crash:
+                add(Obligation{o, m, Want::dead}, o);
+                break;
+            case ChangeKind::leave:
+                add(Obligation{o, m, accept_dead_for_leave ? Want::dead_or_left : Want::left}, o);
+                break;
+            case ChangeKind::heal:
+                for (uint32_t x = 0; x < truth.n; ++x)
+                    if (x != o && truth.steady(x, c.t, horizon) &&
+                        !truth.separated_during(o, x, c.t, horizon))
+                        add(Obligation{o, x, Want::alive}, o);
+                break;
+        }
+    }
+
+    std::map<std::string, double> lags;
+    std::vector<size_t> missing;
+    double worst = 0;
+    uint32_t slowest = kNone;
+    for (size_t k = 0; k < obs.size(); ++k) {
+        const Obligation& ob = obs[k];
+        // A crashed or departed member the observer never knew needs no news.
+        if ((ob.want == Want::dead || ob.want == Want::left || ob.want == Want::dead_or_left) &&
+            views.at(ob.o, ob.m, c.line).state == MemberState::none &&
+            views.first(ob.o, ob.m, c.line, wend, [](const Event&) { return true; }) == nullptr)
+            continue;
+        Outcome r = evaluate(views, ob, c.line, c.t, wend);
+        std::string who = h.ids[owner[k]];
+        if (r.met) {
+            auto& l = lags[who];
+            l = std::max(l, r.lag);
+            if (r.lag >= worst) {
+                worst = r.lag;
+                slowest = owner[k];
+            }
+            if (r.lag > bound) {
+                rb.evidence(r.event->t, ob.o,
+                            h.ids[ob.o] + " saw " + h.ids[ob.m] + " " + to_string(ob.want) +
+                                " only after " + fmt(r.lag) + " s (bound " + fmt(bound) + " s)",
+                            r.event->line);
+            }
+        } else {
+            missing.push_back(k);
+            lags[who] = -1;
+        }
+    }
+
+    json mt = {{"kind", to_string(c.kind)},
+               {"t", c.t},
+               {"ref", c.line},
+               {"bound", bound},
+               {"obligations", obs.size()}};
+    mt["node"] = c.node == kNone ? json(nullptr) : json(h.ids[c.node]);
+    json lag_json = json::object();
+    for (const auto& [k, v] : lags) lag_json[k] = v < 0 ? json(nullptr) : json(v);
+    mt["lags"] = std::move(lag_json);
+
+    std::string subject = c.node == kNone ? std::string("partition healed")
+                                          : h.ids[c.node] + " " + change_what(c.kind);
+    std::string status;
+    if (!missing.empty()) {
+        bool had_time = wend - c.t >= bound;
+        if (had_time) {
+            status = "not_converged";
+            out.failed = true;
+            rb.evidence(c.t, c.node, subject, c.line);
+            for (size_t k : missing) {
+                const Obligation& ob = obs[k];
+                ViewState last = evaluate(views, ob, c.line, c.t, wend).last;
+                rb.evidence(std::min(wend, c.t + bound), ob.o,
+                            h.ids[ob.o] + " still sees " + h.ids[ob.m] + " " + describe(last) +
+                                " (expected " + to_string(ob.want) + ") " + fmt(bound) +
+                                " s after the change",
+                            last.line ? last.line : c.line);
+            }
+            rb.fail(subject + " at " + fmt(c.t) + " s: " + std::to_string(missing.size()) +
+                    " view(s) did not converge within " + fmt(bound) + " s (first: " +
+                    h.ids[obs[missing[0]].o] + " about " + h.ids[obs[missing[0]].m] + ")");
+        } else {
+            status = wend >= truth.end_t ? "truncated" : "superseded";
+        }
+    } else {
+        out.measured = true;
+        out.convergence = worst;
+        mt["convergence"] = worst;
+        mt["slowest"] = slowest == kNone ? json(nullptr) : json(h.ids[slowest]);
+        if (worst > bound) {
+            status = "late";
+            out.failed = true;
+            rb.evidence(c.t, c.node, subject, c.line);
+            rb.fail(subject + " at " + fmt(c.t) + " s: converged after " + fmt(worst) +
+                    " s, bound " + fmt(bound) + " s (slowest " + id(h, slowest) + ")");
+        } else {
+            status = "converged";
+        }
+    }
+    if (c.kind == ChangeKind::restart && !incarnations && !obs.empty())
+        rb.unknown("restart of " + h.ids[c.node] + " at " + fmt(c.t) +
+                   " s: a higher incarnation cannot be checked (no incarnations feature)");
+    (void)check;
+    mt["status"] = status;
+    out.metrics = std::move(mt);
+    return out;
+}
+
+CheckResult run_changes(const Context& ctx, const json& options, const std::string& check,
+                        bool heals_only) {
+    const History& h = ctx.history;
+    Truth truth(h);
+    Views views(h);
+    ResultBuilder rb(check, h, options);
+    std::map<ChangeKind, BoundSpec> specs;
+    if (heals_only) {
+        specs[ChangeKind::heal] = bound_spec(options, "bound", kHealBound);
+    } else {
+        bool one = options.is_object() && options.contains("bound") && !options["bound"].is_null();
+        auto pick = [&](const char* key, const std::string& d) {
+            return one ? bound_spec(options, "bound", d) : bound_spec(options, key, d);
+        };
+        specs[ChangeKind::start] = specs[ChangeKind::restart] = pick("bound_join", kJoinBound);
+        specs[ChangeKind::crash] = pick("bound_crash", kDetectBound);
+        specs[ChangeKind::leave] = pick("bound_leave", kLeaveBound);
+        specs[ChangeKind::heal] = pick("bound_heal", kHealBound);
+    }
+    json changes = json::array();
+    double measured = -1;
+    size_t count = 0, converged = 0, failed = 0;
+    double first_bound = -1;
+    const BoundSpec* first_spec = nullptr;
+    for (size_t i = 0; i < truth.changes.size(); ++i) {
+        const Change& c = truth.changes[i];
+        if (heals_only && c.kind != ChangeKind::heal) continue;
+        ++count;
+        ChangeOutcome r = measure(ctx, truth, views, i, specs[c.kind], rb, options, check);
+        if (!first_spec) {
+            first_spec = &specs[c.kind];
+            first_bound = r.metrics["bound"].get<double>();
+        }
+        if (r.measured) {
+            ++converged;
+            measured = std::max(measured, r.convergence);
+        }
+        if (r.failed) ++failed;
+        changes.push_back(std::move(r.metrics));
+    }
+    rb.r.metrics["changes"] = std::move(changes);
+    rb.r.metrics["count"] = count;
+    rb.r.metrics["converged"] = converged;
+    rb.r.metrics["failed"] = failed;
+    if (first_spec) rb.r.bound = bound_json(*first_spec, first_bound);
+    rb.r.measured = measured < 0 ? json(nullptr) : json(measured);
+    const char* what = heals_only ? "heal" : "membership change";
+    if (count == 0)
+        rb.unknown(std::string("nothing to check: no ") + what + " in this history");
+    else if (converged == 0 && failed == 0)
+        rb.unknown(std::string("no ") + what +
+                   " could be measured (each was superseded or cut off by the run's end)");
+    return rb.finish(std::to_string(converged) + " of " + std::to_string(count) + " " + what +
+                     "(s) converged within the bound (slowest " + fmt(std::max(0.0, measured)) +
+                     " s)");
+}
+
+}  // namespace
+
+CheckResult membership_convergence(const Context& ctx, const json& options) {
+    return run_changes(ctx, options, "membership_convergence", false);
+}
+
+CheckResult partition_healing(const Context& ctx, const json& options) {
+    return run_changes(ctx, options, "partition_healing", true);
+}
+
+}  // namespace gossiplab::checkers::detail

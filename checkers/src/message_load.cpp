@@ -1,0 +1,155 @@
+// message_load: packets and bytes per node per second from the nodes' cumulative counters, and
+// SWIM's constant per-member load across runs at several N.
+#include "checks.hpp"
+#include "common.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gossiplab::checkers::detail {
+
+CheckResult message_load(const Context& ctx, const json& options) {
+    const History& h = ctx.history;
+    ResultBuilder rb("message_load", h, options);
+    BoundSpec spec =
+        bound_spec(options, "bound",
+                   "2 * ((2 + 2 * indirect_checks) / probe_interval + fanout / gossip_interval)");
+    auto max_imbalance = opt_number_or_null(options, "max_imbalance");
+    if (!ctx.has("counters")) {
+        rb.unknown("packet counts are not reported (no counters feature)");
+        return rb.finish("");
+    }
+    struct Acc {
+        double seconds = 0, pkts = 0, bytes = 0, pkts_recv = 0, bytes_recv = 0;
+        uint32_t last_line = 0;
+        double last_t = 0;
+    };
+    std::vector<Acc> acc(h.ids.size());
+    for (uint32_t node = 0; node < h.ids.size(); ++node) {
+        Acc& a = acc[node];
+        double since = -1;
+        const CountersSample* last = nullptr;
+        double last_t = 0;
+        auto flush = [&] {
+            if (last && since >= 0 && last_t > since) {
+                a.seconds += last_t - since;
+                a.pkts += last->pkts_sent;
+                a.bytes += last->bytes_sent;
+                a.pkts_recv += last->pkts_recv;
+                a.bytes_recv += last->bytes_recv;
+            }
+            last = nullptr;
+            since = -1;
+        };
+        for (uint32_t idx : h.by_node[node]) {
+            const Event& e = h.events[idx];
+            if (e.type == EventType::started) {
+                flush();
+                since = e.t;
+            } else if (e.type == EventType::counters) {
+                if (since < 0) since = e.t;  // no started event: count from the first sample
+                last = &h.counters[e.aux];
+                last_t = e.t;
+                a.last_line = e.line;
+                a.last_t = e.t;
+            }
+        }
+        flush();
+    }
+    json per_node = json::object();
+    double sum = 0, mx = 0, mn = 0;
+    uint32_t hottest = kNone;
+    size_t measured = 0;
+    for (uint32_t node = 0; node < h.ids.size(); ++node) {
+        const Acc& a = acc[node];
+        if (a.seconds <= 0) continue;
+        double rate = a.pkts / a.seconds;
+        per_node[h.ids[node]] = {{"pkts_sent_per_s", rate},
+                                 {"bytes_sent_per_s", a.bytes / a.seconds},
+                                 {"pkts_recv_per_s", a.pkts_recv / a.seconds},
+                                 {"bytes_recv_per_s", a.bytes_recv / a.seconds},
+                                 {"seconds", a.seconds}};
+        sum += rate;
+        if (measured == 0 || rate > mx) {
+            mx = rate;
+            hottest = node;
+        }
+        mn = measured == 0 ? rate : std::min(mn, rate);
+        ++measured;
+    }
+    if (measured == 0) {
+        rb.unknown("nothing to check: no node printed two counters samples");
+        return rb.finish("");
+    }
+    double mean = sum / double(measured);
+    double n = double(h.declared.empty() ? measured : h.declared.size());
+    double bound = bound_value(spec, ctx, n);
+    rb.r.metrics = {{"N", n},
+                    {"nodes_measured", measured},
+                    {"mean_pkts_sent_per_s", mean},
+                    {"max_pkts_sent_per_s", mx},
+                    {"min_pkts_sent_per_s", mn},
+                    {"imbalance", mean > 0 ? mx / mean : 0.0},
+                    {"per_node", per_node}};
+    rb.r.bound = bound_json(spec, bound);
+    rb.r.measured = mx;
+    if (mx > bound) {
+        rb.evidence(acc[hottest].last_t, hottest,
+                    h.ids[hottest] + " sent " + fmt(mx) + " packets/s (bound " + fmt(bound) + ")",
+                    acc[hottest].last_line);
+        rb.fail(h.ids[hottest] + " sent " + fmt(mx) + " packets/s, more than the bound " +
+                fmt(bound));
+    }
+    if (max_imbalance && mean > 0 && mx / mean > *max_imbalance) {
+        rb.evidence(acc[hottest].last_t, hottest,
+                    h.ids[hottest] + " sent " + fmt(mx / mean) + "x the mean load",
+                    acc[hottest].last_line);
+        rb.fail("load imbalance " + fmt(mx / mean) + " (max/mean) above " + fmt(*max_imbalance));
+    }
+    return rb.finish("mean " + fmt(mean) + " packets/s per node, max " + fmt(mx) + " (" +
+                     id(h, hottest) + ")");
+}
+
+}  // namespace gossiplab::checkers::detail
+
+namespace gossiplab::checkers {
+
+CheckResult load_flatness(const std::vector<json>& runs, double tolerance) {
+    CheckResult r;
+    r.check = "load_flatness";
+    json points = json::array();
+    double lo = 0, hi = 0;
+    size_t count = 0;
+    for (const json& run : runs) {
+        const json* m = run.contains("metrics") ? &run["metrics"] : nullptr;
+        if (!m || !m->contains("mean_pkts_sent_per_s") || !(*m)["mean_pkts_sent_per_s"].is_number())
+            continue;
+        double v = (*m)["mean_pkts_sent_per_s"].get<double>();
+        points.push_back({{"N", m->value("N", 0.0)}, {"mean_pkts_sent_per_s", v}});
+        lo = count == 0 ? v : std::min(lo, v);
+        hi = count == 0 ? v : std::max(hi, v);
+        ++count;
+    }
+    r.metrics = {{"runs", points}, {"tolerance", tolerance}};
+    r.bound = {{"expr", "max/min - 1 <= " + detail::fmt(tolerance)}, {"value", tolerance}};
+    if (count < 2) {
+        r.verdict = "unknown";
+        r.reason = "needs message_load results of at least two runs";
+        return r;
+    }
+    double spread = lo > 0 ? hi / lo - 1 : (hi > 0 ? INFINITY : 0);
+    r.measured = std::isfinite(spread) ? json(spread) : json(nullptr);
+    r.metrics["spread"] = r.measured;
+    if (spread > tolerance) {
+        r.verdict = "fail";
+        r.reason = "per-member load varies by " + detail::fmt(spread * 100) +
+                   "% across cluster sizes (tolerance " + detail::fmt(tolerance * 100) + "%)";
+    } else {
+        r.verdict = "pass";
+        r.reason = "per-member load stays within " + detail::fmt(tolerance * 100) + "% across " +
+                   std::to_string(count) + " runs";
+    }
+    return r;
+}
+
+}  // namespace gossiplab::checkers

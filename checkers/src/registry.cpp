@@ -1,0 +1,135 @@
+// The checker registry: names to functions, exception containment, composition, and
+// re-checking a recorded run directory.
+#include <gossiplab/checkers/checkers.hpp>
+
+#include "checks.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <utility>
+
+namespace gossiplab::checkers {
+
+namespace {
+
+using Fn = CheckResult (*)(const Context&, const json&);
+
+const std::vector<std::pair<std::string, Fn>>& registry() {
+    static const std::vector<std::pair<std::string, Fn>> r{
+        {"history_wellformed", &detail::history_wellformed},
+        {"membership_convergence", &detail::membership_convergence},
+        {"failure_detection", &detail::failure_detection},
+        {"accuracy", &detail::accuracy},
+        {"suspicion_refutation", &detail::suspicion_refutation},
+        {"partition_healing", &detail::partition_healing},
+        {"dissemination", &detail::dissemination},
+        {"message_load", &detail::message_load},
+    };
+    return r;
+}
+
+CheckResult unknown(const std::string& name, const std::string& why) {
+    CheckResult r;
+    r.check = name;
+    r.verdict = "unknown";
+    r.reason = why;
+    return r;
+}
+
+json read_json(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw HistoryError(file.string() + ":0: cannot open (expected a JSON object)");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        throw HistoryError(file.string() + ":0: not a JSON object");
+    return j;
+}
+
+}  // namespace
+
+bool Context::has(const std::string& feature) const {
+    return std::find(features.begin(), features.end(), feature) != features.end();
+}
+
+json CheckResult::to_json() const {
+    return {{"check", check},       {"verdict", verdict}, {"reason", reason},    {"bound", bound},
+            {"measured", measured}, {"metrics", metrics}, {"evidence", evidence}};
+}
+
+std::vector<std::string> check_names() {
+    std::vector<std::string> out;
+    for (const auto& [name, fn] : registry()) out.push_back(name);
+    return out;
+}
+
+CheckResult run_check(const std::string& name, const Context& ctx, const json& options) {
+    for (const auto& [n, fn] : registry()) {
+        if (n != name) continue;
+        if (!options.is_null() && !options.is_object())
+            return unknown(name, "options must be an object, got " + options.dump());
+        try {
+            CheckResult r = fn(ctx, options.is_null() ? json::object() : options);
+            r.check = name;
+            return r;
+        } catch (const std::exception& e) {
+            return unknown(name, std::string("checker error: ") + e.what());
+        } catch (...) {
+            return unknown(name, "checker error: unknown exception");
+        }
+    }
+    std::string known;
+    for (const auto& n : check_names()) known += (known.empty() ? "" : ", ") + n;
+    return unknown(name, "no checker named \"" + name + "\" (known: " + known + ")");
+}
+
+std::vector<CheckResult> run_checks(const Context& ctx, const json& checks) {
+    std::vector<CheckResult> out;
+    if (checks.is_null()) {
+        for (const auto& n : check_names()) out.push_back(run_check(n, ctx, json::object()));
+        return out;
+    }
+    if (!checks.is_object()) {
+        out.push_back(unknown("checks",
+                              "scenario \"checks\" must be an object mapping check "
+                              "names to options, got " +
+                                  checks.dump()));
+        return out;
+    }
+    for (const auto& [name, options] : checks.items()) out.push_back(run_check(name, ctx, options));
+    return out;
+}
+
+std::string compose(const std::vector<CheckResult>& results) {
+    if (results.empty()) return "unknown";
+    bool unknown_seen = false;
+    for (const auto& r : results) {
+        if (r.verdict == "fail") return "fail";
+        if (r.verdict != "pass") unknown_seen = true;
+    }
+    return unknown_seen ? "unknown" : "pass";
+}
+
+json check_run_dir(const std::filesystem::path& run_dir) {
+    History h = load_history(run_dir / "history.jsonl");
+    json scenario = read_json(run_dir / "scenario.json");
+    json impl = read_json(run_dir / "impl.json");
+    std::vector<std::string> features;
+    if (impl.contains("features")) {
+        if (!impl["features"].is_array())
+            throw HistoryError((run_dir / "impl.json").string() +
+                               ":0: \"features\" must be an array of strings");
+        for (const auto& f : impl["features"])
+            if (f.is_string()) features.push_back(f.get<std::string>());
+    }
+    json profile = impl.contains("profile") ? impl["profile"] : json(nullptr);
+    Context ctx{h, scenario, profile, features};
+    std::vector<CheckResult> results =
+        run_checks(ctx, scenario.contains("checks") ? scenario["checks"] : json(nullptr));
+    json out = {{"checks", json::array()}, {"verdict", compose(results)}};
+    for (const auto& r : results) out["checks"].push_back(r.to_json());
+    return out;
+}
+
+}  // namespace gossiplab::checkers

@@ -1,0 +1,287 @@
+// Deriving the ground truth (who is live, paused, reachable; what changed) from the actions.
+#include "truth.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+namespace gossiplab::checkers::detail {
+
+const char* to_string(ChangeKind k) {
+    switch (k) {
+        case ChangeKind::start:
+            return "start";
+        case ChangeKind::restart:
+            return "restart";
+        case ChangeKind::crash:
+            return "crash";
+        case ChangeKind::leave:
+            return "leave";
+        case ChangeKind::heal:
+            return "heal";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string fmt(double x) {
+    std::ostringstream os;
+    os << x;
+    return os.str();
+}
+
+uint32_t find_root(std::vector<uint32_t>& p, uint32_t x) {
+    while (p[x] != x) x = p[x] = p[p[x]];
+    return x;
+}
+
+}  // namespace
+
+Truth::Truth(const History& hist) : h(hist), n(hist.ids.size()), lives(n), pauses(n), starves(n) {
+    end_t = h.last_t;
+    for (const Action& a : h.actions)
+        if (a.type == ActionType::run_end) {
+            end_t = a.t;
+            break;
+        }
+    auto open_life = [&](uint32_t node) -> Life* {
+        if (lives[node].empty() || lives[node].back().how != EndHow::running) return nullptr;
+        return &lives[node].back();
+    };
+    auto close = [&](Life& l, double t, uint32_t line, EndHow how) {
+        l.end = t;
+        l.end_line = line;
+        l.how = how;
+        for (auto* list : {&pauses[l.node], &starves[l.node]})
+            if (!list->empty() && list->back().to == kForever) {
+                list->back().to = t;
+                list->back().to_line = line;
+            }
+    };
+    bool ended = false;
+    Epoch* current = nullptr;
+    for (const Action& a : h.actions) {
+        if (a.type == ActionType::run_end) ended = true;
+        uint32_t node = a.node;
+        if (node != kNone && node >= n) continue;
+        switch (a.type) {
+            case ActionType::node_start: {
+                if (Life* l = open_life(node)) {
+                    problems.push_back({a.line, node, a.t, "node_start while the node is live"});
+                    close(*l, a.t, a.line, EndHow::restarted);
+                }
+                Life l;
+                l.node = node;
+                l.start = a.t;
+                l.start_line = a.line;
+                l.restart = a.body.value("restart", false) || !lives[node].empty();
+                lives[node].push_back(l);
+                if (!ended)
+                    changes.push_back(
+                        {l.restart ? ChangeKind::restart : ChangeKind::start, node, a.t, a.line});
+                break;
+            }
+            case ActionType::kill:
+            case ActionType::restart:
+                if (Life* l = open_life(node)) {
+                    bool restart = a.type == ActionType::restart;
+                    close(*l, a.t, a.line,
+                          ended     ? EndHow::stopped
+                          : restart ? EndHow::restarted
+                                    : EndHow::killed);
+                    if (!ended && !restart)
+                        changes.push_back({ChangeKind::crash, node, a.t, a.line});
+                }
+                break;
+            case ActionType::node_exit:
+                if (Life* l = open_life(node)) {
+                    bool expected = a.body.value("expected", false);
+                    EndHow how = l->leave_t < kForever ? EndHow::left
+                                 : (expected || ended) ? EndHow::stopped
+                                                       : EndHow::crashed;
+                    close(*l, a.t, a.line, how);
+                    if (how == EndHow::crashed)
+                        changes.push_back({ChangeKind::crash, node, a.t, a.line});
+                }
+                break;
+            case ActionType::leave:
+                if (Life* l = open_life(node); l && l->leave_t == kForever) {
+                    l->leave_t = a.t;
+                    l->leave_line = a.line;
+                    if (!ended) changes.push_back({ChangeKind::leave, node, a.t, a.line});
+                }
+                break;
+            case ActionType::pause:
+            case ActionType::starve_start: {
+                auto& list = a.type == ActionType::pause ? pauses[node] : starves[node];
+                if (!list.empty() && list.back().to == kForever) break;  // already in effect
+                if (!open_life(node)) {
+                    problems.push_back(
+                        {a.line, node, a.t, "pause/starve of a node that is not live"});
+                    break;
+                }
+                Interval iv;
+                iv.node = node;
+                iv.from = a.t;
+                iv.from_line = a.line;
+                if (auto s = a.body.find("share"); s != a.body.end() && s->is_number())
+                    iv.share = s->get<double>();
+                list.push_back(iv);
+                break;
+            }
+            case ActionType::resume:
+            case ActionType::starve_stop: {
+                auto& list = a.type == ActionType::resume ? pauses[node] : starves[node];
+                if (!list.empty() && list.back().to == kForever) {
+                    list.back().to = a.t;
+                    list.back().to_line = a.line;
+                }
+                break;
+            }
+            case ActionType::partition:
+            case ActionType::heal: {
+                if (current) {
+                    current->to = a.t;
+                    current->to_line = a.line;
+                    current = nullptr;
+                }
+                if (a.type == ActionType::heal) {
+                    if (!ended) changes.push_back({ChangeKind::heal, kNone, a.t, a.line});
+                    break;
+                }
+                Epoch e;
+                e.from = a.t;
+                e.from_line = a.line;
+                e.cut.assign(n * n, 0);
+                for (const auto& [k, v] : a.body["grudge"].items()) {
+                    uint32_t dropper = h.find(k);
+                    if (dropper == kNone) continue;
+                    for (const auto& x : v) {
+                        uint32_t from = h.find(x.get<std::string>());
+                        if (from == kNone || from == dropper) continue;
+                        e.cut[dropper * n + from] = e.cut[from * n + dropper] = 1;
+                    }
+                }
+                std::vector<uint32_t> parent(n);
+                std::iota(parent.begin(), parent.end(), 0u);
+                for (uint32_t x = 0; x < n; ++x)
+                    for (uint32_t y = x + 1; y < n; ++y)
+                        if (!e.cut[x * n + y]) parent[find_root(parent, x)] = find_root(parent, y);
+                e.touched.assign(n, 0);
+                for (uint32_t x = 0; x < n; ++x)
+                    for (uint32_t y = 0; y < n; ++y)
+                        if (e.cut[x * n + y]) e.touched[x] = 1;
+                e.comp.resize(n);
+                for (uint32_t x = 0; x < n; ++x) e.comp[x] = find_root(parent, x);
+                epochs.push_back(std::move(e));
+                current = &epochs.back();
+                break;
+            }
+            case ActionType::shape: {
+                ShapeFault s;
+                s.from = a.t;
+                s.line = a.line;
+                std::string links = a.body.contains("links") ? a.body["links"].dump() : "\"all\"";
+                s.desc = "shape " + (a.body.contains("shape") ? a.body["shape"].dump() : "{}") +
+                         " on " + links;
+                shapes.push_back(s);
+                break;
+            }
+            case ActionType::clear: {
+                bool all = !a.body.contains("links") || a.body["links"] == "all";
+                std::string links = all ? "" : a.body["links"].dump();
+                for (auto& s : shapes)
+                    if (s.to == kForever && (all || s.desc.ends_with(" on " + links))) s.to = a.t;
+                break;
+            }
+            default:
+                break;
+        }
+    }
+    for (auto& list : lives)
+        for (auto& l : list)
+            if (l.end > end_t && l.how == EndHow::running) l.end = kForever;
+}
+
+const Life* Truth::life_at(uint32_t node, double t) const {
+    if (node >= n) return nullptr;
+    for (const Life& l : lives[node])
+        if (l.start <= t && t < l.end) return &l;
+    return nullptr;
+}
+
+bool Truth::paused_at(uint32_t node, double t) const {
+    for (const Interval& p : pauses[node])
+        if (p.from <= t && t < p.to) return true;
+    return false;
+}
+
+bool Truth::paused_during(uint32_t node, double a, double b) const {
+    for (const Interval& p : pauses[node])
+        if (p.from <= b && a < p.to) return true;
+    return false;
+}
+
+bool Truth::steady(uint32_t node, double a, double b) const {
+    const Life* l = life_at(node, a);
+    return l && b < l->end && !paused_during(node, a, b);
+}
+
+const Epoch* Truth::epoch_at(double t) const {
+    for (const Epoch& e : epochs)
+        if (e.from <= t && t < e.to) return &e;
+    return nullptr;
+}
+
+bool Truth::cut(uint32_t a, uint32_t b, double t) const {
+    const Epoch* e = epoch_at(t);
+    return e && e->cut[a * n + b];
+}
+
+bool Truth::separated(uint32_t a, uint32_t b, double t) const {
+    const Epoch* e = epoch_at(t);
+    return e && e->comp[a] != e->comp[b];
+}
+
+bool Truth::separated_during(uint32_t a, uint32_t b, double t0, double t1) const {
+    for (const Epoch& e : epochs)
+        if (e.from <= t1 && t0 < e.to && e.comp[a] != e.comp[b]) return true;
+    return false;
+}
+
+bool Truth::involved_during(uint32_t m, double t0, double t1) const {
+    for (const Epoch& e : epochs)
+        if (e.from <= t1 && t0 < e.to && e.involves(m)) return true;
+    return false;
+}
+
+size_t Truth::live_count(double t) const {
+    size_t c = 0;
+    for (uint32_t x = 0; x < n; ++x) c += live(x, t) ? 1 : 0;
+    return c;
+}
+
+std::vector<std::string> Truth::faults_at(double t) const {
+    std::vector<std::string> out;
+    if (const Epoch* e = epoch_at(t))
+        out.push_back("partition since " + fmt(e->from) + " s (line " +
+                      std::to_string(e->from_line) + ")");
+    for (uint32_t x = 0; x < n; ++x) {
+        for (const Interval& p : pauses[x])
+            if (p.from <= t && t < p.to)
+                out.push_back(h.ids[x] + " paused since " + fmt(p.from) + " s (line " +
+                              std::to_string(p.from_line) + ")");
+        for (const Interval& p : starves[x])
+            if (p.from <= t && t < p.to)
+                out.push_back(h.ids[x] + " starved (share " + fmt(p.share) + ") since " +
+                              fmt(p.from) + " s (line " + std::to_string(p.from_line) + ")");
+    }
+    for (const ShapeFault& s : shapes)
+        if (s.from <= t && t < s.to)
+            out.push_back(s.desc + " since " + fmt(s.from) + " s (line " + std::to_string(s.line) +
+                          ")");
+    return out;
+}
+
+}  // namespace gossiplab::checkers::detail

@@ -1,0 +1,145 @@
+// membership_convergence on hand-made histories: converged, never, late, restart, leave, unknown.
+#include "history_builder.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+TEST_CASE("convergence passes when every start is seen within the bound") {
+    HB b = cluster();
+    b.at(10).end();
+    CheckResult r = check("membership_convergence", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    CHECK(r.measured.get<double>() == Approx(0.4));  // n2 started at 0.1, seen at 0.5
+    CHECK(r.metrics["changes"].size() == 3);
+    CHECK(r.metrics["changes"][1]["slowest"] != nullptr);
+    CHECK(r.bound["expr"] == "3 * probe_interval + 2 * retransmits * gossip_interval");
+}
+
+TEST_CASE("convergence fails when an observer never sees a started node") {
+    HB b;
+    auto ids = names(3);
+    b.at(0).run_start(ids).start("n1").start("n2");
+    b.at(0.2).start("n3");
+    uint32_t start_n3 = uint32_t(b.line()) - 1;  // the node_start line
+    b.at(0.5).mesh({"n1", "n2"}, {"n1", "n2"}, "alive");
+    b.member("n2", "n3", "alive").member("n3", "n1", "alive").member("n3", "n2", "alive");
+    b.at(10).end();
+    CheckResult r = check("membership_convergence", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(r.reason.find("n3 started") != std::string::npos);
+    CHECK(has_evidence(r, "n3", start_n3, "started"));
+    CHECK(has_evidence(r, "n1", start_n3, "n1 still sees n3 absent"));
+}
+
+TEST_CASE("convergence fails when a crash is noticed after the bound") {
+    HB b = cluster();
+    b.at(5).kill("n3");
+    uint32_t kill = uint32_t(b.line()) - 1;
+    b.at(5.5).member("n1", "n3", "dead");
+    b.at(40).member("n2", "n3", "dead");
+    uint32_t late = uint32_t(b.line());
+    b.at(50).end();
+    CheckResult r = check("membership_convergence", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n3", kill, "crashed"));
+    CHECK(has_evidence(r, "n2", late, "only after 35"));
+    CHECK(r.metrics["changes"][3]["status"] == "late");
+    CHECK(r.metrics["changes"][3]["slowest"] == "n2");
+    CHECK(r.metrics["changes"][3]["lags"]["n1"].get<double>() == Approx(0.5));
+}
+
+TEST_CASE("a restarted node must be seen alive with a higher incarnation") {
+    auto build = [](bool n2_bumps) {
+        HB b = cluster();
+        b.at(5).restart("n3");
+        b.at(5.5).member("n3", "n1", "alive").member("n3", "n2", "alive");
+        b.at(6).member("n1", "n3", "alive", 1);
+        if (n2_bumps) b.member("n2", "n3", "alive", 1);
+        b.at(20).end();
+        return b;
+    };
+    SECTION("pass") {
+        CheckResult r = check("membership_convergence", build(true).history());
+        INFO(r.to_json().dump(1));
+        CHECK(r.verdict == "pass");
+    }
+    SECTION("fail: n2 still holds the old incarnation") {
+        HB b = build(false);
+        CheckResult r = check("membership_convergence", b.history());
+        CHECK(r.verdict == "fail");
+        CHECK(r.reason.find("n3 restarted") != std::string::npos);
+        // n2's last view of n3 is the alive (inc 0) at 0.5 s.
+        bool found = false;
+        for (const auto& e : r.evidence)
+            found |= e["node"] == "n2" && e["what"].get<std::string>().find(
+                                              "still sees n3 alive (inc 0)") != std::string::npos;
+        CHECK(found);
+    }
+    SECTION("unknown without the incarnations feature (the rest still checked)") {
+        CheckResult r = check("membership_convergence", build(false).history(), json::object(),
+                              {"suspicion_events", "rumors", "counters"});
+        CHECK(r.verdict == "unknown");
+        CHECK(r.reason.find("incarnations") != std::string::npos);
+    }
+}
+
+TEST_CASE("a leave must be seen as left, not dead") {
+    HB b = cluster();
+    b.at(5).leave("n3");
+    uint32_t leave = uint32_t(b.line()) - 2;
+    b.at(5.5).member("n1", "n3", "left");
+    b.member("n2", "n3", "dead");
+    uint32_t dead = uint32_t(b.line());
+    b.at(20).end();
+    CheckResult r = check("membership_convergence", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n3", leave, "leave"));
+    CHECK(has_evidence(r, "n2", dead, "still sees n3 dead (inc 0) (expected left)"));
+    CHECK(check("membership_convergence", b.history(), {{"leave_accepts_dead", true}}).verdict ==
+          "pass");
+}
+
+TEST_CASE("a paused observer is not held to a change it could not see") {
+    HB b = cluster();
+    b.at(4).pause("n2");
+    b.at(5).kill("n3");
+    b.at(6).member("n1", "n3", "dead");
+    b.at(45).resume("n2");
+    b.at(46).member("n2", "n3", "dead");
+    b.at(60).end();
+    CheckResult r = check("membership_convergence", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+}
+
+TEST_CASE("convergence of a change cut off by the run's end is not a failure") {
+    HB b = cluster();
+    b.at(5).kill("n3");
+    b.at(6).end();
+    CheckResult r = check("membership_convergence", b.history());
+    CHECK(r.verdict == "pass");
+    CHECK(r.metrics["changes"][3]["status"] == "truncated");
+}
+
+TEST_CASE("convergence is unknown with nothing to measure, or with a bad bound") {
+    HB b;
+    b.at(0).run_start({"n1"}).at(1).end();
+    CHECK(check("membership_convergence", b.history()).verdict == "unknown");
+    CheckResult r = check("membership_convergence", cluster().history(), {{"bound", "3 *"}});
+    CHECK(r.verdict == "unknown");
+    CHECK(r.reason.find("bound '3 *'") != std::string::npos);
+}
+
+TEST_CASE("a scenario bound in seconds overrides the defaults") {
+    HB b = cluster();
+    b.at(5).kill("n3");
+    b.at(7).mesh({"n1", "n2"}, {"n3"}, "dead");
+    b.at(20).end();
+    CHECK(check("membership_convergence", b.history()).verdict == "pass");
+    CheckResult r = check("membership_convergence", b.history(), {{"bound", 1.5}});
+    CHECK(r.verdict == "fail");
+    CHECK(r.bound["value"].get<double>() == Approx(1.5));
+}
