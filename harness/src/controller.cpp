@@ -114,7 +114,7 @@ public:
                                      {"profile", profile_},
                                      {"features", m_.features},
                                      {"command", m_.command},
-                                     {"version", opt_.environment.value("impl_version", "")}});
+                                     {"version", opt_.environment.is_object() ? opt_.environment.value("impl_version", "") : ""}});
         write_file("environment.json", opt_.environment);
 
         for (const auto& id : sc_.nodes) {
@@ -374,8 +374,14 @@ private:
                           });
     }
 
+    // Signals go to the node's process group (it leads one, see node_setup):
+    // an adapter's wrapper and the implementation it runs stop, resume and
+    // die together.
+    static void signal_group(pid_t pid, int sig) {
+        if (pid > 0 && ::kill(-pid, sig) != 0) ::kill(pid, sig);
+    }
     void signal_node(Node& n, int sig) {
-        if (n.running && n.pid > 0) ::kill(n.pid, sig);
+        if (n.running) signal_group(n.pid, sig);
     }
 
     void wait_children() {
@@ -394,6 +400,8 @@ private:
         }
     }
     void on_exit(Node& n, int status) {
+        // Whatever the node left behind in its process group goes with it.
+        ::kill(-n.pid, SIGKILL);
         n.running = false;
         n.paused = false;
         stop_starving(n);
@@ -417,7 +425,7 @@ private:
     void kill_now(Node& n) {
         if (!n.running) return;
         n.expect_exit = true;
-        ::kill(n.pid, SIGKILL);
+        signal_group(n.pid, SIGKILL);
         for (int i = 0; i < 200 && n.running; ++i) {
             int status = 0;
             pid_t r = ::waitpid(n.pid, &status, WNOHANG);
@@ -433,13 +441,13 @@ private:
         if (!n.starving) return;
         n.starving = false;
         if (n.starve_timer) n.starve_timer->cancel();
-        if (n.running && !n.paused) ::kill(n.pid, SIGCONT);
+        if (!n.paused) signal_node(n, SIGCONT);
     }
     void starve_cycle(Node& n, bool stopped_phase) {
         if (!n.starving || !n.running) return;
         double run_s = n.starve_share * n.starve_period;
         double stop_s = n.starve_period - run_s;
-        if (!n.paused) ::kill(n.pid, stopped_phase ? SIGSTOP : SIGCONT);
+        if (!n.paused) signal_node(n, stopped_phase ? SIGSTOP : SIGCONT);
         n.starve_timer->expires_after(secs(stopped_phase ? stop_s : run_s));
         n.starve_timer->async_wait([this, &n, stopped_phase](auto ec) {
             if (!ec) starve_cycle(n, !stopped_phase);
@@ -548,8 +556,8 @@ private:
             if (!n.running) continue;
             stop_starving(n);
             n.expect_exit = true;
-            if (n.paused) ::kill(n.pid, SIGCONT);
-            ::kill(n.pid, SIGTERM);
+            if (n.paused) signal_node(n, SIGCONT);
+            signal_node(n, SIGTERM);
         }
         end_timer_.expires_after(secs(opt_.term_grace_s));
         end_timer_.async_wait([this](auto ec) {
