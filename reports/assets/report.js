@@ -148,7 +148,7 @@
       var size = Math.ceil(rest.length / groups);
       for (var g = 0; g < rest.length; g += size) {
         var mem = rest.slice(g, g + size);
-        lanes.push({ members: mem, label: short(nodes[mem[0]], 8) + '…' + short(nodes[mem[mem.length - 1]], 8) + ' (' + mem.length + ')' });
+        lanes.push({ members: mem, label: mem.length === 1 ? nodes[mem[0]] : short(nodes[mem[0]], 8) + '…' + short(nodes[mem[mem.length - 1]], 8) + ' (' + mem.length + ')' });
       }
       note.push(N + ' nodes: downsampled to ' + lanes.length + ' lanes — ' + pinned.length +
         ' faulted or evidence nodes on their own lanes, the other ' + rest.length + ' in groups of up to ' + size +
@@ -466,31 +466,60 @@
     td.appendChild(document.createTextNode(fmt(v)));
   }
 
+  // The column compared with the bound, by the names the checkers use (checkers/src).
+  var MAIN_KEYS = ['all_detected', 'convergence', 'p100', 'heal', 'first_detection', 'latency_s', 'convergence_s', 'detection_s', 'heal_s'];
+  var TITLES = {
+    failures: 'Detection time per failure', changes: 'Convergence time per membership change',
+    rumors: 'Dissemination per rumor', episodes: 'Suspicion episodes'
+  };
+
+  function cellText(v) {
+    if (typeof v === 'object' && v !== null) {
+      var j = JSON.stringify(v);
+      return j.length > 160 ? j.slice(0, 159) + '…' : j;
+    }
+    return fmt(v);
+  }
+
   function recordTable(host, rows, bound) {
     var cols = [];
     rows.slice(0, 200).forEach(function (r) {
-      Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0 && cols.length < 12) cols.push(k); });
+      Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0 && cols.length < 14) cols.push(k); });
     });
-    var timeCol = cols.filter(function (k) {
-      return TIME_KEY.test(k) && rows.some(function (r) { return typeof r[k] === 'number'; });
-    });
-    var main = timeCol.filter(function (k) { return k !== 't'; })[0] || timeCol[0];
+    var numeric = function (k) { return rows.some(function (r) { return typeof r[k] === 'number'; }); };
+    var main = MAIN_KEYS.filter(function (k) { return cols.indexOf(k) >= 0 && numeric(k); })[0] ||
+      cols.filter(function (k) { return k !== 't' && TIME_KEY.test(k) && numeric(k); })[0];
+    if (main) cols = [main].concat(cols.filter(function (k) { return k !== main; }));
     var max = 0;
-    if (main) rows.forEach(function (r) { if (typeof r[main] === 'number' && r[main] > max) max = r[main]; });
+    if (main) rows.forEach(function (r) {
+      if (typeof r[main] === 'number' && r[main] > max) max = r[main];
+      if (typeof r.bound === 'number' && r.bound > max) max = r.bound;
+    });
     if (typeof bound === 'number' && bound > max) max = bound;
     var table = el('table', null, 'grid metric-table');
     var tr = el('tr');
-    cols.forEach(function (k) { tr.appendChild(el('th', humanize(k))); });
+    cols.forEach(function (k) { tr.appendChild(el('th', humanize(k) + (k === main ? ' (s)' : ''))); });
     table.appendChild(el('thead')).appendChild(tr);
     var tb = el('tbody');
     var limit = Math.min(rows.length, 500);
     for (var i = 0; i < limit; i++) {
       var row = el('tr');
+      var rec = rows[i];
       cols.forEach(function (k) {
         var td = el('td');
-        var v = rows[i][k];
-        if (k === main) barCell(td, v, max, bound);
-        else td.textContent = typeof v === 'object' && v !== null ? JSON.stringify(v) : fmt(v);
+        var v = rec[k];
+        if (k === main) {
+          barCell(td, v, max, typeof rec.bound === 'number' ? rec.bound : bound);
+        } else if (k === 't' && typeof v === 'number') {
+          // Times link into the timeline, like evidence rows.
+          var a = el('a', fmt(v));
+          a.href = '#timeline-section';
+          var who = typeof rec.node === 'string' ? rec.node : typeof rec.origin === 'string' ? rec.origin : '';
+          a.addEventListener('click', function () { if (timeline) timeline.mark(v, who); });
+          td.appendChild(a);
+        } else {
+          td.textContent = cellText(v);
+        }
         row.appendChild(td);
       });
       tb.appendChild(row);
@@ -524,14 +553,16 @@
         if (isRecords || isNums || isNumMap) { later.push([k, v, isRecords, isNums]); return; }
         var tr = el('tr');
         tr.appendChild(el('th', humanize(k)));
-        tr.appendChild(el('td', typeof v === 'object' && v !== null ? JSON.stringify(v) : fmt(v)));
+        tr.appendChild(el('td', cellText(v)));
         kv.appendChild(tr);
       });
       if (kv.firstChild) sec.appendChild(kv);
       later.forEach(function (it) {
         var k = it[0], v = it[1];
-        sec.appendChild(el('h4', humanize(k)));
-        if (it[2]) { recordTable(sec, v, TIME_KEY.test(k) ? bound : null); return; }
+        var title = TITLES[k] || humanize(k);
+        if (k === 'changes' && /heal/.test(c.check)) title = 'Heal time per partition heal';
+        sec.appendChild(el('h4', title));
+        if (it[2]) { recordTable(sec, v, bound); return; }
         var rows = it[3] ? v.map(function (x, i) { return { '#': i, value: x }; })
           : Object.keys(v).map(function (x) { return { key: x, value: v[x] }; });
         var b = TIME_KEY.test(k) ? bound : null;

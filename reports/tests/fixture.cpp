@@ -212,29 +212,57 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
     w.raw("{\"t\": not json");  // one malformed line: noted on the page, never fatal
     w.action(end, {{"action", "run_end"}, {"reason", "duration"}});
 
+    // Metrics in the shapes checkers/src writes them (failures[], rumors[], changes[]).
     std::sort(detect.begin(), detect.end());
-    json detections = json::array();
-    detections.push_back({{"failure", "kill " + ids[victim]},
-                          {"node", ids[victim]},
-                          {"t_fault", 10.0},
-                          {"first_detection_s", detect.empty() ? 0.0 : detect.front()},
-                          {"all_detected_s", nullptr},
-                          {"undetected_by", json::array({ids[late]})}});
+    json lags = json::object();
+    for (size_t o = 0; o < n && o < 40; ++o) lags[ids[o]] = 0.1 + 0.01 * static_cast<double>(o);
+    json failures = json::array();
+    failures.push_back({{"node", ids[victim]},
+                        {"cause", "killed"},
+                        {"t", 10.0},
+                        {"ref", kill_line},
+                        {"observers", n - 2},
+                        {"first_suspicion", 0.3},
+                        {"first_detection", detect.empty() ? 0.0 : detect.front()},
+                        {"bound", 2.4},
+                        {"status", "undetected"},
+                        {"undetected_by", json::array({ids[late]})}});
+    failures.push_back({{"node", ids[paused]},
+                        {"cause", "paused"},
+                        {"t", 20.0},
+                        {"observers", n - 2},
+                        {"first_detection", nullptr},
+                        {"bound", 2.4},
+                        {"status", "superseded"}});
     json rumor_rows = json::array();
     for (int r = 0; r < std::min(rumors, 20); ++r) {
         rumor_rows.push_back({{"rumor", "r" + std::to_string(r + 1)},
-                              {"latency_s", 0.05 + 0.01 * r},
-                              {"informed", n}});
+                              {"origin", ids[static_cast<size_t>(r) % n]},
+                              {"t", 2.0 + 6.0 / std::max(1, rumors) * r},
+                              {"p50", 0.03},
+                              {"p95", 0.05 + 0.01 * r},
+                              {"p100", 0.06 + 0.01 * r},
+                              {"bound", 0.4},
+                              {"delivered", n},
+                              {"targets", n}});
     }
+    json changes = json::array();
+    changes.push_back({{"kind", "join"}, {"node", ids[0]}, {"t", 0.6}, {"convergence", 0.9},
+                       {"bound", 2.6}, {"status", "converged"}, {"lags", lags}});
+    changes.push_back({{"kind", "dead"}, {"node", ids[victim]}, {"t", 10.0}, {"convergence", 1.9},
+                       {"bound", 2.6}, {"status", "converged"}, {"lags", lags}});
+    changes.push_back({{"kind", "left"}, {"node", ids[0]}, {"t", 50.0}, {"convergence", 0.2},
+                       {"bound", 2.6}, {"status", "converged"}});
+    json detection_times = json::array();
+    for (size_t i = 0; i < detect.size() && i < 30; ++i) detection_times.push_back(detect[i]);
+
     RunInfo info;
     info.seed = seed;
     info.impl = "reference";
     info.profile = fast_profile();
     info.features = {"suspicion_events", "incarnations", "rumors", "counters", "view", "leave"};
-    info.environment = {{"kernel", "6.1.0-synthetic"},
-                        {"backend", "nfqueue"},
-                        {"gossiplab", "0.1.0"},
-                        {"compiler", "g++ 12"},
+    info.environment = {{"kernel", "6.1.0-synthetic"}, {"backend", "nfqueue"},
+                        {"gossiplab", "0.1.0"},        {"compiler", "g++ 12"},
                         {"nodes", n}};
     info.duration_s = end;
     info.checks = json::array({
@@ -244,12 +272,9 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
                         " never declared it dead (bound 2.4 s)"},
          {"bound", {{"expr", "3 * probe_interval + suspicion_max"}, {"value", 2.4}}},
          {"measured", 3.1},
-         {"metrics",
-          {{"detections", detections},
-           {"detection_times_s",
-            detect.size() > 30 ? json(std::vector<double>(detect.begin(), detect.begin() + 30))
-                               : json(detect)},
-           {"suspicion_max_s", 2.4}}},
+         {"metrics", {{"failures", failures}, {"count", 2}, {"checked", 1}, {"failed", 1},
+                      {"detection_times_s", detection_times},
+                      {"swim_expected_first_detection_periods", 1.582}}},
          {"evidence",
           {{{"t", 10.0}, {"node", ids[victim]}, {"what", "killed"}, {"ref", kill_line}},
            {{"t", 11.0},
@@ -261,30 +286,32 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
          {"reason", "n2 suspected while paused: 1 false positive beyond the allowed 0"},
          {"bound", {{"expr", "0"}, {"value", 0}}},
          {"measured", 1},
-         {"metrics", {{"false_positives", 1}}},
+         {"metrics", {{"false_suspicions", 1}}},
          {"evidence",
-          {{{"t", 21.5},
-            {"node", ids[0]},
-            {"what", "suspects " + ids[paused]},
-            {"ref", nullptr}}}}},
+          {{{"t", 21.5}, {"node", ids[0]}, {"what", "suspects " + ids[paused]}, {"ref", nullptr}}}}},
         {{"check", "dissemination"},
          {"verdict", "pass"},
          {"reason", "every rumor reached every live node within its bound"},
          {"bound", {{"expr", "gossip_rounds * gossip_interval * 4"}, {"value", 0.4}}},
          {"measured", 0.21},
-         {"metrics", {{"rumors", rumor_rows}, {"median_s", 0.1}, {"payload_seen", payload_text}}},
+         {"metrics", {{"rumors", rumor_rows}, {"count", rumors}, {"delivery_ratio", 1.0},
+                      {"payload_seen", payload_text}}},
          {"evidence", json::array()}},
-        {{"check", "convergence"},
+        {{"check", "membership_convergence"},
          {"verdict", "pass"},
          {"reason", "all membership changes converged"},
          {"bound", {{"expr", "suspicion_max + gossip_rounds * gossip_interval"}, {"value", 2.6}}},
          {"measured", 1.9},
-         {"metrics",
-          {{"changes",
-            {{{"change", "join (all)"}, {"t", 0.6}, {"convergence_s", 0.9}},
-             {{"change", "dead " + ids[victim]}, {"t", 10.0}, {"convergence_s", 1.9}},
-             {{"change", "left " + ids[0]}, {"t", 50.0}, {"convergence_s", 0.2}}}},
-           {"heal_times_s", {{"heal at 35 s", 1.4}}}}},
+         {"metrics", {{"changes", changes}, {"count", 3}, {"converged", 3}, {"failed", 0}}},
+         {"evidence", json::array()}},
+        {{"check", "partition_healing"},
+         {"verdict", "pass"},
+         {"reason", "every partition healed within its bound"},
+         {"bound", {{"expr", "reconnect_interval + suspicion_max"}, {"value", 3.0}}},
+         {"measured", 1.4},
+         {"metrics", {{"changes", {{{"kind", "heal"}, {"node", nullptr}, {"t", 35.0},
+                                    {"convergence", 1.4}, {"bound", 3.0},
+                                    {"status", "converged"}}}}}},
          {"evidence", json::array()}},
         {{"check", "incarnation_monotonic"},
          {"verdict", "unknown"},
@@ -344,6 +371,7 @@ int all(const fs::path& root) {
     xss.checks[1]["evidence"][0]["node"] = s2;  // has a log file: nodes/"><img ...>.log
     xss.checks[2]["metrics"][s1] = s2;
     xss.checks[2]["metrics"]["rumors"][0]["rumor"] = s1;
+    xss.checks[0]["metrics"]["failures"][0]["undetected_by"].push_back(s2);
     write_run_reports(root / "xss", xss);
     {
         // A rumor id that is itself hostile, delivered once (dissemination chart labels).
