@@ -9,10 +9,13 @@ void BroadcastQueue::push(const std::string& key, std::vector<std::uint8_t> mess
     items_[key] = Item{std::move(message), 0, next_order_++};
 }
 
-std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, int limit) {
+std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, int limit,
+                                                            const std::set<std::string>* skip) {
     std::vector<std::map<std::string, Item>::iterator> order;
     order.reserve(items_.size());
-    for (auto it = items_.begin(); it != items_.end(); ++it) order.push_back(it);
+    for (auto it = items_.begin(); it != items_.end(); ++it) {
+        if (skip == nullptr || skip->count(it->first) == 0) order.push_back(it);
+    }
     std::sort(order.begin(), order.end(), [](auto a, auto b) {
         if (a->second.transmits != b->second.transmits) {
             return a->second.transmits < b->second.transmits;

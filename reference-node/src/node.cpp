@@ -15,6 +15,15 @@ std::string member_key(const std::string& id) {
     return "m:" + id;
 }
 
+// The broadcast-queue key of an update message; empty for other messages.
+std::string update_key(const Message& m) {
+    if (auto* a = std::get_if<Alive>(&m)) return member_key(a->id);
+    if (auto* s = std::get_if<Suspect>(&m)) return member_key(s->id);
+    if (auto* d = std::get_if<Dead>(&m)) return member_key(d->id);
+    if (auto* r = std::get_if<Rumor>(&m)) return "r:" + r->origin + "/" + r->id;
+    return {};
+}
+
 }  // namespace
 
 Node::Node(Config config)
@@ -71,11 +80,12 @@ std::optional<Event> Node::poll_event() {
     return e;
 }
 
-bool Node::send(Addr to, const std::vector<Message>& primary, bool piggyback) {
+bool Node::send(Addr to, const std::vector<Message>& primary, bool piggyback,
+                const std::set<std::string>* skip) {
     PacketBuilder b(cfg_.id, cfg_.packet_budget);
     for (const auto& m : primary) b.add(encode_message(m));
     if (piggyback) {
-        for (auto& msg : queue_.take(b.room(), retransmit_limit())) b.add(msg);
+        for (auto& msg : queue_.take(b.room(), retransmit_limit(), skip)) b.add(msg);
     }
     if (b.count() == 0) return false;
     out_.push_back(Transmit{to, false, b.finish()});
@@ -147,7 +157,19 @@ void Node::on_packet(Time now, Addr from, std::span<const std::uint8_t> bytes) {
         return;
     }
     if (d.packet.sender == cfg_.id) return;  // our own packet looped back: nothing to learn
-    for (const auto& m : d.packet.messages) handle(now, from, d.packet.sender, m);
+    // A pull request is answered after the rest of the packet is applied, leaving out what
+    // the requester just pushed: sending its own news back would waste retransmissions.
+    bool pull = false;
+    std::set<std::string> pushed;
+    for (const auto& m : d.packet.messages) {
+        if (std::holds_alternative<PullReq>(m)) {
+            pull = true;
+            continue;
+        }
+        if (auto k = update_key(m); !k.empty()) pushed.insert(std::move(k));
+        handle(now, from, d.packet.sender, m);
+    }
+    if (pull && !queue_.empty()) send(from, {}, true, &pushed);
 }
 
 std::vector<std::uint8_t> Node::on_stream(Time now, Addr /*from*/,
@@ -246,7 +268,7 @@ void Node::handle(Time now, Addr from, const std::string& sender, const Message&
             } else if constexpr (std::is_same_v<T, Rumor>) {
                 handle_rumor(m);
             } else if constexpr (std::is_same_v<T, PullReq>) {
-                if (!queue_.empty()) send(from, {}, true);
+                // Answered by on_packet once the whole packet is applied.
             } else if constexpr (std::is_same_v<T, PushPull>) {
                 // Push-pull travels over streams only; a datagram carrying one is ignored.
             }
@@ -331,7 +353,7 @@ void Node::handle_dead(Time now, const Dead& m, const std::string& via) {
 void Node::handle_rumor(const Rumor& m) {
     if (!seen_rumors_.insert(m.origin + "/" + m.id).second) return;
     events_.push_back(RumorEvent{m.id, m.origin, m.payload});
-    enqueue("r:" + m.origin + "/" + m.id, m);
+    enqueue(update_key(m), m);
 }
 
 void Node::merge_state(Time now, const std::string& sender, const PushPull& pp) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@ class BroadcastQueue {
 
     // Takes messages that fit in `room` bytes in total, fewest-sent first (newest first among
     // equals), counts one transmission for each, and drops those sent `limit` times.
-    std::vector<std::vector<std::uint8_t>> take(std::size_t room, int limit);
+    // Keys in `skip` are left alone (a peer that just pushed them needs no copy back).
+    std::vector<std::vector<std::uint8_t>> take(std::size_t room, int limit,
+                                                const std::set<std::string>* skip = nullptr);
 
     // The send count of `key`, or -1 when it is not queued (tests).
     int transmits(const std::string& key) const;

@@ -130,7 +130,8 @@ class Node {
 
     // Sends `primary` messages to `to`, filling the rest of the budget with queued updates.
     // Returns false (sending nothing) when the packet would be empty.
-    bool send(Addr to, const std::vector<Message>& primary, bool piggyback);
+    bool send(Addr to, const std::vector<Message>& primary, bool piggyback,
+              const std::set<std::string>* skip = nullptr);
     void enqueue(const std::string& key, const Message& m);
     int retransmit_limit() const { return cfg_.retransmits(cluster_size()); }
     PushPull full_state(bool join, bool reply) const;
