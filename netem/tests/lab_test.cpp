@@ -193,7 +193,7 @@ void heal_fast(Backend b) {
     std::thread healer([&] {
         ::usleep(300000);
         lab->heal();
-        healed_ns = mono_ns();
+        healed_ns = clock_ns();
     });
     send_stream(lab->netns_fd("a"), lab->address("b"), 7000, 1000, 1000);  // 1 s, 1 per ms
     healer.join();
@@ -217,7 +217,7 @@ void change_mid_stream(Backend b) {
     std::thread changer([&] {
         ::usleep(1000000);
         lab->set_shape("*", "b", LinkShape{.delay_ms = 60});
-        changed_ns = mono_ns();
+        changed_ns = clock_ns();
     });
     send_stream(lab->netns_fd("a"), lab->address("b"), 7000, 1000, 500);  // 2 s
     changer.join();

@@ -1,5 +1,6 @@
 // Test traffic: a UDP sender and receiver that run inside a node's namespace and measure
-// one-way delay (sender and receiver share the host's monotonic clock).
+// one-way delay (sender and receiver share the host's clock; arrival times are the kernel's
+// receive timestamps).
 #include "udp_probe.hpp"
 
 #include <arpa/inet.h>
@@ -17,9 +18,9 @@
 
 namespace gossiplab::netem::testing {
 
-int64_t mono_ns() {
+int64_t clock_ns() {
     timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    ::clock_gettime(CLOCK_REALTIME, &ts);
     return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
@@ -40,6 +41,10 @@ Receiver::Receiver(int netns_fd, uint16_t port) {
             s = ::socket(AF_INET, SOCK_DGRAM, 0);
             int big = 8 << 20;
             ::setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+            // Kernel receive timestamps: the receiver thread's own scheduling delays must not
+            // count as link delay.
+            int one = 1;
+            ::setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
             sockaddr_in a{};
             a.sin_family = AF_INET;
             a.sin_port = htons(port);
@@ -55,12 +60,27 @@ Receiver::Receiver(int netns_fd, uint16_t port) {
         while (!stop_.load()) {
             pollfd p{s, POLLIN, 0};
             if (::poll(&p, 1, 20) <= 0) continue;
-            Wire w{};
-            ssize_t n;
-            while ((n = ::recv(s, &w, sizeof w, MSG_DONTWAIT)) >= 0) {
-                const int64_t now = mono_ns();
+            for (;;) {
+                Wire w{};
+                char ctrl[128];
+                iovec iov{&w, sizeof w};
+                msghdr mh{};
+                mh.msg_iov = &iov;
+                mh.msg_iovlen = 1;
+                mh.msg_control = ctrl;
+                mh.msg_controllen = sizeof ctrl;
+                const ssize_t n = ::recvmsg(s, &mh, MSG_DONTWAIT);
+                if (n < 0) break;
+                int64_t at = clock_ns();
+                for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                        timespec ts{};
+                        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                        at = int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+                    }
+                }
                 if (n == sizeof w) {
-                    got_.push_back({w.seq, w.sent_ns, now});
+                    got_.push_back({w.seq, w.sent_ns, at});
                     ++count_;
                 }
             }
@@ -100,13 +120,13 @@ int send_stream(int netns_fd, const std::string& addr, uint16_t port, int count,
         to.sin_family = AF_INET;
         to.sin_port = htons(port);
         ::inet_pton(AF_INET, addr.c_str(), &to.sin_addr);
-        const int64_t start = mono_ns();
+        const int64_t start = clock_ns();
         const double gap_ns = 1e9 / pps;
         for (int i = 0; i < count; ++i) {
             const int64_t due = start + static_cast<int64_t>(i * gap_ns);
             timespec ts{due / 1000000000, due % 1000000000};
-            ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-            Wire w{first_seq + static_cast<uint32_t>(i), mono_ns()};
+            ::clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, nullptr);
+            Wire w{first_seq + static_cast<uint32_t>(i), clock_ns()};
             if (::sendto(s, &w, sizeof w, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) ==
                 sizeof w)
                 ++sent;

@@ -1,5 +1,6 @@
 // Test traffic: a UDP sender and receiver that run inside a node's namespace and measure
-// one-way delay (sender and receiver share the host's monotonic clock).
+// one-way delay (sender and receiver share the host's clock; arrival times are the kernel's
+// receive timestamps).
 #pragma once
 
 #include <atomic>
@@ -10,7 +11,8 @@
 
 namespace gossiplab::netem::testing {
 
-int64_t mono_ns();
+// CLOCK_REALTIME in ns: the clock of SO_TIMESTAMPNS receive timestamps.
+int64_t clock_ns();
 
 struct Arrival {
     uint32_t seq;

@@ -1,0 +1,202 @@
+// Benchmark of the nfqueue impairment engine: packets per second through the hub of a 50-node
+// lab, and the error of the delay it adds (measured minus configured) under load.
+#include "gossiplab/netem/lab.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+using namespace gossiplab::netem;
+
+namespace {
+
+constexpr uint16_t kPort = 9000;
+
+int64_t real_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);  // the clock of SO_TIMESTAMPNS
+    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+struct Wire {
+    uint64_t seq;
+    int64_t sent_ns;
+};
+
+// One UDP socket per node, made inside that node's namespace; all driven from this thread.
+struct Sockets {
+    std::vector<int> fd;
+    std::vector<sockaddr_in> to;  // node i sends to node (i+1) % n
+    int ep = -1;
+};
+
+Sockets open_sockets(Lab& lab) {
+    Sockets s;
+    const int self = ::open("/proc/thread-self/ns/net", O_RDONLY);
+    const auto& nodes = lab.nodes();
+    s.ep = ::epoll_create1(0);
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        if (::setns(lab.netns_fd(nodes[i]), CLONE_NEWNET) != 0) std::abort();
+        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        int big = 4 << 20, one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+        ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(kPort);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) std::abort();
+        s.fd.push_back(fd);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = static_cast<uint32_t>(i);
+        ::epoll_ctl(s.ep, EPOLL_CTL_ADD, fd, &ev);
+    }
+    ::setns(self, CLONE_NEWNET);
+    ::close(self);
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(kPort);
+        ::inet_pton(AF_INET, lab.address(nodes[(i + 1) % nodes.size()]).c_str(), &to.sin_addr);
+        s.to.push_back(to);
+    }
+    return s;
+}
+
+struct Result {
+    uint64_t sent = 0, received = 0;
+    double seconds = 0;
+    std::vector<double> delay_ms;  // kernel receive timestamp minus send time
+};
+
+// Drains every readable socket; records one-way delays.
+void drain(Sockets& s, Result& r, int timeout_ms) {
+    epoll_event evs[64];
+    int n = ::epoll_wait(s.ep, evs, 64, timeout_ms);
+    for (int k = 0; k < n; ++k) {
+        const int fd = s.fd[evs[k].data.u32];
+        for (;;) {
+            Wire w{};
+            char ctrl[256];
+            iovec iov{&w, sizeof w};
+            msghdr mh{};
+            mh.msg_iov = &iov;
+            mh.msg_iovlen = 1;
+            mh.msg_control = ctrl;
+            mh.msg_controllen = sizeof ctrl;
+            if (::recvmsg(fd, &mh, MSG_DONTWAIT) < 0) break;
+            ++r.received;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    timespec ts{};
+                    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    const int64_t rx = int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+                    r.delay_ms.push_back(static_cast<double>(rx - w.sent_ns) / 1e6);
+                }
+            }
+        }
+    }
+}
+
+// Sends for `seconds`, at `pps` (0: as fast as the window allows, at most `window` packets in
+// flight), round robin over the nodes; then waits `tail_ms` for the packets still held.
+Result load(Sockets& s, double seconds, double pps, uint64_t window, int tail_ms) {
+    Result r;
+    const int64_t start = real_ns();
+    const int64_t end = start + static_cast<int64_t>(seconds * 1e9);
+    size_t next = 0;
+    for (;;) {
+        const int64_t now = real_ns();
+        if (now >= end) break;
+        uint64_t due = pps > 0 ? static_cast<uint64_t>(static_cast<double>(now - start) * pps / 1e9)
+                               : r.received + window;
+        int burst = 0;
+        while (r.sent < due && r.sent - r.received < window && burst < 256) {
+            Wire w{r.sent, real_ns()};
+            const size_t i = next++ % s.fd.size();
+            if (::sendto(s.fd[i], &w, sizeof w, 0, reinterpret_cast<sockaddr*>(&s.to[i]),
+                         sizeof s.to[i]) == sizeof w) {
+                ++r.sent;
+            }
+            ++burst;
+        }
+        drain(s, r, 0);
+        if (pps > 0 && r.sent >= due) {
+            timespec nap{0, 50000};  // 50 µs
+            ::nanosleep(&nap, nullptr);
+        }
+    }
+    r.seconds = static_cast<double>(real_ns() - start) / 1e9;
+    const int64_t stop = real_ns() + int64_t{tail_ms} * 1000000;
+    while (real_ns() < stop && r.received < r.sent) drain(s, r, 10);
+    return r;
+}
+
+double pct(std::vector<double> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int nodes = argc > 1 ? std::atoi(argv[1]) : 50;
+    const double seconds = argc > 2 ? std::atof(argv[2]) : 3.0;
+    try {
+        enter_private_world();
+        LabConfig cfg;
+        for (int i = 0; i < nodes; ++i) cfg.nodes.push_back("n" + std::to_string(i));
+        cfg.backend = Backend::Nfqueue;
+        Lab lab(cfg);
+        Sockets s = open_sockets(lab);
+        std::printf("impairment bench: %d nodes, backend %s, %.1f s per phase\n", nodes,
+                    lab.backend_name().c_str(), seconds);
+
+        Result t = load(s, seconds, 0, 512, 500);
+        const double pps = static_cast<double>(t.received) / t.seconds;
+        std::printf(
+            "throughput, no added delay: %.0f packets/s through the hub "
+            "(sent %llu, received %llu in %.2f s; window 512)\n",
+            pps, static_cast<unsigned long long>(t.sent),
+            static_cast<unsigned long long>(t.received), t.seconds);
+        std::printf("  baseline one-way latency: p50 %.3f ms, p99 %.3f ms\n", pct(t.delay_ms, 0.5),
+                    pct(t.delay_ms, 0.99));
+
+        const double rate = argc > 3 ? std::atof(argv[3]) : std::min(20000.0, pps / 2);
+        for (double d : {10.0, 100.0}) {
+            lab.set_shape("*", "*", LinkShape{.delay_ms = d});
+            Result r = load(s, seconds, rate, 1u << 30, static_cast<int>(d) + 500);
+            std::vector<double> err;
+            for (double x : r.delay_ms) err.push_back(x - d);
+            std::printf(
+                "delay %.0f ms at %.0f packets/s: error p50 %+.3f ms, p99 %+.3f ms, "
+                "max %+.3f ms (%llu of %llu packets)\n",
+                d, rate, pct(err, 0.5), pct(err, 0.99), pct(err, 1.0),
+                static_cast<unsigned long long>(r.received),
+                static_cast<unsigned long long>(r.sent));
+        }
+        auto st = lab.stats();
+        std::printf("engine: queued %llu, passed %llu, dropped %llu, delayed %llu\n",
+                    static_cast<unsigned long long>(st.queued),
+                    static_cast<unsigned long long>(st.passed),
+                    static_cast<unsigned long long>(st.dropped),
+                    static_cast<unsigned long long>(st.delayed));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench-impairment: %s\n", e.what());
+        return 3;
+    }
+    return 0;
+}
