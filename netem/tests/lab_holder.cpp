@@ -14,8 +14,8 @@ int main() {
     try {
         enter_private_world();
         Lab lab(LabConfig{{"a", "b", "c"}});
-        lab.set_shape("*", "*", LinkShape{.delay_ms = 5, .loss = 0.1});
-        lab.set_grudge(one_way("a", "b"));
+        lab.set_shape("*", "*", LinkShape{.delay_ms = 5});
+        lab.set_grudge(one_way("c", "a"));
         std::vector<bp::child> nodes;
         for (const auto& n : lab.nodes()) {
             nodes.emplace_back(bp::search_path("sleep"), "600", in_netns(lab.netns_fd(n)));
