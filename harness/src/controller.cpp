@@ -177,9 +177,12 @@ private:
     }
 
     void record_action(const std::string& action, double planned, json fields = json::object()) {
-        json line = {{"t", round_ms(now())}, {"kind", "action"}, {"action", action}};
+        // The envelope is set last so that no field can overwrite it.
+        json line = fields.is_object() ? std::move(fields) : json::object();
+        line["t"] = round_ms(now());
+        line["kind"] = "action";
+        line["action"] = action;
         if (planned >= 0) line["planned"] = planned;
-        for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
         write_line(std::move(line));
         if (action == "node_error" || action == "error") ++node_errors_;
     }

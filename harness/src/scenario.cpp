@@ -418,7 +418,7 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
             std::vector<std::vector<std::string>> groups;
             std::vector<std::string> all = sc.nodes;
             netem::Grudge g;
-            a.args["kind"] = kind;
+            a.args["split"] = kind;  // not "kind": that names the history line type
             try {
                 if (kind == "halves" || kind == "random") {
                     if (kind == "random") rng.shuffle(all);
