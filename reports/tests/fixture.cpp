@@ -247,12 +247,26 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
                               {"targets", n}});
     }
     json changes = json::array();
-    changes.push_back({{"kind", "join"}, {"node", ids[0]}, {"t", 0.6}, {"convergence", 0.9},
-                       {"bound", 2.6}, {"status", "converged"}, {"lags", lags}});
-    changes.push_back({{"kind", "dead"}, {"node", ids[victim]}, {"t", 10.0}, {"convergence", 1.9},
-                       {"bound", 2.6}, {"status", "converged"}, {"lags", lags}});
-    changes.push_back({{"kind", "left"}, {"node", ids[0]}, {"t", 50.0}, {"convergence", 0.2},
-                       {"bound", 2.6}, {"status", "converged"}});
+    changes.push_back({{"kind", "join"},
+                       {"node", ids[0]},
+                       {"t", 0.6},
+                       {"convergence", 0.9},
+                       {"bound", 2.6},
+                       {"status", "converged"},
+                       {"lags", lags}});
+    changes.push_back({{"kind", "dead"},
+                       {"node", ids[victim]},
+                       {"t", 10.0},
+                       {"convergence", 1.9},
+                       {"bound", 2.6},
+                       {"status", "converged"},
+                       {"lags", lags}});
+    changes.push_back({{"kind", "left"},
+                       {"node", ids[0]},
+                       {"t", 50.0},
+                       {"convergence", 0.2},
+                       {"bound", 2.6},
+                       {"status", "converged"}});
     json detection_times = json::array();
     for (size_t i = 0; i < detect.size() && i < 30; ++i) detection_times.push_back(detect[i]);
 
@@ -261,8 +275,10 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
     info.impl = "reference";
     info.profile = fast_profile();
     info.features = {"suspicion_events", "incarnations", "rumors", "counters", "view", "leave"};
-    info.environment = {{"kernel", "6.1.0-synthetic"}, {"backend", "nfqueue"},
-                        {"gossiplab", "0.1.0"},        {"compiler", "g++ 12"},
+    info.environment = {{"kernel", "6.1.0-synthetic"},
+                        {"backend", "nfqueue"},
+                        {"gossiplab", "0.1.0"},
+                        {"compiler", "g++ 12"},
                         {"nodes", n}};
     info.duration_s = end;
     info.checks = json::array({
@@ -272,9 +288,13 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
                         " never declared it dead (bound 2.4 s)"},
          {"bound", {{"expr", "3 * probe_interval + suspicion_max"}, {"value", 2.4}}},
          {"measured", 3.1},
-         {"metrics", {{"failures", failures}, {"count", 2}, {"checked", 1}, {"failed", 1},
-                      {"detection_times_s", detection_times},
-                      {"swim_expected_first_detection_periods", 1.582}}},
+         {"metrics",
+          {{"failures", failures},
+           {"count", 2},
+           {"checked", 1},
+           {"failed", 1},
+           {"detection_times_s", detection_times},
+           {"swim_expected_first_detection_periods", 1.582}}},
          {"evidence",
           {{{"t", 10.0}, {"node", ids[victim]}, {"what", "killed"}, {"ref", kill_line}},
            {{"t", 11.0},
@@ -288,14 +308,20 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
          {"measured", 1},
          {"metrics", {{"false_suspicions", 1}}},
          {"evidence",
-          {{{"t", 21.5}, {"node", ids[0]}, {"what", "suspects " + ids[paused]}, {"ref", nullptr}}}}},
+          {{{"t", 21.5},
+            {"node", ids[0]},
+            {"what", "suspects " + ids[paused]},
+            {"ref", nullptr}}}}},
         {{"check", "dissemination"},
          {"verdict", "pass"},
          {"reason", "every rumor reached every live node within its bound"},
          {"bound", {{"expr", "gossip_rounds * gossip_interval * 4"}, {"value", 0.4}}},
          {"measured", 0.21},
-         {"metrics", {{"rumors", rumor_rows}, {"count", rumors}, {"delivery_ratio", 1.0},
-                      {"payload_seen", payload_text}}},
+         {"metrics",
+          {{"rumors", rumor_rows},
+           {"count", rumors},
+           {"delivery_ratio", 1.0},
+           {"payload_seen", payload_text}}},
          {"evidence", json::array()}},
         {{"check", "membership_convergence"},
          {"verdict", "pass"},
@@ -309,9 +335,14 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
          {"reason", "every partition healed within its bound"},
          {"bound", {{"expr", "reconnect_interval + suspicion_max"}, {"value", 3.0}}},
          {"measured", 1.4},
-         {"metrics", {{"changes", {{{"kind", "heal"}, {"node", nullptr}, {"t", 35.0},
-                                    {"convergence", 1.4}, {"bound", 3.0},
-                                    {"status", "converged"}}}}}},
+         {"metrics",
+          {{"changes",
+            {{{"kind", "heal"},
+              {"node", nullptr},
+              {"t", 35.0},
+              {"convergence", 1.4},
+              {"bound", 3.0},
+              {"status", "converged"}}}}}},
          {"evidence", json::array()}},
         {{"check", "incarnation_monotonic"},
          {"verdict", "unknown"},

@@ -22,7 +22,7 @@ namespace {
 // attributes, only the five named entities or character references, no forbidden
 // characters. Returns "" when well formed, else what is wrong and where.
 class XmlChecker {
-public:
+  public:
     explicit XmlChecker(std::string s) : s_(std::move(s)) {}
 
     std::string check() {
@@ -38,7 +38,7 @@ public:
         return "";
     }
 
-private:
+  private:
     std::string at(const std::string& what) {
         err_ = what + " at byte " + std::to_string(i_);
         return err_;
@@ -154,36 +154,36 @@ RunInfo hostile_run() {
     info.environment = {{"kernel", kS1}};
     info.command = "gossiplab run " + kS2;
     info.duration_s = 12.5;
-    info.checks = json::array(
-        {{{"check", "failure_detection"},
-          {"verdict", "fail"},
-          {"reason", kS1 + " & \x01 never declared dead"},
-          {"bound", {{"expr", "a < b"}, {"value", 2.4}}},
-          {"measured", 3.1},
-          {"metrics", {{"x", 1}}},
-          {"evidence", {{{"t", 1.5}, {"node", kS2}, {"what", kS1}, {"ref", 3}}}}},
-         {{"check", "accuracy"},
-          {"verdict", "unknown"},
-          {"reason", "needs suspicion_events"},
-          {"bound", nullptr},
-          {"measured", nullptr},
-          {"metrics", json::object()},
-          {"evidence", json::array()}},
-         {{"check", "dissemination"},
-          {"verdict", "pass"},
-          {"reason", "ok"},
-          {"bound", nullptr},
-          {"measured", 0.1},
-          {"metrics", json::object()},
-          {"evidence", json::array()}}});
+    info.checks =
+        json::array({{{"check", "failure_detection"},
+                      {"verdict", "fail"},
+                      {"reason", kS1 + " & \x01 never declared dead"},
+                      {"bound", {{"expr", "a < b"}, {"value", 2.4}}},
+                      {"measured", 3.1},
+                      {"metrics", {{"x", 1}}},
+                      {"evidence", {{{"t", 1.5}, {"node", kS2}, {"what", kS1}, {"ref", 3}}}}},
+                     {{"check", "accuracy"},
+                      {"verdict", "unknown"},
+                      {"reason", "needs suspicion_events"},
+                      {"bound", nullptr},
+                      {"measured", nullptr},
+                      {"metrics", json::object()},
+                      {"evidence", json::array()}},
+                     {{"check", "dissemination"},
+                      {"verdict", "pass"},
+                      {"reason", "ok"},
+                      {"bound", nullptr},
+                      {"measured", 0.1},
+                      {"metrics", json::object()},
+                      {"evidence", json::array()}}});
     return info;
 }
 
 struct TempDir {
     fs::path path;
     TempDir() {
-        path = fs::temp_directory_path() /
-               ("gl-reports-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+        path = fs::temp_directory_path() / ("gl-reports-test-" + std::to_string(::getpid()) + "-" +
+                                            std::to_string(counter()++));
         fs::remove_all(path);
         fs::create_directories(path);
     }
@@ -290,7 +290,8 @@ TEST_CASE("build_report repairs malformed check results instead of writing an in
     CHECK(c["bound"]["expr"] == "7");
     CHECK(c["bound"]["value"].is_null());
     CHECK(c["metrics"] == json({{"value", 5}}));
-    CHECK(c["evidence"][0] == json({{"t", nullptr}, {"node", "3"}, {"what", ""}, {"ref", nullptr}}));
+    CHECK(c["evidence"][0] ==
+          json({{"t", nullptr}, {"node", "3"}, {"what", ""}, {"ref", nullptr}}));
     CHECK(c["evidence"][1]["what"] == "free text");
     CHECK(r["verdict"] == "unknown");
     for (const auto& k : {"reason", "bound", "measured", "metrics", "evidence"}) {
@@ -300,9 +301,8 @@ TEST_CASE("build_report repairs malformed check results instead of writing an in
 
 TEST_CASE("render_run names the file when report.json is missing or malformed") {
     TempDir d;
-    REQUIRE_THROWS_WITH(render_run(d.path),
-                        Catch::Contains((d.path / "report.json").string()) &&
-                            Catch::Contains("missing"));
+    REQUIRE_THROWS_WITH(render_run(d.path), Catch::Contains((d.path / "report.json").string()) &&
+                                                Catch::Contains("missing"));
     write(d.path / "report.json", "{\"schema_version\": 1,");
     REQUIRE_THROWS_WITH(render_run(d.path), Catch::Contains("report.json: not JSON"));
     write(d.path / "report.json", "{\"schema_version\": 99, \"checks\": []}");
@@ -330,7 +330,7 @@ TEST_CASE("report.html escapes run text and never reads logs outside nodes/") {
     CHECK(html.find(kS1) == std::string::npos);
     CHECK(html.find("TOP-SECRET-LINE") == std::string::npos);
     CHECK(html.find("1.2  before &lt;script&gt;") != std::string::npos);  // the log around t
-    CHECK(html.find("<mark>1.2  before") != std::string::npos);  // the line at or before t
+    CHECK(html.find("<mark>1.2  before") != std::string::npos);           // the line at or before t
     CHECK(html.find("1 line(s) skipped") != std::string::npos);
     CHECK(html.find("18446744073709551557") != std::string::npos);
     CHECK(XmlChecker(slurp(d.path / "junit.xml")).check() == "");

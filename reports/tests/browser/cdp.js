@@ -105,11 +105,19 @@ class Browser {
   }
 
   async close() {
+    const exited = new Promise((r) => (this.exited ? r() : this.child.once('exit', r)));
+    this.send('Browser.close').catch(() => {});
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (!this.exited) {
+      this.child.kill('SIGKILL');
+      await exited;
+    }
+    // Helper processes may still be flushing into the profile for a moment.
     try {
-      await Promise.race([this.send('Browser.close'), new Promise((r) => setTimeout(r, 3000))]);
-    } catch (e) { /* already gone */ }
-    if (!this.exited) this.child.kill('SIGKILL');
-    fs.rmSync(this.profile, { recursive: true, force: true });
+      fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (e) {
+      console.error(`note: could not remove ${this.profile}: ${e.message}`);
+    }
   }
 }
 
