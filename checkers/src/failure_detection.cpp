@@ -32,8 +32,8 @@ CheckResult failure_detection(const Context& ctx, const json& options) {
     Want want = accept_left ? Want::dead_or_left : Want::dead;
     bool suspicion = ctx.has("suspicion_events");
     double probe = 0;
-    if (auto p = profile_of(ctx).find("probe_interval");
-        p != profile_of(ctx).end() && p->is_number())
+    const json profile = profile_of(ctx);
+    if (auto p = profile.find("probe_interval"); p != profile.end() && p->is_number())
         probe = p->get<double>();
 
     std::vector<Failure> failures;

@@ -297,12 +297,13 @@ void add_line(History& h, std::string_view text, uint32_t line) {
         problem(h, line, kNone, h.last_t, "\"t\" is not finite");
         return;
     }
-    if (t < h.last_t) {
+    if (h.any_t && t < h.last_t) {
         std::ostringstream os;
         os << "\"t\" went backwards (" << t << " after " << h.last_t << ")";
         problem(h, line, kNone, t, os.str());
     }
-    h.last_t = std::max(h.last_t, t);
+    h.last_t = h.any_t ? std::max(h.last_t, t) : t;
+    h.any_t = true;
     const std::string* kind = str_field(j, "kind");
     if (!kind) {
         problem(h, line, kNone, t, "missing string \"kind\" (event, action or malformed)");

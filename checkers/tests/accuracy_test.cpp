@@ -1,1 +1,72 @@
+// accuracy on hand-made histories: false deaths and suspicions of healthy nodes, with faults.
+#include "history_builder.hpp"
+
 #include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+TEST_CASE("accuracy passes with no deaths and reports node-hours") {
+    HB b = cluster();
+    b.at(3600).end();
+    CheckResult r = check("accuracy", b.history());
+    CHECK(r.verdict == "pass");
+    CHECK(r.measured == 0);
+    CHECK(r.metrics["node_hours"].get<double>() == Approx(3 - 0.3 / 3600));
+    CHECK(r.metrics["false_suspicions"] == 0);
+}
+
+TEST_CASE("accuracy fails on the false death of a healthy node, naming the active fault") {
+    HB b = cluster();
+    b.at(10).action("shape", {{"links", "all"}, {"shape", {{"loss", 0.3}}}});
+    b.at(20).member("n1", "n2", "suspect");
+    b.at(25).member("n1", "n2", "dead");
+    uint32_t dead = uint32_t(b.line());
+    b.at(3600).end();
+    CheckResult r = check("accuracy", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n1", dead, "n1 declared n2 dead while it was live and reachable"));
+    CHECK(has_evidence(r, "n1", dead, "loss"));
+    CHECK(r.metrics["false_deaths"] == 1);
+    CHECK(r.metrics["false_suspicions"] == 1);
+    CHECK(r.metrics["false_deaths_per_node_hour"].get<double>() == Approx(1 / (3 - 0.3 / 3600)));
+    CHECK(r.metrics["items"][1]["faults"][0].get<std::string>().find("shape") == 0);
+    // Configurable: one false death allowed.
+    CHECK(check("accuracy", b.history(), {{"bound", 1}}).verdict == "pass");
+    // False suspicions have their own optional limit.
+    CheckResult s = check("accuracy", b.history(), {{"bound", 1}, {"max_false_suspicions", 0}});
+    CHECK(s.verdict == "fail");
+    CheckResult u = check("accuracy", b.history(), {{"bound", 1}, {"max_false_suspicions", 0}},
+                          {"incarnations"});
+    CHECK(u.verdict == "unknown");
+    CHECK(u.metrics["false_suspicions"].is_null());
+}
+
+TEST_CASE("deaths explained by a real fault are not false positives") {
+    HB b = cluster();
+    b.at(10).pause("n3");  // a pause: suspicion_refutation judges this one
+    b.at(12).resume("n3");
+    b.at(13).member("n1", "n3", "dead");
+    b.at(20).restart("n2");  // old news about n2's previous process
+    b.at(21).member("n1", "n2", "dead");
+    b.at(30).split({"n1"}, {"n2", "n3"});
+    b.at(35).member("n1", "n3", "dead");
+    b.at(40).heal();
+    b.at(100).end();
+    CheckResult r = check("accuracy", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+}
+
+TEST_CASE("a false left (no leave command) counts as a false death") {
+    HB b = cluster();
+    b.at(50).member("n2", "n3", "left");
+    uint32_t line = uint32_t(b.line());
+    b.at(60).leave("n1");
+    b.at(60.5).member("n2", "n1", "left");  // a real leave: fine
+    b.at(100).end();
+    CheckResult r = check("accuracy", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(r.measured == 1);
+    CHECK(has_evidence(r, "n2", line, "declared n3 left"));
+}

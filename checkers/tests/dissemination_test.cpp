@@ -1,1 +1,99 @@
+// dissemination on hand-made histories: delivered, missing, duplicated, not accepted, partitions.
+#include "history_builder.hpp"
+
 #include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+namespace {
+
+HB rumor_run(bool n3_gets_it) {
+    HB b = cluster();
+    b.at(5).broadcast("n1", "r1");
+    b.at(5.0).rumor("n1", "r1", "n1");
+    b.at(5.1).rumor("n2", "r1", "n1");
+    if (n3_gets_it) b.at(5.2).rumor("n3", "r1", "n1");
+    b.at(10).counters("n1", 100, 1000).counters("n2", 50, 500);
+    b.at(20).end();
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("dissemination passes when every live node gets the rumor in time") {
+    CheckResult r = check("dissemination", rumor_run(true).history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    const json& it = r.metrics["rumors"][0];
+    CHECK(it["targets"] == 2);
+    CHECK(it["first"].get<double>() == Approx(0.1));
+    CHECK(it["p50"].get<double>() == Approx(0.1));
+    CHECK(it["p100"].get<double>() == Approx(0.2));
+    CHECK(it["delivery_ratio"] == 1.0);
+    CHECK(it["expected"].get<double>() == Approx((std::log(3) / std::log(3) + std::log(3)) * 0.2));
+    CHECK(r.metrics["msgs_per_rumor"].get<double>() == Approx(150));
+    CHECK(r.measured.get<double>() == Approx(0.2));
+}
+
+TEST_CASE("dissemination fails when a live connected node never gets the rumor") {
+    HB b = rumor_run(false);
+    CheckResult r = check("dissemination", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(r.reason.find("reached 1 of 2") != std::string::npos);
+    CHECK(has_evidence(r, "n3", 14, "n3 never got r1"));  // 14: the broadcast line
+    CHECK(r.metrics["rumors"][0]["p100"].is_null());
+}
+
+TEST_CASE("dissemination fails on late delivery, duplicates and an origin that never accepted") {
+    HB late = cluster();
+    late.at(5).broadcast("n1", "r1").rumor("n1", "r1", "n1").rumor("n2", "r1", "n1");
+    late.at(9).rumor("n3", "r1", "n1");
+    uint32_t late_line = uint32_t(late.line());
+    late.at(20).end();
+    CheckResult l = check("dissemination", late.history());
+    CHECK(l.verdict == "fail");
+    CHECK(has_evidence(l, "n3", late_line, "n3 got r1 only after 4 s"));
+
+    HB dup = rumor_run(true);
+    dup.rumor("n2", "r1", "n1");
+    uint32_t dup_line = uint32_t(dup.line());
+    CheckResult d = check("dissemination", dup.history());
+    CHECK(d.verdict == "fail");
+    CHECK(has_evidence(d, "n2", dup_line, "delivered r1 again"));
+    CHECK(d.metrics["duplicates"] == 1);
+    CHECK(check("dissemination", dup.history(), {{"max_duplicates", 1}}).verdict == "pass");
+
+    HB silent = cluster();
+    silent.at(5).broadcast("n1", "r1");
+    uint32_t bc = uint32_t(silent.line());
+    silent.rumor("n2", "r1", "n1").rumor("n3", "r1", "n1");
+    silent.at(20).end();
+    CheckResult s = check("dissemination", silent.history());
+    CHECK(s.verdict == "fail");
+    CHECK(has_evidence(s, "n1", bc, "never printed r1"));
+}
+
+TEST_CASE("nodes cut off from the origin are not targets") {
+    HB b = cluster();
+    b.at(4).split({"n1", "n2"}, {"n3"});
+    b.at(5).broadcast("n1", "r1").rumor("n1", "r1", "n1").rumor("n2", "r1", "n1");
+    b.at(20).end();
+    CheckResult r = check("dissemination", b.history());
+    CHECK(r.verdict == "pass");
+    CHECK(r.metrics["rumors"][0]["targets"] == 1);
+}
+
+TEST_CASE("dissemination is unknown without broadcasts or without the rumors feature") {
+    HB b = cluster();
+    b.at(10).end();
+    CHECK(check("dissemination", b.history()).verdict == "unknown");
+    CheckResult r = check("dissemination", rumor_run(true).history(), json::object(), {"counters"});
+    CHECK(r.verdict == "unknown");
+    CHECK(r.reason.find("rumors feature") != std::string::npos);
+    CheckResult m =
+        check("dissemination", rumor_run(true).history(), {{"max_msgs_per_rumor", 10}}, {"rumors"});
+    CHECK(m.verdict == "unknown");
+    CHECK(check("dissemination", rumor_run(true).history(), {{"max_msgs_per_rumor", 10}}).verdict ==
+          "fail");
+}

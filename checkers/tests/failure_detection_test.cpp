@@ -1,1 +1,103 @@
+// failure_detection on hand-made histories: detected, undetected, late, partitions, unknown.
+#include "history_builder.hpp"
+
 #include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+TEST_CASE("failure_detection passes when every live node declares the killed node dead") {
+    HB b = cluster();
+    b.at(5).kill("n3");
+    b.at(6.5).member("n1", "n3", "suspect");
+    b.at(6.5).member("n1", "n3", "dead");
+    b.at(7).member("n2", "n3", "dead");
+    b.at(40).end();
+    CheckResult r = check("failure_detection", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    const json& f = r.metrics["failures"][0];
+    CHECK(f["cause"] == "killed");
+    CHECK(f["first_detection"].get<double>() == Approx(1.5));
+    CHECK(f["all_detected"].get<double>() == Approx(2.0));
+    CHECK(f["first_suspicion"].get<double>() == Approx(1.5));
+    CHECK(f["slowest"] == "n2");
+    CHECK(r.bound["value"].get<double>() == Approx(5 + 24 + 1.6));
+    CHECK(r.metrics["swim_expected_first_detection_periods"].get<double>() ==
+          Approx(1.582).epsilon(0.001));
+}
+
+TEST_CASE("failure_detection fails when a live node never declares the crash") {
+    HB b;
+    auto ids = names(3);
+    b.at(0).run_start(ids).start("n1").start("n2").start("n3");
+    b.at(0.5).mesh({"n1", "n3"}, ids, "alive");
+    b.member("n2", "n1", "alive").member("n2", "n3", "alive");
+    uint32_t n2_sees_n3 = uint32_t(b.line());
+    b.at(5).crash("n3");
+    uint32_t crash = uint32_t(b.line());
+    b.at(6).member("n1", "n3", "dead");
+    b.at(40).end();
+    CheckResult r = check("failure_detection", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(r.reason.find("n3 crashed at 5 s: n2 never declared it dead") != std::string::npos);
+    CHECK(has_evidence(r, "n3", crash, "crashed"));
+    CHECK(has_evidence(r, "n2", n2_sees_n3, "still sees n3 alive (inc 0)"));
+    CHECK(r.metrics["failures"][0]["undetected_by"] == json::array({"n2"}));
+}
+
+TEST_CASE("failure_detection fails when detection comes after the bound") {
+    HB b = cluster();
+    b.at(5).kill("n3");
+    b.at(6).member("n1", "n3", "dead");
+    b.at(38).member("n2", "n3", "dead");
+    uint32_t late = uint32_t(b.line());
+    b.at(50).end();
+    CheckResult r = check("failure_detection", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n2", late, "only after 33"));
+    CHECK(r.metrics["failures"][0]["status"] == "late");
+}
+
+TEST_CASE("a node cut off for good must be declared dead on both sides") {
+    auto build = [](bool n3_detects) {
+        HB b = cluster();
+        b.at(5).split({"n1", "n2"}, {"n3"});
+        b.at(12).mesh({"n1", "n2"}, {"n3"}, "dead");
+        if (n3_detects) b.mesh({"n3"}, {"n1", "n2"}, "dead");
+        b.at(60).end();
+        return b;
+    };
+    CHECK(check("failure_detection", build(true).history()).verdict == "pass");
+    HB b = build(false);
+    CheckResult r = check("failure_detection", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(r.reason.find("cut off by a partition") != std::string::npos);
+    CHECK(has_evidence(r, "n3", 12, "still sees n1 alive"));  // line 12: n3 sees n1 alive
+    CHECK(check("failure_detection", b.history(), {{"partitions", false}}).verdict == "unknown");
+}
+
+TEST_CASE("left counts as a detection only when allowed") {
+    HB b = cluster();
+    b.at(5).kill("n3");
+    b.at(6).member("n1", "n3", "dead").member("n2", "n3", "left");
+    b.at(40).end();
+    CHECK(check("failure_detection", b.history()).verdict == "fail");
+    CHECK(check("failure_detection", b.history(), {{"accept_left", true}}).verdict == "pass");
+}
+
+TEST_CASE("failure_detection is unknown without failures and ignores observers that never knew") {
+    HB b = cluster();
+    b.at(10).end();
+    CheckResult r = check("failure_detection", b.history());
+    CHECK(r.verdict == "unknown");
+    CHECK(r.reason.find("nothing to check") != std::string::npos);
+
+    HB c;
+    c.at(0).run_start({"n1", "n2"}).start("n1").start("n2");
+    c.at(1).kill("n2");  // n1 never saw n2
+    c.at(40).end();
+    CheckResult u = check("failure_detection", c.history());
+    CHECK(u.verdict == "unknown");
+    CHECK(u.metrics["failures"][0]["status"] == "no_observer");
+}

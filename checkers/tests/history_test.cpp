@@ -1,1 +1,73 @@
+// The loader: typed events, interned ids, indexes, per-line problems, unreadable files.
+#include "history_builder.hpp"
+
 #include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+TEST_CASE("the loader types events and indexes them") {
+    HB b = cluster();
+    b.at(3).rumor("n2", "r1", "n1").counters("n1", 5, 50);
+    History h = b.history();
+    CHECK(h.lines == 15);
+    CHECK(h.problems.empty());
+    CHECK(h.declared.size() == 3);
+    CHECK(h.ids[h.declared[2]] == "n3");
+    CHECK(h.actions.size() == 4);  // run_start + 3 node_start
+    uint32_t n1 = h.find("n1"), n2 = h.find("n2");
+    CHECK(h.find("zz") == kNone);
+    const auto& pair = h.by_pair[h.pair_index(n1, n2)];
+    REQUIRE(pair.size() == 1);
+    const Event& e = h.events[pair[0]];
+    CHECK(e.line == 8);
+    CHECK(e.state == MemberState::alive);
+    CHECK(e.incarnation == 0);
+    CHECK(e.ts == Approx(1700000000.5));
+    REQUIRE(h.by_rumor.size() == 1);
+    CHECK(h.events[h.by_rumor[0][0]].aux == n1);  // the origin
+    CHECK(h.counters.back().bytes_sent == 50);
+}
+
+TEST_CASE("bad lines become problems with their line numbers, not exceptions") {
+    std::string text =
+        "{\"t\":0,\"kind\":\"action\",\"action\":\"run_start\",\"nodes\":[\"a\"]}\n"
+        "not json\n"
+        "\n"
+        "{\"kind\":\"event\"}\n"
+        "{\"t\":1,\"kind\":\"weird\"}\n"
+        "{\"t\":0.5,\"kind\":\"action\",\"action\":\"kill\"}\n"
+        "{\"t\":2,\"kind\":\"event\",\"node\":\"a\",\"event\":{\"ts\":1,\"type\":\"member\","
+        "\"member\":\"b\",\"state\":\"zombie\"}}\n"
+        "{\"t\":3,\"kind\":\"action\",\"action\":\"teleport\"}\n";
+    History h = parse_history(text, "h.jsonl");
+    REQUIRE(h.problems.size() == 8);
+    CHECK(h.problems[0].line == 2);
+    CHECK(h.problems[0].what == "not a JSON object");
+    CHECK(h.problems[1].line == 3);
+    CHECK(h.problems[2].what == "missing number \"t\"");
+    CHECK(h.problems[3].what.find("unknown kind \"weird\"") == 0);
+    CHECK(h.problems[4].what.find("went backwards") != std::string::npos);
+    CHECK(h.problems[5].what == "action \"kill\" without a string \"node\"");
+    CHECK(h.problems[6].what.find("state \"zombie\"") != std::string::npos);
+    CHECK(h.problems[7].what == "unknown action \"teleport\"");
+}
+
+TEST_CASE("an unreadable history throws HistoryError naming the file") {
+    try {
+        load_history("/nonexistent/dir/history.jsonl");
+        FAIL("no exception");
+    } catch (const HistoryError& e) {
+        CHECK(std::string(e.what()).find("/nonexistent/dir/history.jsonl:0: cannot open") == 0);
+    }
+    auto dir = std::filesystem::temp_directory_path() / "gossiplab_checkers_history_test";
+    std::filesystem::create_directories(dir);
+    { std::ofstream(dir / "history.jsonl") << cluster().text(); }
+    History h = load_history(dir / "history.jsonl");
+    CHECK(h.file == "history.jsonl");
+    CHECK(h.events.size() == 9);
+    std::filesystem::remove_all(dir);
+}

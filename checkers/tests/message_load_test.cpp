@@ -1,1 +1,62 @@
+// message_load and load_flatness: per-node rates from counters, bounds, restarts, across runs.
+#include "history_builder.hpp"
+
 #include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+TEST_CASE("message_load measures packets per node per second") {
+    HB b = cluster();  // n1 starts at 0, n2 at 0.1, n3 at 0.2
+    b.at(10.0).counters("n1", 100, 10000);
+    b.at(10.1).counters("n2", 100, 10000);
+    b.at(10.2).counters("n3", 200, 20000);
+    uint32_t hot = uint32_t(b.line());
+    b.at(11).end();
+    CheckResult r = check("message_load", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    CHECK(r.metrics["per_node"]["n1"]["pkts_sent_per_s"].get<double>() == Approx(10));
+    CHECK(r.metrics["per_node"]["n3"]["bytes_sent_per_s"].get<double>() == Approx(2000));
+    CHECK(r.metrics["mean_pkts_sent_per_s"].get<double>() == Approx(40.0 / 3));
+    CHECK(r.bound["value"].get<double>() == Approx(46));
+
+    CheckResult f = check("message_load", b.history(), {{"bound", 15}});
+    CHECK(f.verdict == "fail");
+    CHECK(has_evidence(f, "n3", hot, "n3 sent 20 packets/s"));
+    CheckResult i = check("message_load", b.history(), {{"max_imbalance", 1.2}});
+    CHECK(i.verdict == "fail");
+    CHECK(i.reason.find("imbalance 1.5") != std::string::npos);
+}
+
+TEST_CASE("message_load restarts the count with each process") {
+    HB b = cluster();
+    b.at(10).counters("n1", 100, 0);
+    b.at(10).restart("n1");
+    b.at(20).counters("n1", 100, 0);
+    b.at(21).end();
+    CheckResult r = check("message_load", b.history());
+    CHECK(r.metrics["per_node"]["n1"]["pkts_sent_per_s"].get<double>() == Approx(10));
+}
+
+TEST_CASE("message_load is unknown without counters") {
+    HB b = cluster();
+    b.at(10).end();
+    CHECK(check("message_load", b.history()).verdict == "unknown");
+    b.at(10).counters("n1", 1, 1);
+    CheckResult r = check("message_load", b.history(), json::object(), {"rumors"});
+    CHECK(r.verdict == "unknown");
+    CHECK(r.reason.find("counters") != std::string::npos);
+}
+
+TEST_CASE("load_flatness compares per-member load across cluster sizes") {
+    auto run = [](double n, double rate) {
+        return json{{"check", "message_load"},
+                    {"metrics", {{"N", n}, {"mean_pkts_sent_per_s", rate}}}};
+    };
+    CHECK(load_flatness({run(5, 10), run(50, 11), run(200, 10.5)}, 0.25).verdict == "pass");
+    CheckResult f = load_flatness({run(5, 10), run(200, 30)}, 0.25);
+    CHECK(f.verdict == "fail");
+    CHECK(f.measured.get<double>() == Approx(2));
+    CHECK(load_flatness({run(5, 10)}, 0.25).verdict == "unknown");
+}

@@ -1,1 +1,90 @@
+// partition_healing on hand-made histories: healed, never healed, late, shared-seed joiners.
+#include "history_builder.hpp"
+
 #include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+namespace {
+
+HB long_split() {
+    HB b = cluster();
+    b.at(5).split({"n1", "n2"}, {"n3"});
+    b.at(40).mesh({"n1", "n2"}, {"n3"}, "dead").mesh({"n3"}, {"n1", "n2"}, "dead");
+    b.at(60).heal();
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("partition_healing passes when every pair sees each other alive again") {
+    HB b = long_split();
+    b.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
+    b.at(62).mesh({"n1", "n2"}, {"n3"}, "alive", 1);
+    b.at(120).end();
+    CheckResult r = check("partition_healing", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    CHECK(r.measured.get<double>() == Approx(2));
+    CHECK(r.metrics["changes"][0]["lags"]["n3"].get<double>() == Approx(1));
+    CHECK(r.metrics["changes"][0]["slowest"] == "n2");
+    CHECK(r.bound["value"].get<double>() == Approx(2 + 30 + 2 + 1.6));
+}
+
+TEST_CASE("partition_healing fails when a pair never heals") {
+    HB b = long_split();
+    uint32_t heal = uint32_t(b.line());
+    b.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
+    b.at(62).member("n1", "n3", "alive", 1);
+    b.at(120).end();
+    CheckResult r = check("partition_healing", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "", heal, "partition healed"));
+    // n2's last view of n3: the dead at 40 s (line 16).
+    CHECK(has_evidence(r, "n2", 16, "n2 still sees n3 dead (inc 0) (expected alive)"));
+    CHECK(r.metrics["changes"][0]["lags"]["n2"].is_null());
+}
+
+TEST_CASE("partition_healing fails when healing takes longer than the bound") {
+    HB b = long_split();
+    b.at(65).mesh({"n1", "n2", "n3"}, {"n1", "n2", "n3"}, "alive", 1);
+    b.at(120).end();
+    CHECK(check("partition_healing", b.history()).verdict == "pass");
+    CheckResult r = check("partition_healing", b.history(), {{"bound", "probe_interval * 2"}});
+    CHECK(r.verdict == "fail");
+    CHECK(r.bound == json({{"expr", "probe_interval * 2"}, {"value", 2.0}}));
+    CHECK(r.reason.find("converged after 5 s") != std::string::npos);
+}
+
+TEST_CASE("two nodes that joined separately through one seed find each other after the heal") {
+    auto build = [](bool found) {
+        HB b;
+        b.at(0).run_start({"s", "a", "b"}).start("s");
+        b.at(1).partition({{"a", {"b"}}, {"b", {"a"}}});
+        b.at(1.1).start("a").start("b");
+        b.at(1.5)
+            .mesh({"s"}, {"a", "b"}, "alive")
+            .member("a", "s", "alive")
+            .member("b", "s", "alive");
+        b.at(10).heal();
+        b.at(12).member("a", "b", "alive");
+        if (found) b.member("b", "a", "alive");
+        b.at(60).end();
+        return b;
+    };
+    CHECK(check("partition_healing", build(true).history()).verdict == "pass");
+    HB b = build(false);
+    CheckResult r = check("partition_healing", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "b", 13, "b still sees a absent"));  // 13: the heal line
+}
+
+TEST_CASE("partition_healing is unknown without a heal") {
+    HB b = cluster();
+    b.at(5).split({"n1"}, {"n2", "n3"});
+    b.at(10).end();
+    CheckResult r = check("partition_healing", b.history());
+    CHECK(r.verdict == "unknown");
+    CHECK(r.reason == "nothing to check: no heal in this history");
+}

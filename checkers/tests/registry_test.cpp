@@ -1,1 +1,100 @@
+// The registry: names, containment of errors, composition, and check_run_dir.
+#include "history_builder.hpp"
+
 #include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+namespace {
+
+CheckResult with(const std::string& v) {
+    CheckResult r;
+    r.verdict = v;
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("the registry names every checker of the issue") {
+    auto names = check_names();
+    CHECK(names.size() == 8);
+    for (const char* n :
+         {"membership_convergence", "failure_detection", "accuracy", "suspicion_refutation",
+          "partition_healing", "dissemination", "message_load", "history_wellformed"})
+        CHECK(std::find(names.begin(), names.end(), n) != names.end());
+}
+
+TEST_CASE("errors become unknown, never exceptions") {
+    History h = cluster().history();
+    CheckResult a = check("no_such_check", h);
+    CHECK(a.verdict == "unknown");
+    CHECK(a.reason.find("no checker named \"no_such_check\"") == 0);
+    CheckResult b = check("accuracy", h, {{"bound", json::array()}});
+    CHECK(b.verdict == "unknown");
+    CHECK(b.reason.find("option \"bound\"") != std::string::npos);
+    CheckResult c = check("accuracy", h, json(42));
+    CHECK(c.verdict == "unknown");
+    Context ctx{h, json::object(), lan_profile(), all_features()};
+    auto bad = run_checks(ctx, json::array());
+    REQUIRE(bad.size() == 1);
+    CHECK(bad[0].verdict == "unknown");
+    CHECK(run_checks(ctx, nullptr).size() == 8);
+    auto some = run_checks(ctx, {{"accuracy", nullptr}, {"history_wellformed", json::object()}});
+    REQUIRE(some.size() == 2);
+    CHECK(some[0].to_json()["check"] == "accuracy");
+}
+
+TEST_CASE("verdicts compose: fail > unknown > pass") {
+    CHECK(compose({with("pass"), with("pass")}) == "pass");
+    CHECK(compose({with("pass"), with("unknown")}) == "unknown");
+    CHECK(compose({with("unknown"), with("fail"), with("pass")}) == "fail");
+    CHECK(compose({}) == "unknown");
+}
+
+TEST_CASE("check_run_dir re-judges a recorded run") {
+    auto dir = std::filesystem::temp_directory_path() / "gossiplab_checkers_run_dir_test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    HB b = cluster();
+    b.at(5).kill("n3");
+    b.at(6).mesh({"n1", "n2"}, {"n3"}, "dead");
+    b.at(40).end();
+    std::ofstream(dir / "history.jsonl") << b.text();
+    std::ofstream(dir / "scenario.json") << json{
+        {"name", "t"},
+        {"nodes", {"n1", "n2", "n3"}},
+        {"seeds", {"n1"}},
+        {"duration", 40},
+        {"checks",
+         {{"failure_detection", {{"bound", "2 * probe_interval"}}},
+          {"history_wellformed",
+           json::object()}}}}.dump();
+    SECTION("a complete run directory") {
+        std::ofstream(dir / "impl.json") << json{
+            {"name", "reference"},
+            {"profile", lan_profile()},
+            {"features", all_features()}}.dump();
+        json out = check_run_dir(dir);
+        INFO(out.dump(1));
+        CHECK(out["verdict"] == "pass");
+        REQUIRE(out["checks"].size() == 2);
+        CHECK(out["checks"][0]["check"] == "failure_detection");
+        CHECK(out["checks"][0]["bound"]["value"] == 2.0);
+        CHECK(out["checks"][0]["measured"] == 1.0);
+    }
+    SECTION("a missing or broken impl.json is bad input naming the file") {
+        std::ofstream(dir / "impl.json") << "[1,2";
+        try {
+            check_run_dir(dir);
+            FAIL("no exception");
+        } catch (const HistoryError& e) {
+            CHECK(std::string(e.what()).find("impl.json:0: not a JSON object") !=
+                  std::string::npos);
+        }
+    }
+    std::filesystem::remove_all(dir);
+}

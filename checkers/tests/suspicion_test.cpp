@@ -1,1 +1,128 @@
+// suspicion_refutation on hand-made histories: short pauses refuted, long pauses declared dead
+// and rejoined, isolation, and the parts that need features.
+#include "history_builder.hpp"
+
 #include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+namespace {
+
+// n3 paused 5..7 (2 s, below suspicion_min = 4 s); n1 suspects it at 6.
+HB short_pause() {
+    HB b = cluster();
+    b.at(5).pause("n3");
+    b.at(6).member("n1", "n3", "suspect", 0);
+    b.at(7).resume("n3");
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("a short pause is refuted with a higher incarnation and nobody declares death") {
+    HB b = short_pause();
+    b.at(7.5).member("n1", "n3", "alive", 1);
+    b.at(20).end();
+    CheckResult r = check("suspicion_refutation", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    const json& ep = r.metrics["episodes"][0];
+    CHECK(ep["class"] == "short");
+    CHECK(ep["suspected_by"] == json::array({"n1"}));
+    CHECK(ep["alive_again_after"]["n1"].get<double>() == Approx(0.5));
+}
+
+TEST_CASE("a short pause fails when someone declares the node dead") {
+    HB b = short_pause();
+    b.at(6.8).member("n1", "n3", "dead", 0);
+    uint32_t dead = uint32_t(b.line());
+    b.at(7.5).member("n1", "n3", "alive", 1);
+    b.at(20).end();
+    CheckResult r = check("suspicion_refutation", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n1", dead, "declared n3 dead although it was away only 2 s"));
+    CHECK(has_evidence(r, "n3", 14, "pause began"));
+}
+
+TEST_CASE(
+    "a suspicion that is never refuted fails, and so does one refuted without a higher "
+    "incarnation") {
+    HB b = short_pause();
+    uint32_t suspect = uint32_t(b.line()) - 1;
+    HB same = b;
+    b.at(20).end();
+    CheckResult r = check("suspicion_refutation", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n1", suspect, "still sees n3 suspect (inc 0)"));
+
+    same.at(7.5).member("n1", "n3", "alive", 0);
+    uint32_t alive = uint32_t(same.line());
+    same.at(20).end();
+    CheckResult s = check("suspicion_refutation", same.history());
+    CHECK(s.verdict == "fail");
+    CHECK(has_evidence(s, "n1", alive, "still sees n3 alive (inc 0)"));
+}
+
+TEST_CASE("a long pause: declared dead by all, then rejoins with a higher incarnation") {
+    auto build = [](bool n2_declares, bool rejoin) {
+        HB b = cluster();
+        b.at(5).pause("n3");
+        b.at(20).member("n1", "n3", "dead", 0);
+        if (n2_declares) b.member("n2", "n3", "dead", 0);
+        b.at(60).resume("n3");
+        if (rejoin) b.at(62).mesh({"n1", "n2"}, {"n3"}, "alive", 1);
+        b.at(120).end();
+        return b;
+    };
+    CheckResult ok = check("suspicion_refutation", build(true, true).history());
+    INFO(ok.to_json().dump(1));
+    CHECK(ok.verdict == "pass");
+    CHECK(ok.metrics["episodes"][0]["class"] == "long");
+
+    CheckResult lazy = check("suspicion_refutation", build(false, true).history());
+    CHECK(lazy.verdict == "fail");
+    CHECK(lazy.reason.find("n2 never declared it dead") != std::string::npos);
+    CHECK(has_evidence(lazy, "n2", 11, "had not declared n3 dead"));  // line 11: n2 sees n3
+
+    CheckResult stuck = check("suspicion_refutation", build(true, false).history());
+    CHECK(stuck.verdict == "fail");
+    CHECK(stuck.reason.find("did not see it alive again") != std::string::npos);
+}
+
+TEST_CASE("a short isolation is refuted like a pause") {
+    HB b = cluster();
+    b.at(5).split({"n1", "n2"}, {"n3"});
+    b.at(6).member("n1", "n3", "suspect", 0);
+    b.at(7).heal();
+    b.at(7.2).member("n1", "n3", "alive", 1);
+    b.at(20).end();
+    CheckResult r = check("suspicion_refutation", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    CHECK(r.metrics["episodes"][0]["kind"] == "isolation");
+}
+
+TEST_CASE("without suspicion events or incarnations the rest is checked, the verdict is unknown") {
+    HB b = cluster();
+    b.at(5).pause("n3");
+    b.at(7).resume("n3");
+    b.at(20).end();
+    CheckResult r = check("suspicion_refutation", b.history(), json::object(), {"rumors"});
+    CHECK(r.verdict == "unknown");
+    CHECK(r.reason.find("suspicion_events") != std::string::npos);
+
+    HB d = b;
+    HB c = cluster();
+    c.at(5).pause("n3");
+    c.at(6).member("n1", "n3", "dead");
+    c.at(7).resume("n3");
+    c.at(8).member("n1", "n3", "alive");
+    c.at(20).end();
+    CheckResult f = check("suspicion_refutation", c.history(), json::object(), {"rumors"});
+    CHECK(f.verdict == "fail");  // a death is visible without any feature
+
+    HB none = cluster();
+    none.at(10).end();
+    CHECK(check("suspicion_refutation", none.history()).verdict == "unknown");
+}

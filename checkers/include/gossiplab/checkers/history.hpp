@@ -108,7 +108,8 @@ struct History {
     std::vector<Problem> problems;
     json run_start;      // the run_start action line, or null
     uint32_t lines = 0;  // number of lines read
-    double last_t = 0;   // the largest `t` seen
+    double last_t = 0;   // the largest `t` seen (0 before any)
+    bool any_t = false;  // whether a line with a valid `t` was read
 
     // Indexes into `events`, built by finish(): member events by (observer, member) pair
     // (pair_index(o, m)), all events by node, rumor events by rumor id.
