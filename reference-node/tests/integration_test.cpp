@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
@@ -31,17 +32,20 @@ constexpr double kSuspicionMult = 4, kMaxTimeoutMult = 6;
 
 std::string bin_dir() {
     const char* b = std::getenv("GOSSIPLAB_BIN");
-    if (b == nullptr) FAIL("GOSSIPLAB_BIN is not set: run through ctest, or export it to the build's bin/");
+    if (b == nullptr)
+        FAIL("GOSSIPLAB_BIN is not set: run through ctest, or export it to the build's bin/");
     return b;
 }
 
 // Ports in a per-process block below the ephemeral range, so parallel ctest runs don't clash.
-int port_base() { return 20000 + static_cast<int>(getpid() % 1100) * 10; }
+int port_base() {
+    return 20000 + static_cast<int>(getpid() % 1100) * 10;
+}
 
 // One gossip-node process. The destructor SIGKILLs and reaps it whatever happened, so a
 // failed assertion never leaves a node behind.
 class Proc {
-public:
+  public:
     Proc(std::string id, int port) : id_(std::move(id)), port_(port) {}
     Proc(const Proc&) = delete;
     Proc& operator=(const Proc&) = delete;
@@ -56,8 +60,9 @@ public:
     }
 
     void start(const std::vector<std::string>& extra) {
-        std::vector<std::string> args = {bin_dir() + "/gossip-node", "--id", id_, "--bind", "127.0.0.1",
-                                         "--port", std::to_string(port_), "--profile", "fast"};
+        std::vector<std::string> args = {
+            bin_dir() + "/gossip-node", "--id",      id_,   "--bind", "127.0.0.1", "--port",
+            std::to_string(port_),      "--profile", "fast"};
         args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
@@ -97,6 +102,8 @@ public:
             int st = 0;
             if (::waitpid(pid_, &st, WNOHANG) == pid_) {
                 reaped_ = true;
+                // The reader may still hold the last lines: wait for its EOF.
+                while (!eof_ && Clock::now() < end + 2s) std::this_thread::sleep_for(5ms);
                 return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
             }
             std::this_thread::sleep_for(10ms);
@@ -137,7 +144,7 @@ public:
     int port() const { return port_; }
     std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
 
-private:
+  private:
     void read_loop(int fd) {
         std::string buf;
         char chunk[4096];
@@ -151,7 +158,8 @@ private:
                 buf.erase(0, nl + 1);
                 json j = json::parse(line, nullptr, false);
                 std::lock_guard<std::mutex> g(mu_);
-                if (j.is_discarded() || !j.is_object() || !j.contains("ts") || !j.contains("type")) {
+                if (j.is_discarded() || !j.is_object() || !j.contains("ts") ||
+                    !j.contains("type")) {
                     ++bad_lines_;
                 } else {
                     events_.push_back(std::move(j));
@@ -159,6 +167,7 @@ private:
             }
         }
         ::close(fd);
+        eof_ = true;
     }
 
     std::string id_;
@@ -170,6 +179,7 @@ private:
     std::mutex mu_;
     std::vector<json> events_;
     std::size_t bad_lines_ = 0;
+    std::atomic<bool> eof_{false};
 };
 
 // Polls pred every 10 ms; returns the seconds it took, or a negative number on timeout.
@@ -214,7 +224,8 @@ double suspicion_max(int n) {
 
 }  // namespace
 
-TEST_CASE("5 nodes converge within 3 s, spread a rumor, and all detect a SIGKILLed member", "[integration]") {
+TEST_CASE("5 nodes converge within 3 s, spread a rumor, and all detect a SIGKILLed member",
+          "[integration]") {
     Cluster c(5);
     double converge = wait_for(3.0, [&] { return c.all_alive(); });
     WARN("converged in " << converge << " s");
@@ -232,7 +243,8 @@ TEST_CASE("5 nodes converge within 3 s, spread a rumor, and all detect a SIGKILL
     double spread = wait_for(2.0, [&] {
         for (auto& n : c.nodes) {
             bool got = false;
-            for (auto& e : n->events()) got |= e.value("type", "") == "rumor" && e["rumor"] == "r1" && e["origin"] == "n3";
+            for (auto& e : n->events())
+                got |= e.value("type", "") == "rumor" && e["rumor"] == "r1" && e["origin"] == "n3";
             if (!got) return false;
         }
         return true;
@@ -264,7 +276,8 @@ TEST_CASE("5 nodes converge within 3 s, spread a rumor, and all detect a SIGKILL
     }
 }
 
-TEST_CASE("a paused node resumed before its suspicion timeout refutes and is never declared dead", "[integration]") {
+TEST_CASE("a paused node resumed before its suspicion timeout refutes and is never declared dead",
+          "[integration]") {
     Cluster c(5);
     REQUIRE(wait_for(3.0, [&] { return c.all_alive(); }) >= 0);
     std::this_thread::sleep_for(500ms);
@@ -286,7 +299,8 @@ TEST_CASE("a paused node resumed before its suspicion timeout refutes and is nev
     std::this_thread::sleep_for(1s);
     for (std::size_t i = 0; i < 5; ++i) {
         for (auto& e : c[i].events()) {
-            bool dead = e.value("type", "") == "member" && e["member"] == "n3" && e["state"] == "dead";
+            bool dead =
+                e.value("type", "") == "member" && e["member"] == "n3" && e["state"] == "dead";
             CHECK_FALSE(dead);
         }
     }
@@ -309,7 +323,9 @@ TEST_CASE("leave, SIGTERM and restart follow the contract", "[integration]") {
     auto last = c[3].events().back();
     CHECK(last["type"] == "stopping");
     CHECK(last["reason"] == "leave");
-    CHECK(wait_for(2.0, [&] { return c[0].sees("n4", "left") && c[1].sees("n4", "left") && c[2].sees("n4", "left"); }) >= 0);
+    CHECK(wait_for(2.0, [&] {
+              return c[0].sees("n4", "left") && c[1].sees("n4", "left") && c[2].sees("n4", "left");
+          }) >= 0);
 
     // SIGTERM: a final counters event, `stopping` with reason signal, exit 0.
     std::uint64_t old_inc = 0;
@@ -332,11 +348,13 @@ TEST_CASE("leave, SIGTERM and restart follow the contract", "[integration]") {
     CHECK(new_inc > old_inc);
     CHECK(wait_for(3.0, [&] {
               auto v = c[0].view();
-              return v.count("n3") && v["n3"]["state"] == "alive" && v["n3"]["incarnation"].get<std::uint64_t>() >= new_inc;
+              return v.count("n3") && v["n3"]["state"] == "alive" &&
+                     v["n3"]["incarnation"].get<std::uint64_t>() >= new_inc;
           }) >= 0);
 }
 
-TEST_CASE("bad input: datagrams are counted and dropped, commands answered with errors", "[integration]") {
+TEST_CASE("bad input: datagrams are counted and dropped, commands answered with errors",
+          "[integration]") {
     Cluster c(2);
     REQUIRE(wait_for(3.0, [&] { return c.all_alive(); }) >= 0);
     int s = ::socket(AF_INET, SOCK_DGRAM, 0);
@@ -345,8 +363,10 @@ TEST_CASE("bad input: datagrams are counted and dropped, commands answered with 
     to.sin_family = AF_INET;
     to.sin_port = htons(static_cast<std::uint16_t>(c[0].port()));
     to.sin_addr.s_addr = htonl(0x7f000001);
-    std::vector<std::string> junk = {"", "G", std::string("G\x01\x05n", 4), std::string(1500, 'G'), "hello world"};
-    for (auto& j : junk) ::sendto(s, j.data(), j.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    std::vector<std::string> junk = {"", "G", std::string("G\x01\x05n", 4), std::string(1500, 'G'),
+                                     "hello world"};
+    for (auto& j : junk)
+        ::sendto(s, j.data(), j.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
     ::close(s);
     c[0].command("not json");
     c[0].command(R"({"cmd":"fly"})");
@@ -367,7 +387,8 @@ TEST_CASE("bad input: datagrams are counted and dropped, commands answered with 
     CHECK(wait_for(1.0, [&] { return c[0].has("view"); }) >= 0);
 }
 
-TEST_CASE("the command line: --version, --help, bad flags exit 2, a busy port exits 3", "[integration]") {
+TEST_CASE("the command line: --version, --help, bad flags exit 2, a busy port exits 3",
+          "[integration]") {
     auto run = [](const std::string& args, std::string* out) {
         std::string cmd = bin_dir() + "/gossip-node " + args + " 2>&1";
         FILE* p = ::popen(cmd.c_str(), "r");

@@ -523,3 +523,41 @@ TEST_CASE("the view and counters events report the table and traffic", "[node]")
     CHECK(started["contract"] == 1);
     CHECK(started["incarnation"] == 5);
 }
+
+TEST_CASE("a stale accusation gets our current alive back, even after its retransmissions ran out",
+          "[node]") {
+    Fake f;
+    f.start();
+    f.add_members("bcd");
+    f.deliver("c", {Suspect{"a", 5, "c"}});
+    REQUIRE(f.node.incarnation() == 6);
+    f.run_for(2s);  // the refutation is sent its 4 times and leaves the queue
+    REQUIRE(f.node.queue().transmits("m:a") == -1);
+    std::size_t before = f.sent.size();
+    f.deliver("b", {Suspect{"a", 5, "b"}, Ping{99, "a"}});  // b missed the refutation
+    REQUIRE(f.sent.size() > before);
+    bool alive = false;
+    for (auto& m : f.sent[before].second.messages)
+        if (auto* a = std::get_if<Alive>(&m)) alive |= a->id == "a" && a->incarnation == 6;
+    CHECK(alive);
+    CHECK(f.node.incarnation() == 6);  // no new refutation for a stale accusation
+}
+
+TEST_CASE("the push-pull break stops periodic anti-entropy but not the join", "[node][break]") {
+    for (bool broken : {false, true}) {
+        Config c = Fake::base();
+        c.seeds = {Fake::addr_of("b")};
+        if (broken) c.breaks = static_cast<unsigned>(Break::push_pull);
+        Fake f(c);
+        f.start();
+        REQUIRE(f.streams.size() == 1);  // the join
+        f.add_members("bcd");
+        f.run_for(10s);
+        INFO("push-pull broken: " << broken);
+        if (broken) {
+            CHECK(f.streams.size() == 1);
+        } else {
+            CHECK(f.streams.size() >= 3);  // every 3 s in fast
+        }
+    }
+}

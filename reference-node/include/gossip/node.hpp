@@ -118,11 +118,13 @@ class Node {
     void handle_rumor(const Rumor& m);
     void merge_state(Time now, const std::string& sender, const PushPull& pp);
     void refute(std::uint64_t accused, const std::string& from);
+    void renew_alive();
 
     void start_probe(Time now);
     void send_indirect(Time now);
     void probe_failed(Time now);
     void gossip_round(Time now);
+    bool gossip_due() const;
     void push_pull(Time now, Addr to, bool join);
     void reconnect(Time now);
     void expire_suspicions(Time now);
