@@ -47,16 +47,21 @@ class NetemBackend final : public Impairment {
             }
         }
         if (t.drop != applied_.drop) {
-            sys::run_checked({"iptables", "-w", "-F", kChain}, "netem backend: heal");
+            // One iptables-restore replaces the whole chain at once: a partition or a heal is
+            // a single atomic change, however many rules it has.
+            std::string rules = "*filter\n-F " + std::string(kChain) + "\n";
             for (int src = 0; src < n; ++src) {
                 for (int dst = 0; dst < n; ++dst) {
                     if (!t.drop[t.at(src, dst)]) continue;
-                    sys::run_checked({"iptables", "-w", "-A", kChain, "-s",
-                                      sys::ip_to_string(topo_.addr_be[src]), "-d",
-                                      sys::ip_to_string(topo_.addr_be[dst]), "-j", "DROP"},
-                                     "netem backend: partition");
+                    rules += "-A " + std::string(kChain) + " -s " +
+                             sys::ip_to_string(topo_.addr_be[static_cast<size_t>(src)]) + " -d " +
+                             sys::ip_to_string(topo_.addr_be[static_cast<size_t>(dst)]) +
+                             " -j DROP\n";
                 }
             }
+            rules += "COMMIT\n";
+            sys::run_checked({"iptables-restore", "-w", "--noflush"},
+                             "netem backend: apply the partition", rules);
             applied_.drop = t.drop;
         }
     }

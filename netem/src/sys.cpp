@@ -95,11 +95,17 @@ void in_netns(int fd, const std::function<void()>& fn) {
     });
 }
 
-int run(const std::vector<std::string>& argv, std::string* output) {
-    int pipefd[2];
+int run(const std::vector<std::string>& argv, std::string* output, const std::string& input) {
+    int pipefd[2], in[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return 127;
+    if (::pipe2(in, O_CLOEXEC) != 0) {
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        return 127;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
     std::vector<char*> args;
@@ -109,6 +115,15 @@ int run(const std::vector<std::string>& argv, std::string* output) {
     int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     ::close(pipefd[1]);
+    ::close(in[0]);
+    // The commands we run read all their input before writing much, so writing first is safe.
+    for (size_t off = 0; rc == 0 && off < input.size();) {
+        ssize_t n = ::write(in[1], input.data() + off, input.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+    }
+    ::close(in[1]);
     std::string out;
     if (rc == 0) {
         char buf[4096];
@@ -128,9 +143,10 @@ int run(const std::vector<std::string>& argv, std::string* output) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-void run_checked(const std::vector<std::string>& argv, const std::string& why) {
+void run_checked(const std::vector<std::string>& argv, const std::string& why,
+                 const std::string& input) {
     std::string out;
-    int rc = run(argv, &out);
+    int rc = run(argv, &out, input);
     if (rc != 0) {
         std::string cmd;
         for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;

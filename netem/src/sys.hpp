@@ -56,11 +56,13 @@ Fd new_netns();
 // Exceptions thrown by fn are rethrown in the caller.
 void in_netns(int fd, const std::function<void()>& fn);
 
-// Runs argv (PATH lookup) in the caller's namespaces; returns the exit status and fills
-// `output` with stdout+stderr. Status 127 means it could not be started.
-int run(const std::vector<std::string>& argv, std::string* output = nullptr);
+// Runs argv (PATH lookup) in the caller's namespaces with `input` on its stdin; returns the
+// exit status and fills `output` with stdout+stderr. Status 127: it could not be started.
+int run(const std::vector<std::string>& argv, std::string* output = nullptr,
+        const std::string& input = "");
 // run() that throws LabError with the output when the status is not 0.
-void run_checked(const std::vector<std::string>& argv, const std::string& why);
+void run_checked(const std::vector<std::string>& argv, const std::string& why,
+                 const std::string& input = "");
 
 // Writes a /proc/sys file (the calling thread's network namespace for net.*).
 void write_file(const std::string& path, const std::string& value);
