@@ -66,14 +66,26 @@ CheckResult failure_detection(const Context& ctx, const json& options) {
             }
 
     json items = json::array();
-    double worst = -1, first_bound = -1;
+    double worst = -1, head_bound = -1, head_score = -1;
+    json head_measured = nullptr;
+    // The headline pairs one failure's bound with its own time: the first one that failed,
+    // else the one closest to its bound.
+    auto headline = [&](double bound, json measured, bool failed_now) {
+        double score = failed_now                          ? (head_score >= 1e300 ? -1 : 1e300)
+                       : measured.is_number() && bound > 0 ? measured.get<double>() / bound
+                                                           : 0;
+        if (score > head_score || head_bound < 0) {
+            head_score = std::max(head_score, score);
+            head_bound = bound;
+            head_measured = measured;
+        }
+    };
     size_t checked = 0, failed = 0;
     double sum_periods = 0;
     size_t n_periods = 0;
     for (const Failure& f : failures) {
         double n = double(truth.live_count(f.t)) + (f.epoch ? 0 : 1);
         double bound = bound_value(spec, ctx, n);
-        if (first_bound < 0) first_bound = bound;
         double horizon = std::min(f.until, f.t + bound);
         json it = {{"node", h.ids[f.node]},
                    {"t", f.t},
@@ -162,6 +174,7 @@ CheckResult failure_detection(const Context& ctx, const json& options) {
                          ? " and " + std::to_string(missing.size() - 1) + " more observer(s)"
                          : ""));
             worst = std::max(worst, f.until - f.t);
+            headline(bound, nullptr, true);
             items.push_back(std::move(it));
             continue;
         }
@@ -169,6 +182,7 @@ CheckResult failure_detection(const Context& ctx, const json& options) {
         it["all_detected"] = all;
         it["slowest"] = id(h, slowest);
         worst = std::max(worst, all);
+        headline(bound, all, all > bound);
         if (all > bound) {
             ++failed;
             it["status"] = "late";
@@ -187,8 +201,8 @@ CheckResult failure_detection(const Context& ctx, const json& options) {
     rb.r.metrics["mean_first_detection_periods"] =
         n_periods ? json(sum_periods / double(n_periods)) : json(nullptr);
     rb.r.metrics["swim_expected_first_detection_periods"] = std::exp(1.0) / (std::exp(1.0) - 1);
-    if (first_bound >= 0) rb.r.bound = bound_json(spec, first_bound);
-    rb.r.measured = worst < 0 ? json(nullptr) : json(worst);
+    if (head_bound >= 0) rb.r.bound = bound_json(spec, head_bound);
+    rb.r.measured = head_measured;
     if (failures.empty())
         rb.unknown("nothing to check: no crash, kill or partition in this history");
     else if (checked == 0)
@@ -196,9 +210,9 @@ CheckResult failure_detection(const Context& ctx, const json& options) {
             "no failure could be measured (each was superseded, cut off by the run's end, "
             "or had no live observer)");
     return rb.finish(std::to_string(checked) +
-                     " failure(s) detected by every live node within the "
-                     "bound (slowest " +
-                     fmt(std::max(0.0, worst)) + " s)");
+                     " failure(s) detected by every live node within the bound (closest: " +
+                     fmt(head_measured.is_number() ? head_measured.get<double>() : 0.0) + " s of " +
+                     fmt(head_bound) + " s; slowest " + fmt(std::max(0.0, worst)) + " s)");
 }
 
 }  // namespace gossiplab::checkers::detail

@@ -39,12 +39,19 @@ uint32_t find_root(std::vector<uint32_t>& p, uint32_t x) {
 }  // namespace
 
 Truth::Truth(const History& hist) : h(hist), n(hist.ids.size()), lives(n), pauses(n), starves(n) {
+    // The run ends where the controller began to tear it down: run_end is written only after
+    // every node has been stopped, so the scheduled duration (or the first exit that nobody
+    // asked for by kill/restart/leave) comes first.
     end_t = h.last_t;
     for (const Action& a : h.actions)
         if (a.type == ActionType::run_end) {
             end_t = a.t;
             break;
         }
+    if (h.run_start.is_object() && h.run_start.contains("duration") &&
+        h.run_start["duration"].is_number() && h.run_start["t"].is_number())
+        end_t =
+            std::min(end_t, h.run_start["t"].get<double>() + h.run_start["duration"].get<double>());
     auto open_life = [&](uint32_t node) -> Life* {
         if (lives[node].empty() || lives[node].back().how != EndHow::running) return nullptr;
         return &lives[node].back();
@@ -101,6 +108,7 @@ Truth::Truth(const History& hist) : h(hist), n(hist.ids.size()), lives(n), pause
                                  : (expected || ended) ? EndHow::stopped
                                                        : EndHow::crashed;
                     close(*l, a.t, a.line, how);
+                    if (how == EndHow::stopped) end_t = std::min(end_t, a.t);
                     if (how == EndHow::crashed)
                         changes.push_back({ChangeKind::crash, node, a.t, a.line});
                 }
@@ -141,9 +149,12 @@ Truth::Truth(const History& hist) : h(hist), n(hist.ids.size()), lives(n), pause
             }
             case ActionType::partition:
             case ActionType::heal: {
+                // Partitions compose: a new grudge adds to what is already cut, until a heal.
+                std::vector<uint8_t> before;
                 if (current) {
                     current->to = a.t;
                     current->to_line = a.line;
+                    before = current->cut;
                     current = nullptr;
                 }
                 if (a.type == ActionType::heal) {
@@ -153,7 +164,7 @@ Truth::Truth(const History& hist) : h(hist), n(hist.ids.size()), lives(n), pause
                 Epoch e;
                 e.from = a.t;
                 e.from_line = a.line;
-                e.cut.assign(n * n, 0);
+                e.cut = before.empty() ? std::vector<uint8_t>(n * n, 0) : std::move(before);
                 for (const auto& [k, v] : a.body["grudge"].items()) {
                     uint32_t dropper = h.find(k);
                     if (dropper == kNone) continue;

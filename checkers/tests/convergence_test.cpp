@@ -143,3 +143,22 @@ TEST_CASE("a scenario bound in seconds overrides the defaults") {
     CHECK(r.verdict == "fail");
     CHECK(r.bound["value"].get<double>() == Approx(1.5));
 }
+
+TEST_CASE("the run ends where the teardown begins, not at run_end") {
+    HB b;
+    auto ids = names(3);
+    b.at(0).action("run_start", {{"nodes", ids}, {"duration", 10}, {"profile", lan_profile()}});
+    for (const auto& n : ids) b.start(n);
+    b.at(0.5).mesh(ids, ids, "alive");
+    b.at(9.5).kill("n3");
+    for (const char* n : {"n1", "n2"})
+        b.at(10.1).action("node_exit",
+                          {{"node", n}, {"status", 0}, {"signal", nullptr}, {"expected", true}});
+    b.at(10.3).end();
+    CheckResult r = check("membership_convergence", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    REQUIRE(r.metrics["changes"].size() == 4);  // three starts and the kill; no teardown crashes
+    CHECK(r.metrics["changes"][3]["status"] == "truncated");
+    CHECK(check("failure_detection", b.history()).verdict == "unknown");
+}

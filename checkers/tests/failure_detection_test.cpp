@@ -101,3 +101,14 @@ TEST_CASE("failure_detection is unknown without failures and ignores observers t
     CHECK(u.verdict == "unknown");
     CHECK(u.metrics["failures"][0]["status"] == "no_observer");
 }
+
+TEST_CASE("partitions compose until a heal (the harness adds each grudge to the last)") {
+    HB b = cluster();
+    b.at(5).split({"n1"}, {"n3"});
+    b.at(6).split({"n2"}, {"n3"});  // n3 now cut from both
+    b.at(12).member("n2", "n3", "dead").mesh({"n3"}, {"n1", "n2"}, "dead");
+    b.at(60).end();
+    CheckResult r = check("failure_detection", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n1", 9, "n1 still sees n3 alive"));  // 9: n1 sees n3 alive
+}
