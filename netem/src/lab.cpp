@@ -41,6 +41,7 @@ struct Lab::Impl {
     Topology topo;
     std::vector<std::string> hub_created;  // hub-side veth names to delete on teardown
     std::unique_ptr<Impairment> backend;
+    std::string note;
     Table table;
 
     int index(const std::string& node, const char* what) const {
@@ -114,6 +115,12 @@ Lab::Lab(LabConfig cfg) : impl_(std::make_unique<Impl>()) {
     Impl& m = *impl_;
     m.cfg = std::move(cfg);
     const auto& nodes = m.cfg.nodes;
+    if (!in_private_world()) {
+        // Building here would add interfaces and forwarding to the host itself.
+        throw LabError(
+            "Lab: call enter_private_world() first (at the start of the controller, "
+            "while it is single-threaded); refusing to touch the host's network");
+    }
     if (nodes.empty()) throw LabError("LabConfig.nodes: expected at least one node id");
     std::set<std::string> seen;
     for (const auto& n : nodes) {
@@ -179,7 +186,13 @@ Lab::Lab(LabConfig cfg) : impl_(std::make_unique<Impl>()) {
                            " (the kernel lacks sch_netem; fix: modprobe sch_netem, or use "
                            "--impairment nfqueue)");
         }
-        if (b == Backend::Auto) b = netem ? Backend::Netem : Backend::Nfqueue;
+        if (b == Backend::Auto) {
+            b = netem ? Backend::Netem : Backend::Nfqueue;
+            m.note = to_string(b) + (netem ? " (auto: sch_netem available)"
+                                           : " (auto: sch_netem unavailable: " + why + ")");
+        } else {
+            m.note = to_string(b) + " (requested)";
+        }
         m.backend = b == Backend::Netem ? make_netem(m.topo) : make_nfqueue(m.topo);
         m.backend->apply(m.table);
     } catch (...) {
@@ -207,6 +220,10 @@ int Lab::netns_fd(const std::string& node) const {
 
 std::string Lab::backend_name() const {
     return impl_->backend->name();
+}
+
+std::string Lab::backend_note() const {
+    return impl_->note;
 }
 
 void Lab::set_shape(const std::string& src, const std::string& dst, const LinkShape& shape) {

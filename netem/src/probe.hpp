@@ -8,6 +8,10 @@ struct nl_sock;
 namespace gossiplab::netem {
 
 // Adds and deletes a root qdisc of `kind` on `ifindex`; false with the reason when refused.
+// True once enter_private_world() succeeded in this process: the lab refuses to build
+// anything in the host's own namespace.
+bool in_private_world();
+
 bool probe_qdisc(nl_sock* sk, int ifindex, const std::string& kind, std::string* why);
 
 }  // namespace gossiplab::netem

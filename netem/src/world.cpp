@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -210,7 +211,16 @@ bool probe_qdisc(nl_sock* sk, int ifindex, const std::string& kind, std::string*
     return e >= 0;
 }
 
+namespace {
+std::atomic<bool> g_in_private_world{false};
+}  // namespace
+
+bool in_private_world() {
+    return g_in_private_world.load();
+}
+
 void enter_private_world() {
+    if (g_in_private_world.load()) throw LabError("enter_private_world: called twice");
     const std::string err = unshare_world();
     if (!err.empty()) {
         throw LabError("cannot enter the private lab world: " + err +
@@ -218,6 +228,7 @@ void enter_private_world() {
                        "(sysctl -w user.max_user_namespaces=10000 "
                        "kernel.unprivileged_userns_clone=1); `gossiplab doctor` says more");
     }
+    g_in_private_world = true;
 }
 
 std::vector<Capability> doctor() {

@@ -95,6 +95,12 @@ TEST_CASE("doctor reports every capability, with a fix for each missing one", "[
         CHECK_THROWS_WITH(choose_backend(Backend::Netem, caps), Catch::Contains("sch_netem"));
 }
 
+TEST_CASE("a lab is never built in the host's own namespace", "[integration]") {
+    const std::string links = capture("ip -o link");
+    CHECK_THROWS_WITH(Lab(LabConfig{{"a", "b"}}), Catch::Contains("enter_private_world() first"));
+    CHECK(capture("ip -o link") == links);
+}
+
 TEST_CASE("a SIGKILLed controller leaves the host unchanged", "[integration]") {
     const HostState before = host_state();
     const char* bin = std::getenv("GOSSIPLAB_BIN");

@@ -7,6 +7,13 @@
 #include <boost/process.hpp>
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <optional>
 #include <set>
 
@@ -250,6 +257,67 @@ TEST_CASE("in_netns starts a process inside the node's namespace", "[integration
     c.wait();
     CHECK(c.exit_code() == 0);
     CHECK(all.find("198.18.0.3") != std::string::npos);
+}
+
+TEST_CASE("auto picks a backend and says why in one line", "[integration]") {
+    auto lab = make_lab(Backend::Auto);
+    const std::string note = lab->backend_note();
+    CHECK(note.rfind(lab->backend_name() + " (auto: sch_netem ", 0) == 0);
+    CHECK(note.find('\n') == std::string::npos);
+}
+
+TEST_CASE("TCP streams cross the hub intact under delay and loss", "[integration]") {
+    auto lab = make_lab(Backend::Nfqueue);
+    lab->set_shape("*", "*", LinkShape{.delay_ms = 5, .loss = 0.01});
+    constexpr size_t kBytes = 2 << 20;
+    size_t got = 0;
+    uint64_t sum_in = 0, sum_out = 0;
+    std::atomic<bool> listening{false};
+    std::thread server([&] {
+        REQUIRE(::setns(lab->netns_fd("b"), CLONE_NEWNET) == 0);
+        int ls = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(7400);
+        REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        ::listen(ls, 1);
+        listening = true;
+        int c = ::accept(ls, nullptr, nullptr);
+        std::vector<unsigned char> buf(65536);
+        ssize_t n;
+        while ((n = ::read(c, buf.data(), buf.size())) > 0) {
+            for (ssize_t i = 0; i < n; ++i) sum_in = sum_in * 31 + buf[static_cast<size_t>(i)];
+            got += static_cast<size_t>(n);
+        }
+        ::close(c);
+        ::close(ls);
+    });
+    while (!listening) std::this_thread::yield();
+    std::thread client([&] {
+        REQUIRE(::setns(lab->netns_fd("a"), CLONE_NEWNET) == 0);
+        int s = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(7400);
+        ::inet_pton(AF_INET, lab->address("b").c_str(), &to.sin_addr);
+        REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+        std::vector<unsigned char> data(kBytes);
+        for (size_t i = 0; i < kBytes; ++i) {
+            data[i] = static_cast<unsigned char>(i * 7 + (i >> 9));
+            sum_out = sum_out * 31 + data[i];
+        }
+        size_t off = 0;
+        while (off < kBytes) {
+            ssize_t n = ::write(s, data.data() + off, kBytes - off);
+            REQUIRE(n > 0);
+            off += static_cast<size_t>(n);
+        }
+        ::close(s);
+    });
+    client.join();
+    server.join();
+    CHECK(got == kBytes);
+    CHECK(sum_in == sum_out);
 }
 
 TEST_CASE("bad lab input gets a clear error", "[integration]") {

@@ -39,7 +39,8 @@ Backend choose_backend(Backend requested);  // probes with doctor()
 // first when not root), so the process's own network namespace becomes the lab's hub and
 // nothing it does reaches the host's interfaces, routes or firewall. Everything created after
 // it lives only as long as this process. Must be called while the process is single-threaded
-// (the kernel refuses user namespaces otherwise), once. Throws LabError on failure.
+// (the kernel refuses user namespaces otherwise), once. Throws LabError on failure (and on a
+// second call). Lab refuses to build before it succeeded.
 void enter_private_world();
 
 struct LabConfig {
@@ -67,9 +68,13 @@ class Lab {
     std::string address(const std::string& node) const;  // IPv4 of the node inside its netns
     int netns_fd(const std::string& node) const;  // owned by the Lab; valid until destruction
     std::string backend_name() const;             // "netem" | "nfqueue"
+    // One line for the log saying which backend and why, e.g.
+    // "nfqueue (auto: sch_netem unavailable: netem qdisc refused: Object not found)".
+    std::string backend_note() const;
 
     // Shapes the directed link src -> dst; "*" for either side means every node (a node's
-    // link to itself is never shaped). Later calls override earlier ones link by link.
+    // link to itself is never shaped): all links of node n are (n, "*") plus ("*", n), all
+    // links are ("*", "*"). Later calls override earlier ones link by link.
     // Applies while traffic flows. Throws LabError on unknown nodes or invalid shapes.
     void set_shape(const std::string& src, const std::string& dst, const LinkShape& shape);
     void clear_shape(const std::string& src, const std::string& dst);  // same wildcards
