@@ -32,9 +32,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr size_t kMaxLine = 64 * 1024;         // longer lines are cut and marked malformed
-constexpr size_t kMaxLinesPerSecond = 20000;   // per node; beyond is a flood: lines dropped
-constexpr size_t kMaxRawLogBytes = 64 << 20;   // per node, per stream
+constexpr size_t kMaxLine = 64 * 1024;        // longer lines are cut and marked malformed
+constexpr size_t kMaxLinesPerSecond = 20000;  // per node; beyond is a flood: lines dropped
+constexpr size_t kMaxRawLogBytes = 64 << 20;  // per node, per stream
 
 // In the child between fork and exec: enter the node's namespace (when it has
 // one), die with the controller, and leave the controller's process group so
@@ -56,13 +56,20 @@ struct node_setup : bp::extend::handler {
 
 std::string signal_name(int sig) {
     switch (sig) {
-        case SIGKILL: return "SIGKILL";
-        case SIGTERM: return "SIGTERM";
-        case SIGINT: return "SIGINT";
-        case SIGSEGV: return "SIGSEGV";
-        case SIGABRT: return "SIGABRT";
-        case SIGPIPE: return "SIGPIPE";
-        default: return "SIG" + std::to_string(sig);
+        case SIGKILL:
+            return "SIGKILL";
+        case SIGTERM:
+            return "SIGTERM";
+        case SIGINT:
+            return "SIGINT";
+        case SIGSEGV:
+            return "SIGSEGV";
+        case SIGABRT:
+            return "SIGABRT";
+        case SIGPIPE:
+            return "SIGPIPE";
+        default:
+            return "SIG" + std::to_string(sig);
     }
 }
 
@@ -97,24 +104,33 @@ struct Node {
 };
 
 class Controller {
-public:
+  public:
     Controller(const Scenario& sc, const Manifest& m, Network& net, const RunOptions& opt)
-        : sc_(sc), m_(m), net_(net), opt_(opt), signals_(ioc_, SIGINT, SIGTERM),
-          sigchld_(ioc_, SIGCHLD), end_timer_(ioc_), tick_(ioc_) {}
+        : sc_(sc),
+          m_(m),
+          net_(net),
+          opt_(opt),
+          signals_(ioc_, SIGINT, SIGTERM),
+          sigchld_(ioc_, SIGCHLD),
+          end_timer_(ioc_),
+          tick_(ioc_) {}
 
     RunResult run() {
         fs::create_directories(opt_.run_dir / "nodes");
         history_.open(opt_.run_dir / "history.jsonl");
-        if (!history_) throw std::runtime_error("cannot write " + (opt_.run_dir / "history.jsonl").string());
+        if (!history_)
+            throw std::runtime_error("cannot write " + (opt_.run_dir / "history.jsonl").string());
         write_file("scenario.json", sc_.resolved);
         profile_ = m_.profile(sc_.profile);
-        write_file("impl.json", json{{"name", m_.name},
-                                     {"profile_name", sc_.profile.empty() ? m_.default_profile
-                                                                          : sc_.profile},
-                                     {"profile", profile_},
-                                     {"features", m_.features},
-                                     {"command", m_.command},
-                                     {"version", opt_.environment.is_object() ? opt_.environment.value("impl_version", "") : ""}});
+        write_file(
+            "impl.json",
+            json{{"name", m_.name},
+                 {"profile_name", sc_.profile.empty() ? m_.default_profile : sc_.profile},
+                 {"profile", profile_},
+                 {"features", m_.features},
+                 {"command", m_.command},
+                 {"version",
+                  opt_.environment.is_object() ? opt_.environment.value("impl_version", "") : ""}});
         write_file("environment.json", opt_.environment);
 
         for (const auto& id : sc_.nodes) {
@@ -134,10 +150,12 @@ public:
         if (!sc_.baseline_shape.is_null()) {
             try {
                 net_.shape("all", sc_.baseline_shape);
-                record_action("shape", 0, {{"links", "all"}, {"shape", sc_.baseline_shape},
-                                           {"baseline", true}});
+                record_action(
+                    "shape", 0,
+                    {{"links", "all"}, {"shape", sc_.baseline_shape}, {"baseline", true}});
             } catch (const std::exception& e) {
-                record_action("error", 0, {{"message", std::string("baseline shape: ") + e.what()}});
+                record_action("error", 0,
+                              {{"message", std::string("baseline shape: ") + e.what()}});
             }
         }
 
@@ -160,7 +178,7 @@ public:
         return r;
     }
 
-private:
+  private:
     static Clock::duration secs(double s) {
         return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
     }
@@ -217,8 +235,8 @@ private:
             {"seeds", seeds},
             {"seed_ids", seed_ids},
             {"profile", sc_.profile.empty() ? m_.default_profile : sc_.profile},
-            {"rng_seed", std::to_string(derive_seed(sc_.seed, id + "#" +
-                                                                 std::to_string(n.generation)))},
+            {"rng_seed",
+             std::to_string(derive_seed(sc_.seed, id + "#" + std::to_string(n.generation)))},
             {"bin", opt_.bin_dir.string()},
             {"adapter", m_.dir.string()}};
         std::vector<std::string> argv;
@@ -243,9 +261,9 @@ private:
                     bp::std_err > *n.err.pipe, bp::std_in < *n.in, node_setup(net_.netns_fd(id)),
                     ec);
         if (ec || !c.valid()) {
-            record_action("node_error", planned,
-                          {{"node", id},
-                           {"message", "failed to start " + argv[0] + ": " + ec.message()}});
+            record_action(
+                "node_error", planned,
+                {{"node", id}, {"message", "failed to start " + argv[0] + ": " + ec.message()}});
             n.out.pipe.reset();
             n.err.pipe.reset();
             n.in.reset();
@@ -274,30 +292,30 @@ private:
         continue_read(n, r, is_stdout, n.generation);
     }
     void continue_read(Node& n, LineReader& r, bool is_stdout, int gen) {
-        r.pipe->async_read_some(asio::buffer(r.buf), [this, &n, &r, is_stdout, gen](auto ec,
-                                                                                   size_t len) {
-            if (gen != n.generation) return;
-            if (len > 0) {
-                r.partial.append(r.buf.data(), len);
-                size_t pos;
-                while ((pos = r.partial.find('\n')) != std::string::npos) {
-                    std::string line = r.partial.substr(0, pos);
-                    r.partial.erase(0, pos + 1);
-                    on_line(n, line, is_stdout, false);
+        r.pipe->async_read_some(
+            asio::buffer(r.buf), [this, &n, &r, is_stdout, gen](auto ec, size_t len) {
+                if (gen != n.generation) return;
+                if (len > 0) {
+                    r.partial.append(r.buf.data(), len);
+                    size_t pos;
+                    while ((pos = r.partial.find('\n')) != std::string::npos) {
+                        std::string line = r.partial.substr(0, pos);
+                        r.partial.erase(0, pos + 1);
+                        on_line(n, line, is_stdout, false);
+                    }
+                    if (r.partial.size() > kMaxLine) {
+                        on_line(n, r.partial.substr(0, kMaxLine), is_stdout, true);
+                        r.partial.clear();
+                    }
                 }
-                if (r.partial.size() > kMaxLine) {
-                    on_line(n, r.partial.substr(0, kMaxLine), is_stdout, true);
+                if (ec) {
+                    if (!r.partial.empty()) on_line(n, r.partial, is_stdout, false);
                     r.partial.clear();
+                    r.open = false;
+                    return;
                 }
-            }
-            if (ec) {
-                if (!r.partial.empty()) on_line(n, r.partial, is_stdout, false);
-                r.partial.clear();
-                r.open = false;
-                return;
-            }
-            continue_read(n, r, is_stdout, gen);
-        });
+                continue_read(n, r, is_stdout, gen);
+            });
     }
 
     void on_line(Node& n, const std::string& line, bool is_stdout, bool truncated) {
@@ -319,9 +337,10 @@ private:
         // must not exhaust memory or disk; the excess is counted, not kept.
         if (t - n.window_start >= 1.0) {
             if (n.dropped_lines > 0)
-                record_action("node_error", -1, {{"node", n.id},
-                                                  {"message", "flooding stdout"},
-                                                  {"dropped_lines", n.dropped_lines}});
+                record_action("node_error", -1,
+                              {{"node", n.id},
+                               {"message", "flooding stdout"},
+                               {"dropped_lines", n.dropped_lines}});
             n.window_start = t;
             n.window_lines = 0;
             n.dropped_lines = 0;
@@ -334,7 +353,7 @@ private:
         json ev = json::parse(line, nullptr, false);
         if (truncated || ev.is_discarded() || !ev.is_object() || !ev.contains("type") ||
             !ev["type"].is_string()) {
-            std::string why = truncated          ? "line longer than 64 KiB"
+            std::string why = truncated           ? "line longer than 64 KiB"
                               : ev.is_discarded() ? "not JSON"
                               : !ev.is_object()   ? "not a JSON object"
                                                   : "no string 'type'";
@@ -353,7 +372,8 @@ private:
                 ev["state"].is_string())
                 st[ev["member"].get<std::string>()] = ev["state"].get<std::string>();
         }
-        write_line({{"t", round_ms(t)}, {"kind", "event"}, {"node", n.id}, {"event", std::move(ev)}});
+        write_line(
+            {{"t", round_ms(t)}, {"kind", "event"}, {"node", n.id}, {"event", std::move(ev)}});
     }
 
     void send(Node& n, const json& cmd) {
@@ -495,9 +515,12 @@ private:
                 n->expect_exit = true;
                 send(*n, {{"cmd", "leave"}});
             } else if (a.op == "broadcast") {
-                record_action("broadcast", a.at,
-                              {{"node", id}, {"rumor", args["rumor"]}, {"payload", args["payload"]}});
-                send(*n, {{"cmd", "broadcast"}, {"rumor", args["rumor"]}, {"payload", args["payload"]}});
+                record_action(
+                    "broadcast", a.at,
+                    {{"node", id}, {"rumor", args["rumor"]}, {"payload", args["payload"]}});
+                send(
+                    *n,
+                    {{"cmd", "broadcast"}, {"rumor", args["rumor"]}, {"payload", args["payload"]}});
             } else if (a.op == "partition") {
                 net_.set_grudge(args["grudge"]);
                 json f = args;
@@ -517,7 +540,9 @@ private:
                 active_shapes_ = 0;
             } else if (a.op == "starve_start") {
                 record_action("starve_start", a.at,
-                              {{"node", id}, {"method", "duty_cycle"}, {"share", args["share"]},
+                              {{"node", id},
+                               {"method", "duty_cycle"},
+                               {"share", args["share"]},
                                {"period", args["period"]}});
                 n->starving = true;
                 n->starve_share = args["share"];
@@ -570,8 +595,7 @@ private:
                 record_action("node_error", -1,
                               {{"node", id},
                                {"message", "ignored SIGTERM for " +
-                                               std::to_string(opt_.term_grace_s) +
-                                               " s; killed"}});
+                                               std::to_string(opt_.term_grace_s) + " s; killed"}});
                 kill_now(n);
             }
             maybe_done();
@@ -587,7 +611,8 @@ private:
         // Give the pipes a moment to deliver what the nodes printed last.
         auto t = std::make_shared<asio::steady_timer>(ioc_, secs(0.05));
         t->async_wait([this, t](auto) {
-            record_action("run_end", -1, {{"reason", end_reason_}, {"malformed_lines", malformed_}});
+            record_action("run_end", -1,
+                          {{"reason", end_reason_}, {"malformed_lines", malformed_}});
             if (opt_.progress) std::fprintf(stderr, "\n");
             ioc_.stop();
         });

@@ -15,6 +15,7 @@
 #include "gossiplab/checkers/checkers.hpp"
 #include "gossiplab/harness/controller.hpp"
 #include "gossiplab/harness/manifest.hpp"
+#include "gossiplab/harness/run_health.hpp"
 #include "gossiplab/harness/scenario.hpp"
 #include "gossiplab/netem/lab.hpp"
 #include "gossiplab/reports/report.h"
@@ -141,8 +142,9 @@ fs::path resolve_scenario(const std::string& s) {
     if (fs::exists(p)) return p;
     fs::path named = home() / "scenarios" / (s + ".json");
     if (fs::exists(named)) return named;
-    throw ScenarioError(s, "", "no such file, and no scenario named \"" + s + "\" in " +
-                                   (home() / "scenarios").string() + " (see `gossiplab list`)");
+    throw ScenarioError(s, "",
+                        "no such file, and no scenario named \"" + s + "\" in " +
+                            (home() / "scenarios").string() + " (see `gossiplab list`)");
 }
 
 std::string impl_version(const harness::Manifest& m, const fs::path& bin) {
@@ -217,6 +219,14 @@ void print_checks(const json& checks) {
     }
 }
 
+// The checkers' verdicts plus run_health, composed.
+json check_all(const fs::path& run_dir) {
+    json r = checkers::check_run_dir(run_dir);
+    r["checks"].push_back(harness::run_health(run_dir));
+    r["verdict"] = harness::compose_verdicts(r["checks"]);
+    return r;
+}
+
 struct RunOutcome {
     std::string verdict;
     fs::path dir;
@@ -260,13 +270,13 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
                        {"impl_version", impl_version(m, bin)},
                        {"gossiplab_version", "0.1.0"},
                        {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
-    std::fprintf(stderr, "gossiplab: %s: %zu nodes, %s, %.0f s, seed %llu -> %s\n",
-                 sc.name.c_str(), sc.nodes.size(), net->name().c_str(), sc.duration,
+    std::fprintf(stderr, "gossiplab: %s: %zu nodes, %s, %.0f s, seed %llu -> %s\n", sc.name.c_str(),
+                 sc.nodes.size(), net->name().c_str(), sc.duration,
                  static_cast<unsigned long long>(sc.seed), out.string().c_str());
     harness::RunResult rr = harness::run_scenario(sc, m, *net, opt);
     net.reset();  // tear the lab down before the (slow) checking
 
-    json checked = checkers::check_run_dir(out);
+    json checked = check_all(out);
     reports::RunInfo info;
     info.scenario_name = sc.name;
     info.scenario_description = sc.description;
@@ -287,11 +297,13 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     return {info.verdict, out, rr.interrupted};
 }
 
-int verdict_exit(const std::string& v) { return v == "fail" ? kExitFail : kExitPass; }
+int verdict_exit(const std::string& v) {
+    return v == "fail" ? kExitFail : kExitPass;
+}
 
 int cmd_run(int argc, char** argv) {
-    Args a = parse(argc, argv, 2, {"impl", "nodes", "seed", "out", "impairment", "profile"},
-                   {"help"});
+    Args a =
+        parse(argc, argv, 2, {"impl", "nodes", "seed", "out", "impairment", "profile"}, {"help"});
     if (a.flags.count("help")) {
         std::fputs(kRunHelp, stdout);
         return 0;
@@ -310,8 +322,8 @@ int cmd_run(int argc, char** argv) {
     // Validate everything before touching the machine.
     harness::Scenario sc = harness::load_scenario(file, ov);
     harness::load_manifest(home(), sc.impl).profile(sc.profile);
-    fs::path out = a.opt.count("out") ? fs::path(a.opt["out"])
-                                      : fs::path("runs") / (sc.name + "-" + stamp());
+    fs::path out =
+        a.opt.count("out") ? fs::path(a.opt["out"]) : fs::path("runs") / (sc.name + "-" + stamp());
     World w = World::prepare(a.opt.count("impairment") ? a.opt["impairment"] : "auto");
     RunOutcome r = run_one(file, ov, out, w);
     if (r.interrupted) return kExitInterrupted;
@@ -336,8 +348,7 @@ std::vector<std::pair<fs::path, json>> scenarios_in(const fs::path& dir) {
 }
 
 int cmd_suite(int argc, char** argv) {
-    Args a = parse(argc, argv, 2, {"impl", "seed", "out", "impairment", "only"},
-                   {"help", "quick"});
+    Args a = parse(argc, argv, 2, {"impl", "seed", "out", "impairment", "only"}, {"help", "quick"});
     if (a.flags.count("help")) {
         std::fputs(kSuiteHelp, stdout);
         return 0;
@@ -365,8 +376,8 @@ int cmd_suite(int argc, char** argv) {
         files.push_back(f);
     }
     if (files.empty()) throw ScenarioError(dir.string(), "", "no scenarios selected");
-    fs::path out = a.opt.count("out") ? fs::path(a.opt["out"])
-                                      : fs::path("runs") / ("suite-" + stamp());
+    fs::path out =
+        a.opt.count("out") ? fs::path(a.opt["out"]) : fs::path("runs") / ("suite-" + stamp());
     World w = World::prepare(a.opt.count("impairment") ? a.opt["impairment"] : "auto");
     std::vector<fs::path> run_dirs;
     std::vector<std::pair<std::string, std::string>> verdicts;
@@ -396,14 +407,15 @@ int cmd_suite(int argc, char** argv) {
 int cmd_check(int argc, char** argv) {
     Args a = parse(argc, argv, 2, {}, {"help"});
     if (a.flags.count("help") || a.pos.size() != 1) {
-        std::fputs("usage: gossiplab check RUN_DIR\n  re-runs every checker on RUN_DIR/history.jsonl\n",
-                   a.flags.count("help") ? stdout : stderr);
+        std::fputs(
+            "usage: gossiplab check RUN_DIR\n  re-runs every checker on RUN_DIR/history.jsonl\n",
+            a.flags.count("help") ? stdout : stderr);
         return a.flags.count("help") ? 0 : kExitBadInput;
     }
     fs::path d = a.pos[0];
     if (!fs::exists(d / "history.jsonl"))
         throw ScenarioError((d / "history.jsonl").string(), "", "no recorded history here");
-    json r = checkers::check_run_dir(d);
+    json r = check_all(d);
     print_checks(r["checks"]);
     std::printf("%s: %s\n", d.string().c_str(), r.value("verdict", "unknown").c_str());
     return verdict_exit(r.value("verdict", "unknown"));
@@ -494,7 +506,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "gossiplab: %s\n", e.what());
         return kExitBadInput;
     } catch (const netem::LabError& e) {
-        std::fprintf(stderr, "gossiplab: lab: %s\n(run `gossiplab doctor` for details)\n", e.what());
+        std::fprintf(stderr, "gossiplab: lab: %s\n(run `gossiplab doctor` for details)\n",
+                     e.what());
         return kExitEnv;
     } catch (const std::system_error& e) {
         std::fprintf(stderr, "gossiplab: %s\n", e.what());

@@ -12,11 +12,17 @@ namespace gossiplab::harness {
 using nlohmann::json;
 
 const std::vector<std::string>& profile_knobs() {
-    static const std::vector<std::string> k = {
-        "probe_interval",    "probe_timeout",        "gossip_interval",
-        "fanout",            "indirect_checks",      "suspicion_mult",
-        "suspicion_max_timeout_mult", "retransmit_mult", "push_pull_interval",
-        "dead_retention",    "reconnect_interval"};
+    static const std::vector<std::string> k = {"probe_interval",
+                                               "probe_timeout",
+                                               "gossip_interval",
+                                               "fanout",
+                                               "indirect_checks",
+                                               "suspicion_mult",
+                                               "suspicion_max_timeout_mult",
+                                               "retransmit_mult",
+                                               "push_pull_interval",
+                                               "dead_retention",
+                                               "reconnect_interval"};
     return k;
 }
 
@@ -57,16 +63,17 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     fs::path adapters = home / "adapters";
     fs::path file = adapters / name / "impl.json";
     std::string f = file.string();
-    bool plain = !name.empty() && name.find('/') == std::string::npos && name != "." &&
-                 name != "..";
+    bool plain =
+        !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
     if (!plain || !fs::exists(file)) {
         std::string known;
         std::error_code ec;
         for (const auto& d : fs::directory_iterator(adapters, ec))
             if (fs::exists(d.path() / "impl.json"))
                 known += (known.empty() ? "" : ", ") + d.path().filename().string();
-        throw ScenarioError(f, "", "no implementation named \"" + name +
-                                       "\" (known: " + (known.empty() ? "none" : known) + ")");
+        throw ScenarioError(f, "",
+                            "no implementation named \"" + name +
+                                "\" (known: " + (known.empty() ? "none" : known) + ")");
     }
     std::ifstream in(file);
     json j;
@@ -77,8 +84,8 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     }
     if (!j.is_object()) throw ScenarioError(f, "", "expected an object");
     static const std::set<std::string> keys = {
-        "name",     "description", "contract", "version_command", "command", "port",
-        "profiles", "default_profile", "features", "setup", "notes"};
+        "name",     "description",     "contract", "version_command", "command", "port",
+        "profiles", "default_profile", "features", "setup",           "notes"};
     for (auto it = j.begin(); it != j.end(); ++it)
         if (!keys.count(it.key())) throw ScenarioError(f, "/" + it.key(), "unknown key");
     Manifest m;
@@ -90,6 +97,11 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     if (!j.contains("command")) throw ScenarioError(f, "/command", "missing the command template");
     m.command = string_list(j["command"], f, "/command");
     if (m.command.empty()) throw ScenarioError(f, "/command", "expected a non-empty array");
+    std::map<std::string, std::string> dummy;
+    for (const char* k :
+         {"id", "addr", "port", "seeds", "seed_ids", "profile", "rng_seed", "bin", "adapter"})
+        dummy[k] = "x";
+    expand_command(m.command, dummy, f);  // typos in placeholders fail now, not per node
     if (j.contains("version_command"))
         m.version_command = string_list(j["version_command"], f, "/version_command");
     if (j.contains("port")) {
@@ -131,22 +143,25 @@ std::vector<std::string> expand_command(const std::vector<std::string>& tmpl,
     for (size_t i = 0; i < tmpl.size(); ++i) {
         const std::string& arg = tmpl[i];
         std::string r;
+        // {name} with a lower-case identifier is a placeholder (unknown ones
+        // are typos, reported); any other brace is literal text, so shell
+        // snippets in a template keep their own braces.
         for (size_t p = 0; p < arg.size();) {
-            if (arg[p] == '{') {
-                size_t e = arg.find('}', p);
-                if (e == std::string::npos)
-                    throw ScenarioError(manifest_file, "/command/" + std::to_string(i),
-                                        "unclosed '{' in \"" + arg + "\"");
-                std::string key = arg.substr(p + 1, e - p - 1);
-                auto it = vars.find(key);
-                if (it == vars.end())
-                    throw ScenarioError(manifest_file, "/command/" + std::to_string(i),
-                                        "unknown placeholder {" + key + "}");
-                r += it->second;
-                p = e + 1;
-            } else {
+            size_t e = arg[p] == '{' ? arg.find('}', p) : std::string::npos;
+            std::string key = e == std::string::npos ? "" : arg.substr(p + 1, e - p - 1);
+            bool ident = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || c == '_';
+            });
+            if (!ident) {
                 r += arg[p++];
+                continue;
             }
+            auto it = vars.find(key);
+            if (it == vars.end())
+                throw ScenarioError(manifest_file, "/command/" + std::to_string(i),
+                                    "unknown placeholder {" + key + "}");
+            r += it->second;
+            p = e + 1;
         }
         out.push_back(r);
     }

@@ -11,7 +11,7 @@ using nlohmann::json;
 namespace {
 
 class LabNetwork : public Network {
-public:
+  public:
     LabNetwork(const std::vector<std::string>& nodes, const std::string& backend)
         : lab_(netem::LabConfig{nodes, "198.18.0.0/15", netem::backend_from_string(backend)}),
           nodes_(nodes) {}
@@ -29,11 +29,13 @@ public:
     }
     void shape(const json& links, const json& shape) override {
         netem::LinkShape s = netem::shape_from_json(shape, "shape");
-        for_links(links, [&](const std::string& a, const std::string& b) { lab_.set_shape(a, b, s); });
+        for_links(links,
+                  [&](const std::string& a, const std::string& b) { lab_.set_shape(a, b, s); });
     }
     void clear(const json& links) override {
         if (links.is_string()) return lab_.clear_shapes();
-        for_links(links, [&](const std::string& a, const std::string& b) { lab_.clear_shape(a, b); });
+        for_links(links,
+                  [&](const std::string& a, const std::string& b) { lab_.clear_shape(a, b); });
     }
     json stats() const override {
         auto s = lab_.stats();
@@ -44,7 +46,7 @@ public:
                 {"delayed", s.delayed}};
     }
 
-private:
+  private:
     template <class F>
     void for_links(const json& links, F f) {
         if (links.is_string()) {
@@ -66,12 +68,12 @@ private:
 // 127/8 to lo), so ids map to distinct addresses with the same port. There is
 // nothing to impair: network faults are refused with an explanation.
 class LoopbackNetwork : public Network {
-public:
+  public:
     explicit LoopbackNetwork(const std::vector<std::string>& nodes) {
         if (nodes.size() > 250 * 250) throw std::runtime_error("too many nodes for loopback");
         for (size_t i = 0; i < nodes.size(); ++i)
-            addr_[nodes[i]] = "127.0." + std::to_string(10 + i / 250) + "." +
-                              std::to_string(1 + i % 250);
+            addr_[nodes[i]] =
+                "127.0." + std::to_string(10 + i / 250) + "." + std::to_string(1 + i % 250);
     }
     std::string name() const override { return "loopback"; }
     std::string address(const std::string& n) const override { return addr_.at(n); }
@@ -82,7 +84,7 @@ public:
     void clear(const json&) override {}
     json stats() const override { return json::object(); }
 
-private:
+  private:
     [[noreturn]] static void refuse(const std::string& what) {
         throw std::runtime_error("the loopback network cannot apply " + what +
                                  " (run with the lab: --impairment auto|nfqueue|netem)");

@@ -16,20 +16,27 @@ namespace {
 
 std::string type_name(const json& j) {
     switch (j.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "a boolean";
-        case json::value_t::string: return "a string";
-        case json::value_t::array: return "an array";
-        case json::value_t::object: return "an object";
-        case json::value_t::discarded: return "nothing";
-        default: return "a number";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "an array";
+        case json::value_t::object:
+            return "an object";
+        case json::value_t::discarded:
+            return "nothing";
+        default:
+            return "a number";
     }
 }
 
 // Walks one JSON object, checking types and remembering which keys were
 // read so that leftovers can be reported as unknown.
 class Obj {
-public:
+  public:
     Obj(const json& j, std::string file, std::string path)
         : j_(j), file_(std::move(file)), path_(std::move(path)) {
         if (!j_.is_object()) fail(path_, "expected an object, found " + type_name(j_));
@@ -103,7 +110,7 @@ public:
         }
     }
 
-private:
+  private:
     const json& j_;
     std::string file_, path_;
     std::set<std::string> seen_;
@@ -112,7 +119,7 @@ private:
 // SplitMix64: a portable, well-mixed generator so a seed gives the same
 // choices on every platform (std distributions are implementation-defined).
 class Rng {
-public:
+  public:
     explicit Rng(uint64_t s) : s_(s) {}
     uint64_t next() {
         uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
@@ -126,15 +133,15 @@ public:
         for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
     }
 
-private:
+  private:
     uint64_t s_;
 };
 
-const std::set<std::string> kOps = {"partition", "heal",  "shape",   "clear",  "kill",
-                                    "pause",     "resume", "restart", "leave", "start",
-                                    "starve",    "broadcast"};
-const std::set<std::string> kPartitionKinds = {"halves", "isolate", "groups",
-                                               "one_way", "bridge", "random"};
+const std::set<std::string> kOps = {"partition", "heal",  "shape",  "clear",
+                                    "kill",      "pause", "resume", "restart",
+                                    "leave",     "start", "starve", "broadcast"};
+const std::set<std::string> kPartitionKinds = {"halves",  "isolate", "groups",
+                                               "one_way", "bridge",  "random"};
 
 // The schedule as the loader first reads it: one entry per occurrence.
 struct Item {
@@ -168,9 +175,9 @@ Scenario load_scenario(const std::filesystem::path& file, const Overrides& ov) {
     try {
         doc = json::parse(in);
     } catch (const json::parse_error& e) {
-        throw ScenarioError(file.string(), "",
-                            std::string("not valid JSON: ") + e.what() + " (byte " +
-                                std::to_string(e.byte) + ")");
+        throw ScenarioError(
+            file.string(), "",
+            std::string("not valid JSON: ") + e.what() + " (byte " + std::to_string(e.byte) + ")");
     }
     return parse_scenario(doc, file.string(), ov);
 }
@@ -196,9 +203,9 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
         if (!v.is_string()) throw ScenarioError(file, path, "expected a node id (a string)");
         std::string id = v.get<std::string>();
         if (!known.count(id))
-            throw ScenarioError(file, path,
-                                "unknown node \"" + id + "\" (this cluster has n1..n" +
-                                    std::to_string(n) + ")");
+            throw ScenarioError(
+                file, path,
+                "unknown node \"" + id + "\" (this cluster has n1..n" + std::to_string(n) + ")");
         return id;
     };
     auto id_list = [&](const json& v, const std::string& path) {
@@ -273,8 +280,8 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
     // -- network -------------------------------------------------------------
     if (top.has("network")) {
         Obj net(top.get("network"), file, "/network");
-        if (net.has("shape")) sc.baseline_shape = validate_shape(net.get("shape"), file,
-                                                                 "/network/shape");
+        if (net.has("shape"))
+            sc.baseline_shape = validate_shape(net.get("shape"), file, "/network/shape");
         net.done();
     }
 
@@ -365,7 +372,8 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
     if (!sc.checks.is_object()) top.fail("/checks", "expected an object: check name -> options");
     for (auto it = sc.checks.begin(); it != sc.checks.end(); ++it)
         if (!it.value().is_object())
-            top.fail("/checks/" + it.key(), "expected an object of options (e.g. {\"bound\": ...})");
+            top.fail("/checks/" + it.key(),
+                     "expected an object of options (e.g. {\"bound\": ...})");
     top.done();
 
     std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
@@ -374,7 +382,7 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
 
     // -- expansion: resolve targets with a model of who is up ----------------
     Rng rng(derive_seed(sc.seed, "schedule"));
-    std::set<std::string> up;       // started, not killed or left
+    std::set<std::string> up;  // started, not killed or left
     std::set<std::string> paused;
     for (const auto& [id, at] : start_at) sc.actions.push_back({at, "start", {{"node", id}}});
     std::stable_sort(sc.actions.begin(), sc.actions.end(),
@@ -432,7 +440,8 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
                 } else if (kind == "groups") {
                     const json& gs = e.get("groups");
                     if (!gs.is_array() || gs.size() < 2)
-                        e.fail(p + "/groups", "expected an array of at least two arrays of node ids");
+                        e.fail(p + "/groups",
+                               "expected an array of at least two arrays of node ids");
                     for (size_t k = 0; k < gs.size(); ++k)
                         groups.push_back(id_list(gs[k], p + "/groups/" + std::to_string(k)));
                     g = netem::groups(groups);
@@ -457,7 +466,9 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
         } else if (op == "shape" || op == "clear") {
             json links = e.has("links") ? e.get("links") : json("all");
             if (links.is_string()) {
-                if (links != "all") e.fail(p + "/links", "expected \"all\", {\"node\": id} or a list of [src, dst]");
+                if (links != "all")
+                    e.fail(p + "/links",
+                           "expected \"all\", {\"node\": id} or a list of [src, dst]");
             } else if (links.is_object()) {
                 Obj lo(links, file, p + "/links");
                 lo.get("node");
@@ -479,7 +490,8 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
         } else if (op == "broadcast") {
             std::string id = pick(e.get("node"), p + "/node", true);
             std::string rumor = "r" + std::to_string(++rumor_seq);
-            a.args = {{"node", id}, {"rumor", rumor},
+            a.args = {{"node", id},
+                      {"rumor", rumor},
                       {"payload", e.has("payload") ? e.str("payload") : "rumor " + rumor}};
         } else if (op == "starve") {
             std::string id = pick(e.get("node"), p + "/node", false);
@@ -494,7 +506,8 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
         } else {  // node operations
             int count = e.integer("count", 1, 1, 1000);
             double dur = e.has("for") ? e.num("for", std::nullopt, 0.001, 1e6) : 0;
-            if (dur > 0 && op != "pause") e.fail(p + "/for", "'for' applies to pause and starve only");
+            if (dur > 0 && op != "pause")
+                e.fail(p + "/for", "'for' applies to pause and starve only");
             if (dur > 0) check_time(it.at + dur, p + "/for");
             const json& target = e.get("node");
             for (int k = 0; k < count; ++k) {

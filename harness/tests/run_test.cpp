@@ -32,7 +32,7 @@ struct Home {
         fs::remove_all(dir);
         fs::create_directories(dir / "adapters" / "reference");
         fs::create_directories(dir / "scenarios");
-        fs::copy_file(fs::path(env("GOSSIPLAB_SRC")) / "adapters/reference/impl.json",
+        fs::copy_file(fs::path(GOSSIPLAB_SOURCE_DIR) / "adapters/reference/impl.json",
                       dir / "adapters/reference/impl.json");
     }
     ~Home() { fs::remove_all(dir); }
@@ -106,7 +106,9 @@ json small(const std::string& impl, double duration) {
 
 bool lab_available() {
     static int ok = -1;
-    if (ok < 0) ok = std::system(("'" + env("GOSSIPLAB_BIN") + "/gossiplab' doctor >/dev/null 2>&1").c_str()) == 0;
+    if (ok < 0)
+        ok = std::system(
+                 ("'" + env("GOSSIPLAB_BIN") + "/gossiplab' doctor >/dev/null 2>&1").c_str()) == 0;
     return ok == 1;
 }
 
@@ -117,7 +119,8 @@ TEST_CASE("a node that prints garbage is recorded, and the run fails", "[fakes]"
     h.fake("garbage", "while :; do echo 'not json {'; printf '[1,2]\\n'; sleep 0.05; done");
     fs::path s = h.scenario("g", small("garbage", 1.5));
     fs::path out = h.dir / "run-garbage";
-    int rc = gossiplab(h, "run '" + s.string() + "' --impairment none --out '" + out.string() + "'");
+    int rc =
+        gossiplab(h, "run '" + s.string() + "' --impairment none --out '" + out.string() + "'");
     CHECK(rc == 1);
     auto hist = history(out);
     int malformed = 0;
@@ -166,8 +169,7 @@ TEST_CASE("a node that floods stdout is capped, and the run still ends", "[fakes
                      "' --impairment none --out '" + out.string() + "'");
     auto hist = history(out);
     bool flood = false;
-    for (const auto& e : actions(hist, "node_error"))
-        flood |= e["message"] == "flooding stdout";
+    for (const auto& e : actions(hist, "node_error")) flood |= e["message"] == "flooding stdout";
     CHECK(flood);
     CHECK(hist.size() < 200000);  // 2 nodes x 2 s x 20000 lines/s at most, plus actions
     CHECK(actions(hist, "run_end").size() == 1);
@@ -178,7 +180,8 @@ TEST_CASE("bad scenarios exit 2 with the path of the mistake", "[fakes]") {
     json doc = small("reference", 2);
     doc["cluster"]["nodez"] = 1;
     std::string out;
-    CHECK(gossiplab(h, "run '" + h.scenario("bad", doc).string() + "' --impairment none", &out) == 2);
+    CHECK(gossiplab(h, "run '" + h.scenario("bad", doc).string() + "' --impairment none", &out) ==
+          2);
     CHECK_THAT(out, Catch::Contains("at /cluster/nodez: unknown key"));
     CHECK(gossiplab(h, "run nosuch-scenario", &out) == 2);
     CHECK(gossiplab(h, "run x --seed minus-one", &out) == 2);

@@ -124,13 +124,14 @@ TEST_CASE("repeats, pauses with a duration, late joiners and rumors expand") {
 TEST_CASE("command templates expand placeholders and reject unknown ones") {
     auto v = expand_command({"{bin}/x", "--id={id}"}, {{"bin", "/b"}, {"id", "n1"}}, "impl.json");
     CHECK(v == std::vector<std::string>{"/b/x", "--id=n1"});
+    CHECK(expand_command({"f() { x; }", "{a b}"}, {}, "impl.json") ==
+          std::vector<std::string>{"f() { x; }", "{a b}"});
     CHECK_THROWS_WITH(expand_command({"{nope}"}, {}, "impl.json"),
                       Catch::Contains("impl.json: at /command/0: unknown placeholder {nope}"));
 }
 
 TEST_CASE("the reference manifest loads") {
-    const char* src = std::getenv("GOSSIPLAB_SRC");
-    REQUIRE(src);
+    const char* src = GOSSIPLAB_SOURCE_DIR;
     Manifest m = load_manifest(src, "reference");
     CHECK(m.has("suspicion_events"));
     CHECK(m.profile("fast")["probe_interval"] == 0.1);

@@ -23,7 +23,7 @@ namespace gossiplab::harness {
 // 127.0.0.0/8 with no impairment, for hosts without namespaces and for
 // scenarios that need no network faults.
 class Network {
-public:
+  public:
     virtual ~Network() = default;
     virtual std::string name() const = 0;  // "nfqueue", "netem", "loopback"
     virtual std::string address(const std::string& node) const = 0;

@@ -14,7 +14,7 @@ namespace gossiplab::harness {
 struct Manifest {
     std::string name;
     std::string description;
-    std::filesystem::path dir;  // the adapter directory ({adapter})
+    std::filesystem::path dir;                 // the adapter directory ({adapter})
     std::vector<std::string> command;          // template with {placeholders}
     std::vector<std::string> version_command;  // may be empty
     int port = 7946;

@@ -19,7 +19,7 @@ using nlohmann::json;
 // A scenario (or manifest) that cannot be used. what() reads
 // "FILE: at /json/path: what was expected", ready to print.
 class ScenarioError : public std::runtime_error {
-public:
+  public:
     ScenarioError(const std::string& file, const std::string& path, const std::string& msg)
         : std::runtime_error(file + ": at " + (path.empty() ? "/" : path) + ": " + msg) {}
 };
@@ -49,8 +49,8 @@ struct Scenario {
     std::string source;
     bool quick = false;  // part of `suite --quick`
 
-    std::vector<std::string> nodes;  // every node the run may start
-    std::vector<std::string> seeds;  // seed node ids
+    std::vector<std::string> nodes;                              // every node the run may start
+    std::vector<std::string> seeds;                              // seed node ids
     std::map<std::string, std::vector<std::string>> node_seeds;  // per node: seeds it is given
     std::string impl = "reference";
     std::string profile;  // empty: the manifest's default
