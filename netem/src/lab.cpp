@@ -165,6 +165,10 @@ Lab::Lab(LabConfig cfg) : impl_(std::make_unique<Impl>()) {
             sys::offloads_off(hub_if);
             sys::add_p2p_addr(hub.get(), sys::ifindex(hub.get(), hub_if), gw, addr);
             sys::link_up(hub.get(), hub_if);
+            // Permanent neighbours on both ends: no ARP at all, so a busy machine (ARP runs in
+            // softirq, which starves under load) can never stall or drop a link's first packets.
+            const auto hub_mac = sys::mac_of(hub.get(), hub_if);
+            std::vector<uint8_t> node_mac;
             sys::in_netns(nsfd, [&] {
                 sys::NlSock sk;
                 sys::link_up(sk.get(), "lo");
@@ -173,7 +177,10 @@ Lab::Lab(LabConfig cfg) : impl_(std::make_unique<Impl>()) {
                 sys::add_p2p_addr(sk.get(), eth, addr, gw);
                 sys::link_up(sk.get(), "eth0");
                 sys::add_default_route(sk.get(), eth, gw);
+                sys::add_permanent_neigh(sk.get(), eth, gw, hub_mac);
+                node_mac = sys::mac_of(sk.get(), "eth0");
             });
+            sys::add_permanent_neigh(hub.get(), sys::ifindex(hub.get(), hub_if), addr, node_mac);
             m.topo.addr_be.push_back(addr);
             m.topo.hub_if.push_back(hub_if);
         }

@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <sched.h>
 #include <spawn.h>
@@ -232,6 +233,38 @@ void add_default_route(nl_sock* sk, int ifindex, uint32_t gateway_be) {
     nl_addr_put(gw);
     rtnl_route_put(route);
     if (e < 0) throw_nl("netlink: add default route via " + ip_to_string(gateway_be), e);
+}
+
+std::vector<uint8_t> mac_of(nl_sock* sk, const std::string& name) {
+    rtnl_link* link = nullptr;
+    if (int e = rtnl_link_get_kernel(sk, 0, name.c_str(), &link); e < 0) {
+        throw_nl("netlink: find interface " + name, e);
+    }
+    std::vector<uint8_t> mac;
+    if (nl_addr* a = rtnl_link_get_addr(link)) {
+        const auto* p = static_cast<const uint8_t*>(nl_addr_get_binary_addr(a));
+        mac.assign(p, p + nl_addr_get_len(a));
+    }
+    rtnl_link_put(link);
+    if (mac.size() != 6) throw LabError("netlink: interface " + name + " has no MAC address");
+    return mac;
+}
+
+void add_permanent_neigh(nl_sock* sk, int ifindex, uint32_t ip_be,
+                         const std::vector<uint8_t>& mac) {
+    rtnl_neigh* n = rtnl_neigh_alloc();
+    nl_addr* dst = v4(ip_be, 32);
+    nl_addr* ll = nl_addr_build(AF_LLC, mac.data(), mac.size());
+    rtnl_neigh_set_ifindex(n, ifindex);
+    rtnl_neigh_set_family(n, AF_INET);
+    rtnl_neigh_set_dst(n, dst);
+    rtnl_neigh_set_lladdr(n, ll);
+    rtnl_neigh_set_state(n, NUD_PERMANENT);
+    int e = rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE);
+    nl_addr_put(dst);
+    nl_addr_put(ll);
+    rtnl_neigh_put(n);
+    if (e < 0) throw_nl("netlink: add neighbour " + ip_to_string(ip_be), e);
 }
 
 void offloads_off(const std::string& ifname) {

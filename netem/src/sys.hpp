@@ -73,6 +73,10 @@ void link_up(nl_sock* sk, const std::string& name);
 // Point-to-point IPv4 address: `local` on the interface with `peer` as the other end.
 void add_p2p_addr(nl_sock* sk, int ifindex, uint32_t local_be, uint32_t peer_be);
 void add_default_route(nl_sock* sk, int ifindex, uint32_t gateway_be);
+// The interface's MAC address (6 bytes).
+std::vector<uint8_t> mac_of(nl_sock* sk, const std::string& name);
+// A permanent neighbour entry: `ip_be` is at `mac` on `ifindex` (no ARP ever needed).
+void add_permanent_neigh(nl_sock* sk, int ifindex, uint32_t ip_be, const std::vector<uint8_t>& mac);
 // Turns GRO, GSO and TSO off, so the impairment acts per packet, not per aggregate.
 void offloads_off(const std::string& ifname);
 
