@@ -1,0 +1,522 @@
+// memberlist-node runs one unmodified hashicorp/memberlist node and speaks gossiplab's node contract.
+//
+// Events come from three places, merged through one emitter so that every (state,
+// incarnation) transition is printed once and in order:
+//   - the EventDelegate (join, leave/dead, update): exact times;
+//   - a 10 ms read-only poll of memberlist's private node table (suspect states and
+//     alive->alive incarnation bumps, which no delegate reports);
+//   - its log lines ("Refuting a suspect/dead message") for refutations.
+//
+// The table is private, so it is read through reflection, with its layout checked at
+// start against memberlist 0.2.2 (Debian's golang-github-hashicorp-memberlist-dev): a
+// different layout is an error event and exit 3, never a silent misreading.
+// The program adds no reconnect logic: it joins its seeds (with retries) at start only.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/hashicorp/memberlist"
+)
+
+const version = "memberlist-node 0.1.0 (memberlist 0.2.2)"
+
+// ---- output -----------------------------------------------------------------------------
+
+var outMu sync.Mutex
+var out = bufio.NewWriter(os.Stdout)
+
+func now() float64 { return float64(time.Now().UnixNano()) / 1e9 }
+
+// emit prints one contract event; ts is taken by the caller when it knows better.
+func emit(ev map[string]interface{}) {
+	if _, ok := ev["ts"]; !ok {
+		ev["ts"] = now()
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		b = []byte(fmt.Sprintf(`{"ts":%f,"type":"error","message":"encode: %s"}`, now(), err))
+	}
+	outMu.Lock()
+	out.Write(b)
+	out.WriteByte('\n')
+	out.Flush()
+	outMu.Unlock()
+}
+
+func emitError(msg string) { emit(map[string]interface{}{"type": "error", "message": msg}) }
+
+// ---- counters: a Transport wrapper ------------------------------------------------------
+
+// countingTransport counts UDP datagrams and TCP streams (one exchange each way) with their
+// bytes, as the reference node counts them.
+type countingTransport struct {
+	*memberlist.NetTransport
+	packets                      chan *memberlist.Packet
+	streams                      chan net.Conn
+	pktsSent, pktsRecv           int64
+	bytesSent, bytesRecv, badPkt int64
+}
+
+func newCountingTransport(nt *memberlist.NetTransport) *countingTransport {
+	t := &countingTransport{NetTransport: nt, packets: make(chan *memberlist.Packet),
+		streams: make(chan net.Conn)}
+	go func() {
+		for p := range nt.PacketCh() {
+			atomic.AddInt64(&t.pktsRecv, 1)
+			atomic.AddInt64(&t.bytesRecv, int64(len(p.Buf)))
+			t.packets <- p
+		}
+	}()
+	go func() {
+		for c := range nt.StreamCh() {
+			atomic.AddInt64(&t.pktsRecv, 1)
+			t.streams <- &countingConn{Conn: c, t: t}
+		}
+	}()
+	return t
+}
+
+func (t *countingTransport) sent(n int) {
+	atomic.AddInt64(&t.pktsSent, 1)
+	atomic.AddInt64(&t.bytesSent, int64(n))
+}
+func (t *countingTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	t.sent(len(b))
+	return t.NetTransport.WriteTo(b, addr)
+}
+func (t *countingTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+	t.sent(len(b))
+	return t.NetTransport.WriteToAddress(b, a)
+}
+func (t *countingTransport) PacketCh() <-chan *memberlist.Packet { return t.packets }
+func (t *countingTransport) StreamCh() <-chan net.Conn           { return t.streams }
+func (t *countingTransport) DialTimeout(addr string, d time.Duration) (net.Conn, error) {
+	c, err := t.NetTransport.DialTimeout(addr, d)
+	if err != nil {
+		return c, err
+	}
+	atomic.AddInt64(&t.pktsSent, 1)
+	return &countingConn{Conn: c, t: t}, nil
+}
+func (t *countingTransport) DialAddressTimeout(a memberlist.Address, d time.Duration) (net.Conn, error) {
+	return t.DialTimeout(a.Addr, d)
+}
+
+type countingConn struct {
+	net.Conn
+	t *countingTransport
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	atomic.AddInt64(&c.t.bytesRecv, int64(n))
+	return n, err
+}
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	atomic.AddInt64(&c.t.bytesSent, int64(n))
+	return n, err
+}
+
+func (t *countingTransport) event(typ string) map[string]interface{} {
+	return map[string]interface{}{"type": typ,
+		"pkts_sent": atomic.LoadInt64(&t.pktsSent), "pkts_recv": atomic.LoadInt64(&t.pktsRecv),
+		"bytes_sent": atomic.LoadInt64(&t.bytesSent), "bytes_recv": atomic.LoadInt64(&t.bytesRecv),
+		"bad_pkts": atomic.LoadInt64(&t.badPkt)}
+}
+
+// ---- the node table (private; read-only) ------------------------------------------------
+
+// nodeStateMirror has memberlist 0.2.2's nodeState layout; checkLayout proves it at start.
+type nodeStateMirror struct {
+	memberlist.Node
+	Incarnation uint32
+	State       memberlist.NodeStateType
+	StateChange time.Time
+}
+
+type table struct {
+	lock  *sync.RWMutex
+	nodes *[]*nodeStateMirror
+}
+
+func openTable(ml *memberlist.Memberlist) (*table, error) {
+	v := reflect.ValueOf(ml).Elem()
+	lf, nf := v.FieldByName("nodeLock"), v.FieldByName("nodes")
+	if !lf.IsValid() || lf.Type() != reflect.TypeOf(sync.RWMutex{}) {
+		return nil, fmt.Errorf("memberlist.Memberlist has no nodeLock sync.RWMutex")
+	}
+	if !nf.IsValid() || nf.Kind() != reflect.Slice || nf.Type().Elem().Kind() != reflect.Ptr {
+		return nil, fmt.Errorf("memberlist.Memberlist has no nodes []*nodeState")
+	}
+	got, want := nf.Type().Elem().Elem(), reflect.TypeOf(nodeStateMirror{})
+	if got.NumField() != want.NumField() || got.Size() != want.Size() {
+		return nil, fmt.Errorf("nodeState has %d fields/%d bytes, expected %d/%d",
+			got.NumField(), got.Size(), want.NumField(), want.Size())
+	}
+	for i := 0; i < want.NumField(); i++ {
+		g, w := got.Field(i), want.Field(i)
+		if g.Name != w.Name || g.Type != w.Type || g.Offset != w.Offset {
+			return nil, fmt.Errorf("nodeState field %d is %s %v@%d, expected %s %v@%d", i,
+				g.Name, g.Type, g.Offset, w.Name, w.Type, w.Offset)
+		}
+	}
+	return &table{lock: (*sync.RWMutex)(unsafe.Pointer(lf.UnsafeAddr())),
+		nodes: (*[]*nodeStateMirror)(unsafe.Pointer(nf.UnsafeAddr()))}, nil
+}
+
+// mirrorOf turns the *Node memberlist hands its delegates (always &state.Node, the first
+// field of a nodeState) into the whole entry; only valid while memberlist holds nodeLock.
+func mirrorOf(n *memberlist.Node) *nodeStateMirror { return (*nodeStateMirror)(unsafe.Pointer(n)) }
+
+func stateName(s memberlist.NodeStateType) string {
+	switch s {
+	case memberlist.StateAlive:
+		return "alive"
+	case memberlist.StateSuspect:
+		return "suspect"
+	case memberlist.StateDead:
+		return "dead"
+	case memberlist.StateLeft:
+		return "left"
+	}
+	return fmt.Sprintf("state-%d", s)
+}
+
+// ---- the node ---------------------------------------------------------------------------
+
+type seen struct {
+	state string
+	inc   uint32
+}
+
+type node struct {
+	id    string
+	ml    *memberlist.Memberlist
+	tab   *table
+	tr    *countingTransport
+	queue *memberlist.TransmitLimitedQueue
+
+	mu       sync.Mutex // guards reported and rumors
+	reported map[string]seen
+	rumors   map[string]bool
+	refutes  chan refuteNote
+}
+
+// observe prints a member event when (state, incarnation) differs from what was printed.
+// Callers hold memberlist's nodeLock (delegates: write; poller: read), so the table cannot
+// change under them and events come out in the order memberlist applied them.
+func (n *node) observe(s *nodeStateMirror) {
+	if s.Name == n.id {
+		return
+	}
+	now := seen{stateName(s.State), s.Incarnation}
+	n.mu.Lock()
+	old, ok := n.reported[s.Name]
+	if ok && old == now {
+		n.mu.Unlock()
+		return
+	}
+	n.reported[s.Name] = now
+	n.mu.Unlock()
+	emit(map[string]interface{}{"type": "member", "member": s.Name, "state": now.state,
+		"incarnation": now.inc, "addr": fmt.Sprintf("%s:%d", s.Addr, s.Port)})
+}
+
+func (n *node) NotifyJoin(m *memberlist.Node)   { n.observe(mirrorOf(m)) }
+func (n *node) NotifyLeave(m *memberlist.Node)  { n.observe(mirrorOf(m)) }
+func (n *node) NotifyUpdate(m *memberlist.Node) { n.observe(mirrorOf(m)) }
+
+func (n *node) poll() {
+	n.tab.lock.RLock()
+	for _, s := range *n.tab.nodes {
+		n.observe(s)
+	}
+	n.tab.lock.RUnlock()
+}
+
+func (n *node) selfIncarnation() uint32 {
+	n.tab.lock.RLock()
+	defer n.tab.lock.RUnlock()
+	for _, s := range *n.tab.nodes {
+		if s.Name == n.id {
+			return s.Incarnation
+		}
+	}
+	return 0
+}
+
+func (n *node) view() {
+	members := []map[string]interface{}{}
+	n.tab.lock.RLock()
+	for _, s := range *n.tab.nodes {
+		if s.Name != n.id {
+			members = append(members, map[string]interface{}{"id": s.Name,
+				"state": stateName(s.State), "incarnation": s.Incarnation,
+				"addr": fmt.Sprintf("%s:%d", s.Addr, s.Port)})
+		}
+	}
+	n.tab.lock.RUnlock()
+	emit(map[string]interface{}{"type": "view", "members": members,
+		"self": map[string]interface{}{"id": n.id, "incarnation": n.selfIncarnation()}})
+}
+
+// ---- rumors: the Delegate and its broadcast queue ---------------------------------------
+
+type rumorMsg struct {
+	Rumor   string `json:"r"`
+	Origin  string `json:"o"`
+	Payload string `json:"p"`
+}
+
+type rumorBroadcast struct{ msg []byte }
+
+func (b *rumorBroadcast) Invalidates(memberlist.Broadcast) bool { return false }
+func (b *rumorBroadcast) Message() []byte                       { return b.msg }
+func (b *rumorBroadcast) Finished()                             {}
+
+func (n *node) NodeMeta(int) []byte           { return nil }
+func (n *node) LocalState(bool) []byte        { return nil }
+func (n *node) MergeRemoteState([]byte, bool) {}
+func (n *node) GetBroadcasts(overhead, limit int) [][]byte {
+	return n.queue.GetBroadcasts(overhead, limit)
+}
+
+// NotifyMsg delivers a rumor the first time it arrives and queues it again, so receivers
+// relay it (the way Serf relays user events); memberlist itself only carries bytes.
+func (n *node) NotifyMsg(b []byte) {
+	var m rumorMsg
+	if err := json.Unmarshal(b, &m); err != nil || m.Rumor == "" {
+		atomic.AddInt64(&n.tr.badPkt, 1)
+		return
+	}
+	n.mu.Lock()
+	dup := n.rumors[m.Rumor]
+	n.rumors[m.Rumor] = true
+	n.mu.Unlock()
+	if dup {
+		return
+	}
+	emit(map[string]interface{}{"type": "rumor", "rumor": m.Rumor, "origin": m.Origin,
+		"payload": m.Payload})
+	n.queue.QueueBroadcast(&rumorBroadcast{msg: append([]byte(nil), b...)})
+}
+
+func (n *node) broadcast(rumor, payload string) {
+	b, _ := json.Marshal(rumorMsg{Rumor: rumor, Origin: n.id, Payload: payload})
+	n.mu.Lock()
+	n.rumors[rumor] = true
+	n.mu.Unlock()
+	emit(map[string]interface{}{"type": "rumor", "rumor": rumor, "origin": n.id,
+		"payload": payload})
+	n.queue.QueueBroadcast(&rumorBroadcast{msg: b})
+}
+
+// ---- log lines ------------------------------------------------------------------------
+
+type refuteNote struct {
+	ts   float64
+	from string
+}
+
+// logWriter forwards memberlist's log to stderr and turns refutations into notes. It runs
+// inside memberlist's nodeLock, so it only queues; refuteLoop reads the new incarnation.
+type logWriter struct{ n *node }
+
+func (w logWriter) Write(b []byte) (int, error) {
+	os.Stderr.Write(b)
+	line := string(b)
+	for _, key := range []string{"Refuting a suspect message (from: ",
+		"Refuting a dead message (from: "} {
+		if i := strings.Index(line, key); i >= 0 {
+			from := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line[i+len(key):]), ")"))
+			select {
+			case w.n.refutes <- refuteNote{now(), from}:
+			default:
+			}
+		}
+	}
+	return len(b), nil
+}
+
+func (n *node) refuteLoop() {
+	for r := range n.refutes {
+		emit(map[string]interface{}{"ts": r.ts, "type": "refute",
+			"incarnation": n.selfIncarnation(), "from": r.from})
+	}
+}
+
+// ---- main ----------------------------------------------------------------------------
+
+func main() {
+	id := flag.String("id", "", "node id")
+	bind := flag.String("bind", "127.0.0.1", "address to bind")
+	port := flag.Int("port", 7946, "UDP and TCP port")
+	seeds := flag.String("seeds", "", "comma-separated ADDR:PORT to join")
+	profile := flag.String("profile", "local", "lan (DefaultLANConfig) or local (DefaultLocalConfig)")
+	joinFor := flag.Duration("join-retry-for", 30*time.Second, "keep retrying the first join this long")
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+	if *showVersion {
+		fmt.Println(version)
+		return
+	}
+	if *id == "" || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "memberlist-node: --id is required and no positional arguments are taken")
+		os.Exit(2)
+	}
+	var cfg *memberlist.Config
+	switch *profile {
+	case "lan":
+		cfg = memberlist.DefaultLANConfig()
+	case "local":
+		cfg = memberlist.DefaultLocalConfig()
+	default:
+		fmt.Fprintf(os.Stderr, "memberlist-node: --profile expects lan or local, got %q\n", *profile)
+		os.Exit(2)
+	}
+	n := &node{id: *id, reported: map[string]seen{}, rumors: map[string]bool{},
+		refutes: make(chan refuteNote, 64)}
+	nt, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{
+		BindAddrs: []string{*bind}, BindPort: *port})
+	if err != nil {
+		emitError(fmt.Sprintf("bind %s:%d: %v", *bind, *port, err))
+		os.Exit(3)
+	}
+	n.tr = newCountingTransport(nt)
+	cfg.Name, cfg.BindAddr, cfg.BindPort = *id, *bind, *port
+	cfg.AdvertiseAddr, cfg.AdvertisePort = *bind, *port
+	cfg.Transport = n.tr
+	cfg.Events, cfg.Delegate = n, n
+	cfg.LogOutput = logWriter{n}
+	n.queue = &memberlist.TransmitLimitedQueue{RetransmitMult: cfg.RetransmitMult,
+		NumNodes: func() int {
+			if n.ml == nil {
+				return 1
+			}
+			return n.ml.NumMembers()
+		}}
+	ml, err := memberlist.Create(cfg)
+	if err != nil {
+		emitError(fmt.Sprintf("memberlist.Create: %v", err))
+		os.Exit(3)
+	}
+	n.ml = ml
+	if n.tab, err = openTable(ml); err != nil {
+		emitError("this memberlist's node table is not the 0.2.2 layout: " + err.Error())
+		os.Exit(3)
+	}
+	go n.refuteLoop()
+	emit(map[string]interface{}{"type": "started", "id": *id,
+		"addr": fmt.Sprintf("%s:%d", *bind, *port), "incarnation": n.selfIncarnation(),
+		"contract": 1, "impl": "memberlist", "version": version})
+
+	go func() {
+		for {
+			time.Sleep(10 * time.Millisecond)
+			n.poll()
+		}
+	}()
+	go func() {
+		for {
+			time.Sleep(time.Second)
+			emit(n.tr.event("counters"))
+		}
+	}()
+	if *seeds != "" {
+		go joinSeeds(ml, strings.Split(*seeds, ","), *joinFor)
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sigs
+		stop(n, "signal", 0)
+	}()
+	readCommands(n, os.Stdin)
+	select {} // EOF on stdin means nothing: keep running until a signal
+}
+
+// joinSeeds retries until one seed answers: agents start in parallel, so the seed may not
+// be listening yet. After that first success the node never re-contacts anyone itself.
+func joinSeeds(ml *memberlist.Memberlist, seeds []string, retryFor time.Duration) {
+	deadline := time.Now().Add(retryFor)
+	wait := 100 * time.Millisecond
+	for {
+		k, err := ml.Join(seeds)
+		if k > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			emitError(fmt.Sprintf("join %v: gave up after %v: %v", seeds, retryFor, err))
+			return
+		}
+		time.Sleep(wait)
+		if wait < time.Second {
+			wait *= 2
+		}
+	}
+}
+
+func stop(n *node, reason string, code int) {
+	ev := n.tr.event("counters")
+	emit(ev)
+	st := n.tr.event("stopping")
+	st["reason"] = reason
+	emit(st)
+	os.Exit(code)
+}
+
+func readCommands(n *node, r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var c struct {
+			Cmd     string  `json:"cmd"`
+			Rumor   *string `json:"rumor"`
+			Payload string  `json:"payload"`
+		}
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			emitError(fmt.Sprintf("stdin: not a JSON command (%v): %.200s", err, line))
+			continue
+		}
+		switch c.Cmd {
+		case "broadcast":
+			if c.Rumor == nil || *c.Rumor == "" {
+				emitError("stdin: broadcast needs a non-empty \"rumor\"")
+				continue
+			}
+			n.broadcast(*c.Rumor, c.Payload)
+		case "view":
+			n.view()
+		case "leave":
+			// Leave waits until the leave message is out (or the timeout); then go.
+			if err := n.ml.Leave(3 * time.Second); err != nil {
+				emitError("leave: " + err.Error())
+			}
+			n.ml.Shutdown()
+			stop(n, "leave", 0)
+		default:
+			emitError(fmt.Sprintf("stdin: unknown command %q (expected broadcast, view or leave)", c.Cmd))
+		}
+	}
+}
