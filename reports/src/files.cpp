@@ -85,7 +85,29 @@ json load_report(const fs::path& report_json) {
         }
     }
     if (!j.contains("verdict") || !j["verdict"].is_string()) throw bad("no string \"verdict\"");
-    return j;
+
+    // Rebuild through build_report so the renderers only ever see the documented types, even
+    // for a hand-edited file (a number where a string belongs would otherwise throw there).
+    const auto str = [](const json& obj, const char* key) {
+        const json v = obj.value(key, json());
+        return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string() : v.dump();
+    };
+    const json& sc = j["scenario"];
+    const json& impl = j["implementation"];
+    RunInfo info;
+    info.scenario_name = str(sc, "name");
+    info.scenario_description = str(sc, "description");
+    info.scenario = sc.value("resolved", json::object());
+    info.seed = j.value("seed", json()).is_number_unsigned() ? j["seed"].get<uint64_t>() : 0;
+    info.impl = str(impl, "name");
+    info.profile = impl.value("profile", json());
+    info.features = impl.value("features", json::array());
+    info.environment = j["environment"];
+    info.command = str(j, "command");
+    info.duration_s = j.value("duration_s", json()).is_number() ? j["duration_s"].get<double>() : 0;
+    info.checks = j["checks"];
+    info.verdict = j["verdict"].get<std::string>();
+    return build_report(info);
 }
 
 std::string fmt_num(double v) {

@@ -200,8 +200,14 @@ std::string render_html(const json& report, const json& timeline,
     s += "<tr><th>seed</th><td>" + h(display(report["seed"])) + "</td></tr>\n";
     s +=
         "<tr><th>implementation</th><td>" + h(display(impl.value("name", json()))) + "</td></tr>\n";
-    s += "<tr><th>timing profile</th><td>" + h(profile_text(impl.value("profile", json()))) +
-         "</td></tr>\n";
+    json profile = impl.value("profile", json());
+    // The harness stores the profile's values; its name is in the resolved scenario.
+    const json resolved = sc.value("resolved", json());
+    const json named = resolved.is_object() ? resolved.value("profile", json()) : json();
+    if (profile.is_object() && !profile.contains("name") && named.is_string()) {
+        profile["name"] = named;
+    }
+    s += "<tr><th>timing profile</th><td>" + h(profile_text(profile)) + "</td></tr>\n";
     s += "<tr><th>features</th><td>" + h(display(impl.value("features", json()))) + "</td></tr>\n";
     s += "<tr><th>duration</th><td>" + h(display(report.value("duration_s", json()))) +
          " s</td></tr>\n";

@@ -165,12 +165,14 @@ json timeline_data(const fs::path& history, std::vector<std::string>& notes) {
             ++events;
             const json& ev = j.value("event", json());
             const std::string type = str_of(ev, "type");
-            const int obs = node_idx(str_of(j, "node"));
+            const std::string who = str_of(j, "node");
+            if (who.empty()) continue;  // not attributable to a lane
+            const int obs = node_idx(who);
             if (type == "member") {
                 static const std::map<std::string, int> kState = {
                     {"alive", 1}, {"suspect", 2}, {"dead", 3}, {"left", 4}};
                 auto st = kState.find(str_of(ev, "state"));
-                if (st == kState.end()) continue;
+                if (st == kState.end() || str_of(ev, "member").empty()) continue;
                 m.push_back({r4(t), obs, node_idx(str_of(ev, "member")), st->second});
             } else if (type == "rumor") {
                 const std::string id = str_of(ev, "rumor");

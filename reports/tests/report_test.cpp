@@ -312,6 +312,16 @@ TEST_CASE("render_run names the file when report.json is missing or malformed") 
     write(d.path / "report.json", r.dump());
     REQUIRE_THROWS_WITH(render_run(d.path), Catch::Contains("checks[0] lacks \"evidence\""));
     CHECK_FALSE(fs::exists(d.path / "report.html"));
+
+    // Wrong types in a hand-edited report are repaired, not a crash.
+    r = build_report(hostile_run());
+    r["checks"][0]["reason"] = 5;
+    r["checks"][0]["evidence"] = json::array({"text", {{"t", "x"}}});
+    r["scenario"]["name"] = 7;
+    r["duration_s"] = "long";
+    write(d.path / "report.json", r.dump());
+    REQUIRE_NOTHROW(render_run(d.path));
+    CHECK(slurp(d.path / "report.html").find("<td>5</td>") != std::string::npos);
 }
 
 TEST_CASE("report.html escapes run text and never reads logs outside nodes/") {
