@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""serf-node: runs one unmodified `serf agent` (Debian's serf) and speaks gossiplab's node contract.
+
+Why the log and not event handlers: the agent coalesces member events for its handlers (up to
+3 s late), while its log lines ("serf: EventMemberJoin: ...", "memberlist: Refuting ...") are
+written as the change happens. Each line is stamped when this program reads it, so an event's
+`ts` is late by the pipe and scheduling only (milliseconds), never by coalescing.
+
+What serf does not show, this adapter does not invent: no incarnation numbers (serf exposes
+none), no `suspect` states (memberlist logs a suspicion only where it starts, never when it is
+cleared, so a printed suspect could never be taken back), no rumor payloads on delivery (the
+log names the event only). impl.json lists exactly the features that remain.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+VERSION = "serf-node 0.1.0"
+# Serf refuses user events whose name + payload exceed this (its UserEventSizeLimit).
+USER_EVENT_LIMIT = 512
+
+out_lock = threading.Lock()
+
+
+def emit(ev):
+    """Prints one contract event; ts is taken under the lock so a node's clock never goes back."""
+    with out_lock:
+        ev = dict(ev)
+        ev["ts"] = time.time()
+        sys.stdout.write(json.dumps(ev, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+
+
+def error(msg):
+    emit({"type": "error", "message": msg})
+
+
+def log(msg):
+    sys.stderr.write("serf-node: " + msg + "\n")
+    sys.stderr.flush()
+
+
+class Counters:
+    """Packet counts from the agent's statsd telemetry: one line per memberlist send/receive.
+
+    memberlist counts every UDP datagram as `memberlist.udp.sent|received` (value: bytes) and
+    every TCP stream as `memberlist.tcp.connect|accept`; we sum them as the reference node does
+    (TCP bytes received are not reported by memberlist, so bytes_recv covers UDP only).
+    """
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.addr = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.v = {"pkts_sent": 0, "pkts_recv": 0, "bytes_sent": 0, "bytes_recv": 0, "bad_pkts": 0}
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self):
+        while True:
+            data = self.sock.recv(65536)
+            for line in data.decode("utf-8", "replace").splitlines():
+                m = re.match(r"^(.*?memberlist\.(udp|tcp)\.(sent|received|connect|accept)):"
+                             r"([0-9.eE+-]+)\|c", line)
+                if not m:
+                    continue
+                kind, what, val = m.group(2), m.group(3), float(m.group(4))
+                with self.lock:
+                    if kind == "udp" and what == "sent":
+                        self.v["pkts_sent"] += 1
+                        self.v["bytes_sent"] += int(val)
+                    elif kind == "udp" and what == "received":
+                        self.v["pkts_recv"] += 1
+                        self.v["bytes_recv"] += int(val)
+                    elif what == "connect":
+                        self.v["pkts_sent"] += 1
+                    elif what == "accept":
+                        self.v["pkts_recv"] += 1
+                    elif kind == "tcp" and what == "sent":
+                        self.v["bytes_sent"] += int(val)
+
+    def event(self, typ):
+        with self.lock:
+            ev = dict(self.v)
+        ev["type"] = typ
+        return ev
+
+
+class Node:
+    def __init__(self, args):
+        self.id = args.id
+        self.addr = "%s:%d" % (args.bind, args.port)
+        self.rpc = "%s:%d" % (args.bind, args.port + 1)
+        self.serf = args.serf
+        self.started = False
+        self.stopping = False
+        self.own_rumors = set()  # rumors we originated: serf delivers them to us once more
+        self.counters = Counters()
+        self.dir = tempfile.mkdtemp(prefix="gossiplab-serf-%s-" % re.sub(r"[^A-Za-z0-9._-]", "_",
+                                                                          self.id))
+        seeds = [s for s in args.seeds.split(",") if s]
+        cfg = {
+            "node_name": self.id,
+            "bind": self.addr,
+            "rpc_addr": self.rpc,
+            "profile": args.profile,
+            "log_level": "debug",
+            # Agents start in parallel: retry the seeds every second until one answers.
+            "retry_join": seeds,
+            "retry_interval": "1s",
+            # Serf's own healing loop, stated explicitly: this is what the suite tests.
+            "reconnect_interval": "30s",
+            "statsd_addr": self.counters.addr,
+        }
+        self.cfg_file = os.path.join(self.dir, "serf.json")
+        with open(self.cfg_file, "w") as f:
+            json.dump(cfg, f)
+        self.proc = None
+
+    # -- the agent ------------------------------------------------------------------------
+
+    def start(self):
+        self.proc = subprocess.Popen([self.serf, "agent", "-config-file", self.cfg_file],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+        threading.Thread(target=self._read_log, daemon=True).start()
+        threading.Thread(target=self._tick, daemon=True).start()
+
+    def _tick(self):
+        while True:
+            time.sleep(1.0)
+            if self.started and not self.stopping:
+                emit(self.counters.event("counters"))
+
+    LINE = re.compile(r"\[(?P<lvl>[A-Z]+)\] (?P<who>[a-z.]+): (?P<msg>.*)$")
+    MEMBER = re.compile(r"^EventMember(Join|Failed|Leave|Update|Reap): (\S+)(?: (\S+))?")
+    REFUTE = re.compile(r"^Refuting a (suspect|dead) message \(from: (.*)\)$")
+    USER = re.compile(r"^Received event: user-event: (.*)$")
+
+    def _read_log(self):
+        tail = []
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            sys.stderr.write(line + "\n")
+            tail = (tail + [line])[-5:]
+            m = self.LINE.search(line)
+            if not m:
+                continue
+            who, msg = m.group("who"), m.group("msg")
+            if who == "serf":
+                mm = self.MEMBER.match(msg)
+                if mm:
+                    self._member(mm.group(1), mm.group(2), mm.group(3))
+            elif who == "memberlist":
+                mr = self.REFUTE.match(msg)
+                if mr:
+                    emit({"type": "refute", "from": mr.group(2), "accused_state": mr.group(1)})
+            elif who == "agent":
+                mu = self.USER.match(msg)
+                if mu:
+                    self._user_event(mu.group(1))
+        sys.stderr.flush()
+        code = self.proc.wait()
+        time.sleep(0.3)  # a SIGTERM to the group reaches the agent and us at once
+        if not self.stopping:
+            error("serf agent exited with status %d: %s" % (code, " | ".join(tail)))
+            self.finish("error", 3)
+
+    def _member(self, kind, name, ip):
+        if name == self.id:
+            if kind == "Join" and not self.started:
+                # The agent's own join is printed right after memberlist has bound its port.
+                self.started = True
+                emit({"type": "started", "id": self.id, "addr": self.addr, "contract": 1,
+                      "impl": "serf", "version": VERSION + " (" + serf_version(self.serf) + ")"})
+            return
+        state = {"Join": "alive", "Failed": "dead", "Leave": "left"}.get(kind)
+        if state is None:
+            return  # Update (tags) and Reap (forgotten) have no contract state
+        ev = {"type": "member", "member": name, "state": state}
+        if ip:
+            ev["ip"] = ip
+        emit(ev)
+
+    def _user_event(self, name):
+        origin, sep, rumor = name.partition("/")
+        if not sep:
+            origin, rumor = None, name
+        if origin == self.id and rumor in self.own_rumors:
+            self.own_rumors.discard(rumor)  # printed when the command was accepted
+            return
+        ev = {"type": "rumor", "rumor": rumor}
+        if origin is not None:
+            ev["origin"] = origin
+        emit(ev)
+
+    def rpc_cmd(self, sub, *argv, timeout=10):
+        # serf's subcommands take flags before their positional arguments.
+        return subprocess.run([self.serf, sub, "-rpc-addr", self.rpc] + list(argv),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def broadcast(self, rumor, payload):
+        name = "%s/%s" % (self.id, rumor)
+        if len(name.encode()) + len(payload.encode()) > USER_EVENT_LIMIT:
+            error("broadcast %s: name + payload exceed serf's %d-byte user event limit" %
+                  (rumor, USER_EVENT_LIMIT))
+            return
+        self.own_rumors.add(rumor)
+        emit({"type": "rumor", "rumor": rumor, "origin": self.id, "payload": payload})
+
+        def send():
+            try:
+                r = self.rpc_cmd("event", "-coalesce=false", name, payload)
+                if r.returncode != 0:
+                    error("serf event %s: %s" % (name, first_line(r)))
+            except (OSError, subprocess.TimeoutExpired) as e:
+                error("serf event %s: %s" % (name, e))
+        threading.Thread(target=send, daemon=True).start()
+
+    def view(self):
+        try:
+            r = self.rpc_cmd("members", "-format", "json")
+            members = json.loads(r.stdout)["members"] if r.returncode == 0 else None
+        except (OSError, subprocess.TimeoutExpired, ValueError, KeyError) as e:
+            members, r = None, None
+            error("serf members: %s" % e)
+        if members is None:
+            if r is not None:
+                error("serf members: %s" % first_line(r))
+            return
+        states = {"alive": "alive", "leaving": "alive", "failed": "dead", "left": "left"}
+        emit({"type": "view", "self": {"id": self.id},
+              "members": [{"id": m["name"], "state": states.get(m["status"], m["status"]),
+                           "addr": m["addr"]} for m in members if m["name"] != self.id]})
+
+    def leave(self):
+        self.stopping = True
+        try:
+            r = self.rpc_cmd("leave", timeout=15)
+            if r.returncode != 0:
+                error("serf leave: %s" % first_line(r))
+        except (OSError, subprocess.TimeoutExpired) as e:
+            error("serf leave: %s" % e)
+        self.finish("leave", 0)
+
+    def finish(self, reason, code):
+        """Stops the agent (if it still runs), prints the last counters and `stopping`, exits."""
+        self.stopping = True
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        emit(self.counters.event("counters"))
+        ev = self.counters.event("stopping")
+        ev["reason"] = reason
+        emit(ev)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os._exit(code)
+
+
+def first_line(r):
+    text = (r.stderr or r.stdout or "").strip()
+    return text.splitlines()[0] if text else "exit status %d" % r.returncode
+
+
+def serf_version(serf):
+    try:
+        r = subprocess.run([serf, "version"], capture_output=True, text=True, timeout=10)
+        return r.stdout.splitlines()[0].strip() if r.stdout else "serf unknown"
+    except (OSError, subprocess.TimeoutExpired):
+        return "serf unknown"
+
+
+def read_commands(node):
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            c = json.loads(line)
+            if not isinstance(c, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            error("stdin: not a JSON command (%s): %.200s" % (e, line))
+            continue
+        cmd = c.get("cmd")
+        if cmd == "broadcast":
+            rumor, payload = c.get("rumor"), c.get("payload", "")
+            if not isinstance(rumor, str) or not rumor or not isinstance(payload, str):
+                error("stdin: broadcast needs a non-empty string \"rumor\" and a string payload")
+                continue
+            node.broadcast(rumor, payload)
+        elif cmd == "view":
+            node.view()
+        elif cmd == "leave":
+            node.leave()
+        else:
+            error("stdin: unknown command %r (expected broadcast, view or leave)" % (cmd,))
+
+
+def main():
+    p = argparse.ArgumentParser(description="One serf agent behind gossiplab's node contract.")
+    p.add_argument("--id")
+    p.add_argument("--bind", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7946)
+    p.add_argument("--seeds", default="", help="comma-separated ADDR:PORT")
+    p.add_argument("--profile", default="local", choices=["lan", "local", "wan"])
+    p.add_argument("--serf", default=shutil.which("serf") or "serf")
+    p.add_argument("--version", action="store_true")
+    args = p.parse_args()
+    if args.version:
+        print("%s (%s)" % (VERSION, serf_version(args.serf)))
+        return
+    if not args.id:
+        p.error("--id is required")
+    if not (1 <= args.port < 65535):
+        p.error("--port expects 1..65534 (the RPC listener takes port + 1)")
+    if not shutil.which(args.serf):
+        emit({"type": "error", "message": "serf is not installed (scripts/setup.sh --serf, or "
+              "apt-get install serf)"})
+        sys.exit(3)
+    node = Node(args)
+
+    def on_signal(*_):
+        # Stop in a thread: the main thread may hold the output lock when the signal lands.
+        node.stopping = True
+        threading.Thread(target=node.finish, args=("signal", 0)).start()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    node.start()
+    read_commands(node)
+    while True:  # EOF on stdin means nothing: run until a signal
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
