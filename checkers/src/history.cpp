@@ -1,6 +1,8 @@
 // Loading history.jsonl into the compact typed form; bad lines become problems, not exceptions.
 #include <gossiplab/checkers/history.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -89,82 +91,319 @@ void problem(History& h, uint32_t line, uint32_t node, double t, std::string wha
     h.problems.push_back(Problem{line, node, t, std::move(what)});
 }
 
-void add_event(History& h, const json& j, double t, uint32_t line) {
-    const std::string* node = str_field(j, "node");
-    auto ev = j.find("event");
-    if (!node) {
+// The fields of an event line that the checkers use; `has` only when the value is a string.
+struct Str {
+    bool has = false;
+    std::string_view v;
+};
+
+struct EventFields {
+    Str node;
+    bool has_event = false;
+    double ts = std::numeric_limits<double>::quiet_NaN();
+    Str type, member, state, rumor, origin, id;
+    int64_t incarnation = -1;
+    CountersSample counters;
+};
+
+// Both parsers (the fast scanner and the general JSON path) end here, so they judge alike.
+void add_event(History& h, const EventFields& f, double t, uint32_t line) {
+    if (!f.node.has) {
         problem(h, line, kNone, t, "event line without a string \"node\"");
         return;
     }
-    uint32_t n = h.intern(*node);
-    if (ev == j.end() || !ev->is_object()) {
+    uint32_t n = h.intern(f.node.v);
+    if (!f.has_event) {
         problem(h, line, n, t, "event line without an \"event\" object");
         return;
     }
-    const json& e = *ev;
     Event out;
     out.t = t;
     out.line = line;
     out.node = n;
-    out.ts = num_field(e, "ts", std::numeric_limits<double>::quiet_NaN());
-    const std::string* type = str_field(e, "type");
-    if (!type) {
+    out.ts = f.ts;
+    if (!f.type.has) {
         problem(h, line, n, t, "event without a string \"type\"");
         return;
     }
-    out.type = event_type(*type);
-    auto inc = e.find("incarnation");
-    if (inc != e.end() && inc->is_number_integer()) out.incarnation = inc->get<int64_t>();
+    out.type = event_type(f.type.v);
+    out.incarnation = f.incarnation;
     switch (out.type) {
         case EventType::member: {
-            const std::string* m = str_field(e, "member");
-            const std::string* st = str_field(e, "state");
-            if (!m || !st) {
+            if (!f.member.has || !f.state.has) {
                 problem(h, line, n, t, "member event needs string \"member\" and \"state\"");
                 return;
             }
-            out.state = member_state(*st);
+            out.state = member_state(f.state.v);
             if (out.state == MemberState::none) {
                 problem(h, line, n, t,
-                        "member event with state \"" + *st +
+                        "member event with state \"" + std::string(f.state.v) +
                             "\" (expected alive, suspect, dead or left)");
                 return;
             }
-            out.subject = h.intern(*m);
+            out.subject = h.intern(f.member.v);
             break;
         }
         case EventType::rumor: {
-            const std::string* r = str_field(e, "rumor");
-            if (!r) {
+            if (!f.rumor.has) {
                 problem(h, line, n, t, "rumor event without a string \"rumor\"");
                 return;
             }
-            out.subject = h.intern_rumor(*r);
-            if (const std::string* o = str_field(e, "origin")) out.aux = h.intern(*o);
+            out.subject = h.intern_rumor(f.rumor.v);
+            if (f.origin.has) out.aux = h.intern(f.origin.v);
             break;
         }
-        case EventType::counters: {
-            CountersSample c;
-            c.pkts_sent = num_field(e, "pkts_sent", 0);
-            c.pkts_recv = num_field(e, "pkts_recv", 0);
-            c.bytes_sent = num_field(e, "bytes_sent", 0);
-            c.bytes_recv = num_field(e, "bytes_recv", 0);
+        case EventType::counters:
             out.aux = uint32_t(h.counters.size());
-            h.counters.push_back(c);
+            h.counters.push_back(f.counters);
             break;
-        }
-        case EventType::started: {
-            if (const std::string* id = str_field(e, "id")) out.subject = h.intern(*id);
+        case EventType::started:
+            if (f.id.has) out.subject = h.intern(f.id.v);
             break;
-        }
         case EventType::other:
-            problem(h, line, n, t, "event of unknown type \"" + *type + "\"");
+            problem(h, line, n, t, "event of unknown type \"" + std::string(f.type.v) + "\"");
             break;
         default:
             break;
     }
     h.events.push_back(out);
 }
+
+Str str_of(const json& o, const char* key) {
+    const std::string* s = str_field(o, key);
+    return s ? Str{true, *s} : Str{};
+}
+
+void add_event(History& h, const json& j, double t, uint32_t line) {
+    EventFields f;
+    f.node = str_of(j, "node");
+    auto ev = j.find("event");
+    f.has_event = ev != j.end() && ev->is_object();
+    if (f.has_event) {
+        const json& e = *ev;
+        f.ts = num_field(e, "ts", std::numeric_limits<double>::quiet_NaN());
+        f.type = str_of(e, "type");
+        f.member = str_of(e, "member");
+        f.state = str_of(e, "state");
+        f.rumor = str_of(e, "rumor");
+        f.origin = str_of(e, "origin");
+        f.id = str_of(e, "id");
+        auto inc = e.find("incarnation");
+        if (inc != e.end() && inc->is_number_integer()) f.incarnation = inc->get<int64_t>();
+        f.counters.pkts_sent = num_field(e, "pkts_sent", 0);
+        f.counters.pkts_recv = num_field(e, "pkts_recv", 0);
+        f.counters.bytes_sent = num_field(e, "bytes_sent", 0);
+        f.counters.bytes_recv = num_field(e, "bytes_recv", 0);
+    }
+    add_event(h, f, t, line);
+}
+
+// A scanner for the common case: a flat `kind: "event"` line without escapes. It gives up
+// (returns false) on anything else, and the general JSON path takes the line instead.
+class Scanner {
+  public:
+    explicit Scanner(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+    bool event_line(double& t, EventFields& f) {
+        bool has_t = false, is_event = false;
+        if (!object([&](std::string_view key) {
+                if (key == "t") return has_t = number(t);
+                if (key == "kind") {
+                    Str k;
+                    if (!string(k)) return false;
+                    is_event = k.v == "event";
+                    return is_event;
+                }
+                if (key == "node") return string(f.node);
+                if (key == "event") {
+                    f.has_event = true;
+                    return object([&](std::string_view k) { return event_field(k, f); });
+                }
+                return skip();
+            }))
+            return false;
+        ws();
+        return p_ == end_ && has_t && is_event && std::isfinite(t);
+    }
+
+  private:
+    bool event_field(std::string_view k, EventFields& f) {
+        switch (k.empty() ? 0 : k[0]) {
+            case 't':
+                if (k == "ts") return maybe_number(f.ts);
+                if (k == "type") return string(f.type);
+                break;
+            case 'm':
+                if (k == "member") return string(f.member);
+                break;
+            case 's':
+                if (k == "state") return string(f.state);
+                break;
+            case 'i':
+                if (k == "incarnation") return integer(f.incarnation);
+                if (k == "id") return string(f.id);
+                break;
+            case 'r':
+                if (k == "rumor") return string(f.rumor);
+                break;
+            case 'o':
+                if (k == "origin") return string(f.origin);
+                break;
+            case 'p':
+                if (k == "pkts_sent") return maybe_number(f.counters.pkts_sent);
+                if (k == "pkts_recv") return maybe_number(f.counters.pkts_recv);
+                break;
+            case 'b':
+                if (k == "bytes_sent") return maybe_number(f.counters.bytes_sent);
+                if (k == "bytes_recv") return maybe_number(f.counters.bytes_recv);
+                break;
+        }
+        return skip();
+    }
+    // Compact lines have no whitespace at all: one comparison in the common case.
+    void ws() {
+        if (p_<end_&& static_cast<unsigned char>(*p_)> ' ') return;
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+    }
+    template <class F>
+    bool object(F&& on_key) {
+        ws();
+        if (p_ >= end_ || *p_ != '{') return false;
+        ++p_;
+        ws();
+        if (p_ < end_ && *p_ == '}') {
+            ++p_;
+            return true;
+        }
+        for (;;) {
+            Str key;
+            ws();
+            if (!string(key)) return false;
+            ws();
+            if (p_ >= end_ || *p_ != ':') return false;
+            ++p_;
+            ws();
+            if (!on_key(key.v)) return false;
+            ws();
+            if (p_ >= end_) return false;
+            if (*p_ == ',') {
+                ++p_;
+                continue;
+            }
+            if (*p_ == '}') {
+                ++p_;
+                return true;
+            }
+            return false;
+        }
+    }
+    // A string without escapes or control characters; the caller's view points into the line.
+    bool string(Str& out) {
+        if (p_ >= end_ || *p_ != '"') return false;
+        const char* b = ++p_;
+        while (p_ < end_ && *p_ != '"') {
+            if (*p_ == '\\' || static_cast<unsigned char>(*p_) < 0x20) return false;
+            ++p_;
+        }
+        if (p_ >= end_) return false;
+        out = {true, std::string_view(b, size_t(p_ - b))};
+        ++p_;
+        return true;
+    }
+    // A number in JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+    bool number(double& out) {
+        const char* q = p_;
+        auto digits = [&] {
+            const char* b = q;
+            while (q < end_ && *q >= '0' && *q <= '9') ++q;
+            return q > b;
+        };
+        if (q < end_ && *q == '-') ++q;
+        if (q < end_ && *q == '0')
+            ++q;
+        else if (!digits())
+            return false;
+        if (q < end_ && *q == '.') {
+            ++q;
+            if (!digits()) return false;
+        }
+        if (q < end_ && (*q == 'e' || *q == 'E')) {
+            ++q;
+            if (q < end_ && (*q == '+' || *q == '-')) ++q;
+            if (!digits()) return false;
+        }
+        auto [ptr, ec] = std::from_chars(p_, q, out);
+        if (ec != std::errc() || ptr != q) return false;
+        p_ = q;
+        return true;
+    }
+    // A number where one is expected; any other JSON value leaves `out` alone.
+    bool maybe_number(double& out) {
+        if (p_ < end_ && (*p_ == '-' || (*p_ >= '0' && *p_ <= '9'))) return number(out);
+        return skip();
+    }
+    // An integer sets `out`; a number with a fraction or exponent, or another value, does not.
+    bool integer(int64_t& out) {
+        const char* b = p_;
+        if (p_ < end_ && (*p_ == '-' || (*p_ >= '0' && *p_ <= '9'))) {
+            double d;
+            if (!number(d)) return false;
+            std::string_view tok(b, size_t(p_ - b));
+            if (tok.find_first_of(".eE") != std::string_view::npos) return true;
+            int64_t v;
+            auto [ptr, ec] = std::from_chars(b, p_, v);
+            if (ec != std::errc() || ptr != p_) return false;  // out of range: general path
+            out = v;
+            return true;
+        }
+        return skip();
+    }
+    bool skip() {
+        ws();
+        if (p_ >= end_) return false;
+        char c = *p_;
+        if (c == '"') {
+            Str s;
+            return string(s);
+        }
+        if (c == '{') return object([&](std::string_view) { return skip(); });
+        if (c == '[') {
+            ++p_;
+            ws();
+            if (p_ < end_ && *p_ == ']') {
+                ++p_;
+                return true;
+            }
+            for (;;) {
+                if (!skip()) return false;
+                ws();
+                if (p_ >= end_) return false;
+                if (*p_ == ',') {
+                    ++p_;
+                    continue;
+                }
+                if (*p_ == ']') {
+                    ++p_;
+                    return true;
+                }
+                return false;
+            }
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            double d;
+            return number(d);
+        }
+        for (std::string_view lit : {"true", "false", "null"})
+            if (size_t(end_ - p_) >= lit.size() && std::string_view(p_, lit.size()) == lit) {
+                p_ += lit.size();
+                return true;
+            }
+        return false;
+    }
+
+    const char* p_;
+    const char* end_;
+};
 
 void add_action(History& h, json&& j, double t, uint32_t line) {
     const std::string* name = str_field(j, "action");
@@ -244,25 +483,27 @@ const char* to_string(MemberState s) {
 }
 
 uint32_t History::find(std::string_view id) const {
-    auto it = index_.find(std::string(id));
+    auto it = index_.find(id);
     return it == index_.end() ? kNone : it->second;
 }
 
 uint32_t History::find_rumor(std::string_view id) const {
-    auto it = rumor_index_.find(std::string(id));
+    auto it = rumor_index_.find(id);
     return it == rumor_index_.end() ? kNone : it->second;
 }
 
 uint32_t History::intern(std::string_view id) {
-    auto [it, added] = index_.try_emplace(std::string(id), uint32_t(ids.size()));
-    if (added) ids.emplace_back(id);
-    return it->second;
+    if (auto it = index_.find(id); it != index_.end()) return it->second;
+    index_.emplace(std::string(id), uint32_t(ids.size()));
+    ids.emplace_back(id);
+    return uint32_t(ids.size() - 1);
 }
 
 uint32_t History::intern_rumor(std::string_view id) {
-    auto [it, added] = rumor_index_.try_emplace(std::string(id), uint32_t(rumor_ids.size()));
-    if (added) rumor_ids.emplace_back(id);
-    return it->second;
+    if (auto it = rumor_index_.find(id); it != rumor_index_.end()) return it->second;
+    rumor_index_.emplace(std::string(id), uint32_t(rumor_ids.size()));
+    rumor_ids.emplace_back(id);
+    return uint32_t(rumor_ids.size() - 1);
 }
 
 void History::finish() {
@@ -283,6 +524,21 @@ void add_line(History& h, std::string_view text, uint32_t line) {
     if (text.find_first_not_of(" \t\r") == std::string_view::npos) {
         problem(h, line, kNone, h.last_t, "empty line (expected one JSON object)");
         return;
+    }
+    {
+        double t = 0;
+        EventFields f;
+        if (Scanner(text).event_line(t, f)) {
+            if (h.any_t && t < h.last_t) {
+                std::ostringstream os;
+                os << "\"t\" went backwards (" << t << " after " << h.last_t << ")";
+                problem(h, line, kNone, t, os.str());
+            }
+            h.last_t = h.any_t ? std::max(h.last_t, t) : t;
+            h.any_t = true;
+            add_event(h, f, t, line);
+            return;
+        }
     }
     json j = json::parse(text.begin(), text.end(), nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -327,6 +583,8 @@ void add_line(History& h, std::string_view text, uint32_t line) {
 History parse_history(std::string_view text, std::string name) {
     History h;
     h.file = std::move(name);
+    size_t expected = size_t(std::count(text.begin(), text.end(), '\n')) + 1;
+    h.events.reserve(expected);
     uint32_t line = 0;
     size_t pos = 0;
     while (pos < text.size()) {
@@ -343,8 +601,15 @@ History load_history(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in)
         throw HistoryError(file.string() + ":0: cannot open (expected a readable history.jsonl)");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw HistoryError(file.string() + ":0: read error");
+    std::string text;
+    in.seekg(0, std::ios::end);
+    auto size = in.tellg();
+    in.seekg(0, std::ios::beg);
+    if (size > 0) {
+        text.resize(size_t(size));
+        in.read(text.data(), size);
+    }
+    if (in.bad() || size < 0) throw HistoryError(file.string() + ":0: read error");
     return parse_history(text, file.filename().string());
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -130,8 +131,13 @@ struct History {
     void finish();
 
   private:
-    std::unordered_map<std::string, uint32_t> index_;
-    std::unordered_map<std::string, uint32_t> rumor_index_;
+    // Transparent hashing: look-ups by string_view allocate nothing.
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
+    std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> rumor_index_;
 };
 
 // Loads history.jsonl. Throws HistoryError("FILE:0: ...") when the file cannot be read; a bad
