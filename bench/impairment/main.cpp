@@ -3,6 +3,7 @@
 #include "gossiplab/netem/lab.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -144,6 +146,25 @@ Result load(Sockets& s, double seconds, double pps, uint64_t window, int tail_ms
     return r;
 }
 
+// CPU time (ns) used so far by this process's thread named `name` (the engine is
+// "gl-nfqueue"), from /proc/self/task/*/schedstat; -1 when not found.
+int64_t thread_cpu_ns(const std::string& name) {
+    DIR* d = ::opendir("/proc/self/task");
+    int64_t out = -1;
+    while (dirent* e = d ? ::readdir(d) : nullptr) {
+        if (e->d_name[0] == '.') continue;
+        const std::string base = std::string("/proc/self/task/") + e->d_name;
+        std::ifstream comm(base + "/comm");
+        std::string c;
+        std::getline(comm, c);
+        if (c != name) continue;
+        std::ifstream st(base + "/schedstat");
+        st >> out;
+    }
+    if (d) ::closedir(d);
+    return out;
+}
+
 double pct(std::vector<double> v, double p) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -165,13 +186,23 @@ int main(int argc, char** argv) {
         std::printf("impairment bench: %d nodes, backend %s, %.1f s per phase\n", nodes,
                     lab.backend_name().c_str(), seconds);
 
+        const int64_t cpu0 = thread_cpu_ns("gl-nfqueue");
         Result t = load(s, seconds, 0, 512, 500);
+        const int64_t cpu1 = thread_cpu_ns("gl-nfqueue");
         const double pps = static_cast<double>(t.received) / t.seconds;
         std::printf(
             "throughput, no added delay: %.0f packets/s through the hub "
             "(sent %llu, received %llu in %.2f s; window 512)\n",
             pps, static_cast<unsigned long long>(t.sent),
             static_cast<unsigned long long>(t.received), t.seconds);
+        if (cpu0 >= 0 && t.received > 0) {
+            const double us =
+                static_cast<double>(cpu1 - cpu0) / 1e3 / static_cast<double>(t.received);
+            std::printf(
+                "  engine thread: %.2f us CPU per packet (%.0f%% of a core; capacity about "
+                "%.0f packets/s per core)\n",
+                us, static_cast<double>(cpu1 - cpu0) / 1e7 / t.seconds, 1e6 / us);
+        }
         std::printf("  baseline one-way latency: p50 %.3f ms, p99 %.3f ms\n", pct(t.delay_ms, 0.5),
                     pct(t.delay_ms, 0.99));
 

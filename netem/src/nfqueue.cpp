@@ -290,6 +290,7 @@ class NfqueueEngine final : public Impairment {
         // Timers fire within a microsecond of their deadline instead of the default 50 µs
         // slack, which matters for the delay error budget.
         ::prctl(PR_SET_TIMERSLACK, 1UL);
+        ::pthread_setname_np(::pthread_self(), "gl-nfqueue");  // visible in top -H and ps
         // Held packets must leave on time even when the machine is busy (CI shares its cores),
         // so the engine asks for a real-time priority, else a better nice value; both are
         // best effort (refused without CAP_SYS_NICE). Its CPU use is bounded by the traffic.
