@@ -179,6 +179,45 @@ void reorder(Backend b) {
 }
 LAB_CASE("reorder is measurable", reorder)
 
+void corrupt(Backend b) {
+    auto lab = make_lab(b);
+    lab->set_shape("a", "b", LinkShape{.corrupt = 1.0});
+    Receiver rx(lab->netns_fd("b"), 7000);
+    const int64_t start = clock_ns();
+    send_stream(lab->netns_fd("a"), lab->address("b"), 7000, 500, 1000);
+    auto got = rx.take(200);
+    // A flipped bit either gets the packet dropped (checksum, length, port) or changes what
+    // arrives; only a flip in the UDP checksum itself can go unnoticed when the receiving
+    // side trusts the veth's checksum.
+    int intact = 0;
+    for (const auto& a : got)
+        intact += a.seq < 500 && a.sent_ns >= start && a.sent_ns <= clock_ns();
+    INFO(got.size() << " arrived, " << intact << " intact of 500");
+    CHECK(intact < 150);
+    lab->clear_shapes();
+    CHECK(stream(*lab, "a", "b", 100, 1000, 7001, 100).size() == 100);
+}
+LAB_CASE("corrupt damages packets", corrupt)
+
+void rate(Backend b) {
+    auto lab = make_lab(b);
+    lab->set_shape("a", "b", LinkShape{.rate_kbit = 100});  // 12.5 bytes per ms
+    auto got = stream(*lab, "a", "b", 100, 1000, 7000, 700);
+    require_most(got, 100);
+    int64_t first = got.front().recv_ns, last = got.front().recv_ns;
+    for (const auto& a : got) {
+        first = std::min(first, a.recv_ns);
+        last = std::max(last, a.recv_ns);
+    }
+    // 100 IPv4 packets of 44 bytes take 352 ms at 100 kbit/s (more if the backend counts
+    // the Ethernet header, as htb does: 464 ms); sent in 100 ms, they must spread out.
+    const double spread_ms = static_cast<double>(last - first) / 1e6;
+    INFO("100 packets spread over " << spread_ms << " ms");
+    CHECK(spread_ms > 300);
+    CHECK(spread_ms < 550);
+}
+LAB_CASE("rate limits a link's bandwidth", rate)
+
 void partition_halves(Backend b) {
     auto lab = make_lab(b);
     lab->set_grudge(halves(lab->nodes()));  // {a, b} | {c}
