@@ -71,3 +71,40 @@ TEST_CASE("an unreadable history throws HistoryError naming the file") {
     CHECK(h.events.size() == 9);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("the fast scanner and the general JSON path read lines alike") {
+    std::string compact =
+        R"({"t":1.5,"kind":"event","node":"n1","event":{"ts":7,"type":"member","member":"n2","state":"suspect","incarnation":3,"extra":[1,{"a":null}]}})";
+    // Escapes and an exponent send this one through nlohmann::json; spaces stay on the scanner.
+    std::string escaped =
+        R"({"t":1.5e0,"kind":"event","node":"n\u0031","event":{"ts":7,"type":"member","member":"n2","state":"suspect","incarnation":3}})";
+    std::string spaced =
+        R"( { "t" : 1.5 , "kind" : "event" , "node" : "n1" , "event" : { "ts" : 7 , "type" : "member" , "member" : "n2" , "state" : "suspect" , "incarnation" : 3 } } )";
+    for (const std::string& line : {compact, escaped, spaced}) {
+        History h = parse_history(line);
+        INFO(line);
+        REQUIRE(h.events.size() == 1);
+        REQUIRE(h.problems.empty());
+        const Event& e = h.events[0];
+        CHECK(h.ids[e.node] == "n1");
+        CHECK(h.ids[e.subject] == "n2");
+        CHECK(e.t == 1.5);
+        CHECK(e.ts == 7);
+        CHECK(e.state == MemberState::suspect);
+        CHECK(e.incarnation == 3);
+    }
+    // Not JSON, whichever path looks first.
+    for (const char* bad : {R"({"t":01,"kind":"event","node":"n1","event":{"type":"x"}})",
+                            R"({"t":1,"kind":"event","node":"n1","event":{"type":"x"}} x)",
+                            R"({"t":.5,"kind":"event","node":"n1","event":{"type":"x"}})"}) {
+        History h = parse_history(bad);
+        INFO(bad);
+        CHECK(h.events.empty());
+        REQUIRE(h.problems.size() == 1);
+        CHECK(h.problems[0].what == "not a JSON object");
+    }
+    // A fractional incarnation is no incarnation on both paths.
+    History f = parse_history(
+        R"({"t":1,"kind":"event","node":"a","event":{"ts":1,"type":"member","member":"b","state":"alive","incarnation":2.5}})");
+    CHECK(f.events.at(0).incarnation == -1);
+}
