@@ -117,6 +117,9 @@
       o.value = value;
       sel.appendChild(o);
     }
+    if (subjects.length > 1 && subjects.length <= 6) {
+      option('split', 'each faulted node, one stripe per lane (top to bottom: ' + short(subjects.map(function (i) { return nodes[i]; }).join(', '), 80) + ')');
+    }
     if (subjects.length) {
       option('subjects', 'view of the faulted nodes (' + short(subjects.map(function (i) { return nodes[i]; }).join(', '), 80) + ') — worst');
     }
@@ -158,7 +161,7 @@
     var width = Math.max(700, Math.min(1400, (host.clientWidth || 1000)));
     var left = 150, right = 12, top = 30;
     var PW = width - left - right;
-    var laneH = lanes.length <= 30 ? 14 : 9;
+    var laneH = lanes.length <= 30 ? (subjects.length > 1 && subjects.length <= 6 ? Math.max(14, 5 * subjects.length + 3) : 14) : 9;
     var height = top + lanes.length * laneH + 20;
     var sec = PW / T;
     if (m.length > PW * 2) note.push(m.length + ' membership events drawn at ' + fmt(T / PW) + ' s per pixel: each pixel shows the worst state in it.');
@@ -201,27 +204,15 @@
       svg('path', { d: 'M' + (x - 4) + ' ' + (top - 18) + 'L' + (x + 4) + ' ' + (top - 18) + 'L' + x + ' ' + (top - 10) + 'Z', fill: '#1565c0' }, gMark);
     });
 
-    function render(choice) {
-      while (gLanes.firstChild) gLanes.removeChild(gLanes.firstChild);
-      while (gDown.firstChild) gDown.removeChild(gDown.firstChild);
-      var inS = new Uint8Array(N);
-      if (choice === 'all') inS.fill(1);
-      else if (choice === 'subjects') subjects.forEach(function (s) { inS[s] = 1; });
-      else inS[+choice.slice(1)] = 1;
+    // One pass over the membership events: for each observer, the worst state among the
+    // members in inS, per pixel column (the worst within a column wins).
+    function rasterize(inS) {
       var sizeS = 0;
       for (var q = 0; q < N; q++) sizeS += inS[q];
-      // Per observer: state of every member, and how many subject members are in each state.
       var cur = new Uint8Array(N * N);
       var counts = [];
       var lastT = new Float64Array(N), lastSev = new Uint8Array(N);
       var cols = [];
-      for (var o = 0; o < N; o++) {
-        var c = new Int32Array(5);
-        c[0] = sizeS - inS[o];
-        counts.push(c);
-        cols.push(new Uint8Array(PW));
-        lastSev[o] = worst(c);
-      }
       function worst(c) {
         var w = 0;
         for (var s = 0; s < 5; s++) if (c[s] > 0 && SEV_OF_STATE[s] > w) w = SEV_OF_STATE[s];
@@ -232,6 +223,13 @@
         var col = cols[o];
         var xa = Math.max(0, Math.floor(ta * sec)), xb = Math.min(PW, Math.max(xa + 1, Math.ceil(tb * sec)));
         for (var x = xa; x < xb; x++) if (col[x] < sev) col[x] = sev;
+      }
+      for (var o = 0; o < N; o++) {
+        var c = new Int32Array(5);
+        c[0] = sizeS - inS[o];
+        counts.push(c);
+        cols.push(new Uint8Array(PW));
+        lastSev[o] = worst(c);
       }
       for (var k = 0; k < m.length; k++) {
         var ev = m[k], ob = ev[1], mb = ev[2], st = ev[3];
@@ -249,25 +247,46 @@
         }
       }
       for (o = 0; o < N; o++) paint(o, lastT[o], T, lastSev[o]);
+      return cols;
+    }
 
-      lanes.forEach(function (lane, li) {
-        var col = lane.members.length === 1 ? cols[lane.members[0]] : new Uint8Array(PW);
-        if (lane.members.length > 1) {
-          lane.members.forEach(function (mm) {
-            var cm = cols[mm];
-            for (var x = 0; x < PW; x++) if (cm[x] > col[x]) col[x] = cm[x];
-          });
-        }
-        var y = top + li * laneH;
-        var start = 0;
-        for (var x = 1; x <= PW; x++) {
-          if (x === PW || col[x] !== col[start]) {
-            if (col[start] > 0) {
-              svg('rect', { x: left + start, y: y, width: x - start, height: laneH - 2, fill: COLOR[STATE_OF_SEV[col[start]]] }, gLanes);
-            }
-            start = x;
+    function setOf(list) {
+      var inS = new Uint8Array(N);
+      list.forEach(function (s) { inS[s] = 1; });
+      return inS;
+    }
+
+    function render(choice) {
+      while (gLanes.firstChild) gLanes.removeChild(gLanes.firstChild);
+      while (gDown.firstChild) gDown.removeChild(gDown.firstChild);
+      // Stripes: each lane is split into one stripe per subject, or shows one set's worst.
+      var stripes;
+      if (choice === 'split') stripes = subjects.map(function (s) { return { inS: setOf([s]), label: nodes[s] }; });
+      else if (choice === 'all') stripes = [{ inS: new Uint8Array(N).fill(1), label: 'all members' }];
+      else if (choice === 'subjects') stripes = [{ inS: setOf(subjects), label: 'faulted nodes' }];
+      else stripes = [{ inS: setOf([+choice.slice(1)]), label: nodes[+choice.slice(1)] }];
+      var sh = (laneH - 2) / stripes.length;
+      stripes.forEach(function (stripe, si) {
+        var cols = rasterize(stripe.inS);
+        lanes.forEach(function (lane, li) {
+          var col = lane.members.length === 1 ? cols[lane.members[0]] : new Uint8Array(PW);
+          if (lane.members.length > 1) {
+            lane.members.forEach(function (mm) {
+              var cm = cols[mm];
+              for (var x = 0; x < PW; x++) if (cm[x] > col[x]) col[x] = cm[x];
+            });
           }
-        }
+          var y = top + li * laneH + si * sh;
+          var start = 0;
+          for (var x = 1; x <= PW; x++) {
+            if (x === PW || col[x] !== col[start]) {
+              if (col[start] > 0) {
+                svg('rect', { x: left + start, y: y.toFixed(2), width: x - start, height: Math.max(1, sh - (stripes.length > 1 ? 0.5 : 0)).toFixed(2), fill: COLOR[STATE_OF_SEV[col[start]]] }, gLanes);
+              }
+              start = x;
+            }
+          }
+        });
       });
       // Nodes not running (dark) or paused (yellow), on their own lanes.
       (tl.down || []).forEach(function (d) {
@@ -275,7 +294,10 @@
         var x0 = left + d[1] * sec, x1 = left + d[2] * sec;
         svg('rect', { x: x0, y: top + laneIndexOf[d[0]] * laneH + (d[3] ? 0 : 3), width: Math.max(1, x1 - x0), height: d[3] ? laneH - 2 : laneH - 8, fill: d[3] ? '#fbc02d' : '#000', 'fill-opacity': d[3] ? 0.6 : 0.45 }, gDown);
       });
-      timeline.inS = inS;
+      var union = new Uint8Array(N);
+      stripes.forEach(function (st) { for (var q = 0; q < N; q++) union[q] |= st.inS[q]; });
+      timeline.inS = union;
+      timeline.stripes = stripes;
     }
 
     // What a node saw of the chosen members at time t (for the tooltip).
@@ -306,6 +328,9 @@
       var li = Math.floor((y - top) / laneH);
       if (li >= 0 && li < lanes.length) {
         var lane = lanes[li];
+        var stripes = timeline.stripes;
+        var si = Math.floor(((y - top - li * laneH) / Math.max(1, laneH - 2)) * stripes.length);
+        if (stripes.length > 1 && si >= 0 && si < stripes.length) lines.push('stripe: view of ' + stripes[si].label);
         if (lane.members.length === 1) {
           var v = viewAt(lane.members[0], t, timeline.inS);
           var parts = [];
@@ -336,7 +361,7 @@
     });
     root.addEventListener('mouseleave', hideTip);
 
-    timeline = { render: render, inS: null, mark: function (t, node) {
+    timeline = { render: render, inS: null, stripes: [], mark: function (t, node) {
       while (gEv.firstChild) gEv.removeChild(gEv.firstChild);
       var x = left + Math.max(0, Math.min(T, t)) * sec;
       svg('line', { x1: x, x2: x, y1: top - 20, y2: top + lanes.length * laneH, stroke: '#d50000', 'stroke-width': 2, 'stroke-dasharray': '5 3', id: 'evidence-marker' }, gEv);
@@ -474,12 +499,22 @@
   };
 
   function cellText(v) {
-    if (typeof v === 'object' && v !== null) {
-      var j = JSON.stringify(v);
-      return j.length > 160 ? j.slice(0, 159) + '…' : j;
+    var out;
+    if (Array.isArray(v) && v.every(function (x) { return x === null || typeof x !== 'object'; })) {
+      out = v.map(fmt).join(', ');
+    } else if (v && typeof v === 'object' && !Array.isArray(v) &&
+      Object.keys(v).every(function (k) { return v[k] === null || typeof v[k] !== 'object'; })) {
+      out = Object.keys(v).map(function (k) { return k + ': ' + fmt(v[k]); }).join(', ');
+    } else if (typeof v === 'object' && v !== null) {
+      out = JSON.stringify(v);
+    } else {
+      return fmt(v);
     }
-    return fmt(v);
+    return out.length > 200 ? out.slice(0, 199) + '…' : out;
   }
+
+  // Columns a reader looks at first, after the measured one.
+  var FIRST_COLS = ['bound', 'status', 'node', 'kind', 'cause', 'rumor', 'origin', 't'];
 
   function recordTable(host, rows, bound) {
     var cols = [];
@@ -489,7 +524,8 @@
     var numeric = function (k) { return rows.some(function (r) { return typeof r[k] === 'number'; }); };
     var main = MAIN_KEYS.filter(function (k) { return cols.indexOf(k) >= 0 && numeric(k); })[0] ||
       cols.filter(function (k) { return k !== 't' && TIME_KEY.test(k) && numeric(k); })[0];
-    if (main) cols = [main].concat(cols.filter(function (k) { return k !== main; }));
+    var lead = (main ? [main] : []).concat(FIRST_COLS.filter(function (k) { return k !== main && cols.indexOf(k) >= 0; }));
+    cols = lead.concat(cols.filter(function (k) { return lead.indexOf(k) < 0; }));
     var max = 0;
     if (main) rows.forEach(function (r) {
       if (typeof r[main] === 'number' && r[main] > max) max = r[main];
