@@ -8,6 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin_dir="${1:?usage: run.sh BIN_DIR [--build | memberlist-node flags]}"
+mkdir -p "$bin_dir" && bin_dir="$(cd "$bin_dir" && pwd)"
 shift
 exe="$bin_dir/memberlist-node"
 

@@ -182,7 +182,7 @@ class Node:
                 # The agent's own join is printed right after memberlist has bound its port.
                 self.started = True
                 emit({"type": "started", "id": self.id, "addr": self.addr, "contract": 1,
-                      "impl": "serf", "version": VERSION + " (" + serf_version(self.serf) + ")"})
+                      "impl": "serf", "version": VERSION})
             return
         state = {"Join": "alive", "Failed": "dead", "Leave": "left"}.get(kind)
         if state is None:

@@ -1,0 +1,149 @@
+// Integration: real serf and memberlist clusters through the gossiplab CLI reach the verdicts
+// that docs/conformance-results.md documents for them.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path source_dir() { return GOSSIPLAB_SOURCE_DIR; }
+
+fs::path bin_dir() {
+    const char* b = std::getenv("GOSSIPLAB_BIN");
+    return b ? fs::path(b) : fs::path();
+}
+
+bool on_path(const std::string& exe) {
+    const char* path = std::getenv("PATH");
+    std::string p = path ? path : "/usr/bin:/bin";
+    for (size_t s = 0; s <= p.size();) {
+        size_t e = p.find(':', s);
+        if (e == std::string::npos) e = p.size();
+        fs::path cand = fs::path(p.substr(s, e - s)) / exe;
+        if (e > s && ::access(cand.c_str(), X_OK) == 0) return true;
+        s = e + 1;
+    }
+    return false;
+}
+
+// Why this implementation cannot run here, or "" when it can.
+std::string missing(const std::string& impl) {
+    if (bin_dir().empty() || !fs::exists(bin_dir() / "gossiplab"))
+        return "GOSSIPLAB_BIN does not name a build with bin/gossiplab";
+    if (impl == "serf" && !on_path("serf"))
+        return "serf is not installed (scripts/setup.sh --serf)";
+    if (impl == "memberlist") {
+        if (!on_path("go")) return "go is not installed (scripts/setup.sh --go)";
+        if (!fs::exists("/usr/share/gocode/src/github.com/hashicorp/memberlist"))
+            return "golang-github-hashicorp-memberlist-dev is not installed (scripts/setup.sh --go)";
+    }
+    return "";
+}
+
+int run_shell(const std::string& cmd) {
+    int st = std::system(cmd.c_str());
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+std::string quote(const fs::path& p) {
+    std::string s = "'";
+    for (char c : p.string()) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return s + "'";
+}
+
+// Runs SCENARIO against IMPL and returns report.json (null if there is none).
+json run_scenario(const std::string& impl, const std::string& scenario, const fs::path& out) {
+    fs::remove_all(out);
+    fs::create_directories(out.parent_path());
+    std::string cmd = "GOSSIPLAB_HOME=" + quote(source_dir()) + " " +
+                      quote(bin_dir() / "gossiplab") + " run " + scenario + " --impl " + impl +
+                      " --seed 1 --out " + quote(out) + " >" + quote(out.string() + ".stdout") +
+                      " 2>" + quote(out.string() + ".stderr");
+    int rc = run_shell(cmd);
+    INFO("gossiplab exited " << rc << "; see " << out.string() << ".stderr");
+    CHECK((rc == 0 || rc == 1));  // a verdict either way; 2/3 would be a broken setup
+    std::ifstream in(out / "report.json");
+    if (!in) return nullptr;
+    return json::parse(in, nullptr, false);
+}
+
+std::map<std::string, std::string> verdicts(const json& report) {
+    std::map<std::string, std::string> v;
+    if (!report.is_object() || !report.contains("checks")) return v;
+    for (const auto& c : report["checks"]) v[c.value("check", "?")] = c.value("verdict", "?");
+    return v;
+}
+
+struct Expect {
+    std::string scenario;
+    std::map<std::string, std::string> checks;  // the documented verdict of each check
+};
+
+void check_impl(const std::string& impl, const std::vector<Expect>& cases) {
+    if (std::string why = missing(impl); !why.empty()) {
+        WARN("SKIP: " << impl << ": " << why);
+        return;
+    }
+    if (impl == "memberlist")  // build before the run, not inside the first node's start
+        REQUIRE(run_shell(quote(source_dir() / "adapters/memberlist/run.sh") + " " +
+                          quote(bin_dir()) + " --build") == 0);
+    fs::path base = fs::temp_directory_path() /
+                    ("gossiplab-adapters-test-" + std::to_string(::getpid()));
+    for (const auto& c : cases) {
+        SECTION(impl + " " + c.scenario) {
+            fs::path out = base / (impl + "-" + c.scenario);
+            json report = run_scenario(impl, c.scenario, out);
+            REQUIRE(report.is_object());
+            auto got = verdicts(report);
+            for (const auto& [check, want] : c.checks) {
+                INFO(impl << " " << c.scenario << " " << check << ": "
+                          << (report.contains("checks") ? report["checks"].dump().substr(0, 2000)
+                                                        : ""));
+                CHECK(got[check] == want);
+            }
+            fs::remove_all(out);
+            fs::remove(out.string() + ".stdout");
+            fs::remove(out.string() + ".stderr");
+        }
+    }
+    fs::remove_all(base);
+}
+
+}  // namespace
+
+TEST_CASE("serf meets the documented verdicts", "[adapters][serf]") {
+    check_impl("serf", {
+                           {"graceful-leave",
+                            {{"history_wellformed", "pass"},
+                             {"failure_detection", "pass"},
+                             {"accuracy", "pass"},
+                             {"membership_convergence", "pass"}}},
+                           {"crash-detect",
+                            {{"history_wellformed", "pass"},
+                             {"failure_detection", "pass"},
+                             {"accuracy", "pass"}}},
+                       });
+}
+
+TEST_CASE("memberlist meets the documented verdicts", "[adapters][memberlist]") {
+    check_impl("memberlist", {
+                                 {"pause-refute",
+                                  {{"history_wellformed", "pass"},
+                                   {"suspicion_refutation", "pass"},
+                                   {"accuracy", "pass"}}},
+                                 {"rumor-dissemination",
+                                  {{"history_wellformed", "pass"},
+                                   {"dissemination", "pass"}}},
+                             });
+}
