@@ -511,7 +511,10 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
             if (dur > 0) check_time(it.at + dur, p + "/for");
             const json& target = e.get("node");
             for (int k = 0; k < count; ++k) {
-                std::string id = pick(target, p + "/node", op != "kill" && op != "leave");
+                // A random node fault never hits a seed: restarting or killing the
+                // only seed is a scenario of its own (partition-isolate-seed),
+                // not something a random pick should stumble into.
+                std::string id = pick(target, p + "/node", false);
                 if (count > 1 && !(target.is_string() && target == "random"))
                     e.fail(p + "/count", "'count' needs \"node\": \"random\"");
                 Action one{it.at, op, {{"node", id}}};
