@@ -390,6 +390,12 @@
     if (rumors.length > shown.length) notes.push('Showing the first ' + shown.length + ' of ' + rumors.length + ' rumors.');
     var X = 0;
     shown.forEach(function (r) { if (r.d.length && r.d[r.d.length - 1] > X) X = r.d[r.d.length - 1]; });
+    // The dissemination check's bound, drawn as a deadline every curve should beat.
+    var bound = null;
+    (report.checks || []).forEach(function (c) {
+      if (bound === null && c.metrics && Array.isArray(c.metrics.rumors) && c.bound && typeof c.bound.value === 'number') bound = c.bound.value;
+    });
+    if (bound !== null && bound > X) X = bound;
     if (!(X > 0)) X = 1;
     X *= 1.05;
     var prof = (report.implementation || {}).profile;
@@ -440,9 +446,15 @@
       for (var s = 0; s <= 200; s++) { var tt = (s / 200) * X; mp.push(px(tt).toFixed(1) + ',' + py(model(tt)).toFixed(1)); }
       svg('polyline', { points: mp.join(' '), fill: 'none', stroke: '#000', 'stroke-width': 2, 'stroke-dasharray': '6 4', id: 'model-curve' }, g);
     }
+    if (bound !== null) {
+      svg('line', { x1: px(bound), x2: px(bound), y1: top, y2: top + PH, stroke: '#c62828', 'stroke-width': 1.5, 'stroke-dasharray': '4 3', id: 'bound-line' }, g);
+      notes.push('Red dashed line: the dissemination check\'s bound, ' + fmt(bound) + ' s.');
+      noteEl.textContent = notes.join(' ');
+    }
     var items = shown.slice(0, 10).map(function (r, ri) { return [short(r.rumor, 30), palette[ri % palette.length]]; });
     if (shown.length > 10) items.push(['… ' + (shown.length - 10) + ' more', '#999']);
     if (beta) items.push(['model', '#000']);
+    if (bound !== null) items.push(['bound', '#c62828']);
     legend(host, items);
 
     function fracAt(r, t) {
