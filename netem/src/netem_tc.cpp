@@ -108,6 +108,10 @@ Class build_class(int ifindex, int src, const LinkShape& s) {
                                : kUnlimitedBytes;
     rtnl_htb_set_rate64(c.get(), bytes);
     rtnl_htb_set_ceil64(c.get(), bytes);
+    // htb's default quantum (rate / 10) is far above its sane range at 10 Gbit/s and makes
+    // the kernel complain; one class per link needs no more than a few packets' worth.
+    rtnl_htb_set_quantum(c.get(),
+                         static_cast<uint32_t>(std::clamp<uint64_t>(bytes / 10, 1514, 60000)));
     return c;
 }
 

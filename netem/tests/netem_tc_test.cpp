@@ -34,9 +34,11 @@ TEST_CASE("a link's class carries its rate, or 10 Gbit/s when unlimited", "[unit
     uint64_t rate = 0;
     REQUIRE(rtnl_htb_get_rate64(c.get(), &rate) == 0);
     CHECK(rate == 125000);  // bytes per second
+    CHECK(rtnl_htb_get_quantum(c.get()) == 12500);
     auto u = tc::build_class(7, 0, LinkShape{});
     REQUIRE(rtnl_htb_get_rate64(u.get(), &rate) == 0);
     CHECK(rate == tc::kUnlimitedBytes);
+    CHECK(rtnl_htb_get_quantum(u.get()) == 60000);
 }
 
 TEST_CASE("the netem leaf carries every field of the shape", "[unit]") {
