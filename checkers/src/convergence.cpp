@@ -196,6 +196,69 @@ ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views
     return out;
 }
 
+// At the run's end every settled view must hold the truth: a node live and connected long
+// enough is alive (or suspect) in every live observer's view, and a node gone (crashed, left,
+// never started) long enough is not. This catches what a per-change first match cannot: a view
+// that was right once and went wrong later, or a late joiner that learned a dead node as alive.
+json final_views(const Context& ctx, const Truth& truth, const Views& views,
+                 const BoundSpec& join_spec, const BoundSpec& crash_spec, ResultBuilder& rb) {
+    const History& h = ctx.history;
+    const double end = truth.end_t;
+    const double eps = 1e-6;
+    double n = double(std::max<size_t>(truth.live_count(end - eps), 1));
+    double settle_alive = bound_value(join_spec, ctx, n);
+    double settle_gone = bound_value(crash_spec, ctx, n + 1);
+    // The last line at or before the end (teardown lines come after it).
+    auto it = std::upper_bound(h.events.begin(), h.events.end(), end,
+                               [](double t, const Event& e) { return t < e.t; });
+    uint32_t line = it == h.events.begin() ? 0 : (it - 1)->line;
+    size_t observers = 0, checked = 0, mismatches = 0;
+    std::string first;
+    for (uint32_t o = 0; o < truth.n; ++o) {
+        if (!truth.steady(o, end - settle_alive, end - eps)) continue;
+        ++observers;
+        for (uint32_t x = 0; x < truth.n; ++x) {
+            if (x == o) continue;
+            ViewState v = views.at(o, x, line);
+            std::string want;
+            bool ok = true;
+            const Life* life = truth.life_at(x, end - eps);
+            if (life) {
+                if (life->start > end - settle_alive || life->leave_t < kForever ||
+                    !truth.steady(x, end - settle_alive, end - eps) ||
+                    truth.separated_during(o, x, end - settle_alive, end))
+                    continue;
+                want = "alive";
+                ok = v.state == MemberState::alive || v.state == MemberState::suspect;
+            } else {
+                double gone = -kForever;
+                for (const Life& l : truth.lives[x])
+                    gone = std::max(gone, std::min(l.end, l.leave_t));
+                if (gone > end - settle_gone) continue;
+                want = truth.ever_started(x) ? "dead or left" : "absent (never started)";
+                ok = v.state == MemberState::none || v.state == MemberState::dead ||
+                     v.state == MemberState::left;
+            }
+            ++checked;
+            if (ok) continue;
+            ++mismatches;
+            std::string what = h.ids[o] + " sees " + h.ids[x] + " " + describe(v) +
+                               " at the end of the run (expected " + want + ")";
+            if (first.empty()) first = what;
+            rb.evidence(end, o, what, v.line ? v.line : line);
+        }
+    }
+    if (mismatches)
+        rb.fail("final views: " + std::to_string(mismatches) +
+                " view(s) wrong at the run's end; first: " + first);
+    return {{"t", end},
+            {"settle_alive", settle_alive},
+            {"settle_gone", settle_gone},
+            {"observers", observers},
+            {"checked", checked},
+            {"mismatches", mismatches}};
+}
+
 CheckResult run_changes(const Context& ctx, const json& options, const std::string& check,
                         bool heals_only) {
     const History& h = ctx.history;
@@ -242,6 +305,9 @@ CheckResult run_changes(const Context& ctx, const json& options, const std::stri
         changes.push_back(std::move(r.metrics));
     }
     rb.r.metrics["changes"] = std::move(changes);
+    if (!heals_only && opt_bool(options, "final_views", true))
+        rb.r.metrics["final"] =
+            final_views(ctx, truth, views, specs[ChangeKind::start], specs[ChangeKind::crash], rb);
     rb.r.metrics["count"] = count;
     rb.r.metrics["converged"] = converged;
     rb.r.metrics["failed"] = failed;

@@ -162,3 +162,34 @@ TEST_CASE("the run ends where the teardown begins, not at run_end") {
     CHECK(r.metrics["changes"][3]["status"] == "truncated");
     CHECK(check("failure_detection", b.history()).verdict == "unknown");
 }
+
+TEST_CASE("final views: a late joiner that learns a dead node as alive, a never-started node") {
+    HB b;
+    b.at(0).run_start({"n1", "n2", "n3", "n4"}).start("n1").start("n2").start("n3");
+    b.at(0.5).mesh({"n1", "n2", "n3"}, {"n1", "n2", "n3"}, "alive");
+    b.at(5).kill("n3");
+    b.at(6).mesh({"n1", "n2"}, {"n3"}, "dead");
+    b.at(50).start("n4");  // a late joiner; n4 in run_start but started late
+    b.at(50.5).mesh({"n1", "n2"}, {"n4"}, "alive").mesh({"n4"}, {"n1", "n2"}, "alive");
+    b.member("n4", "n3", "alive");  // stale news from a seed: a zombie
+    uint32_t zombie = uint32_t(b.line());
+    b.at(100).end();
+    CheckResult r = check("membership_convergence", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(r.reason.find("final views: 1 view(s) wrong") == 0);
+    CHECK(has_evidence(r, "n4", zombie,
+                       "n4 sees n3 alive (inc 0) at the end of the run (expected dead or left)"));
+    CHECK(r.metrics["final"]["mismatches"] == 1);
+    CHECK(check("membership_convergence", b.history(), {{"final_views", false}}).verdict == "pass");
+}
+
+TEST_CASE("final views: a view that was right once and went wrong later") {
+    HB b = cluster();
+    b.at(30).member("n1", "n2", "dead");  // a false death nobody undoes
+    uint32_t dead = uint32_t(b.line());
+    b.at(100).end();
+    CheckResult r = check("membership_convergence", b.history());
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n1", dead,
+                       "n1 sees n2 dead (inc 0) at the end of the run (expected alive)"));
+}
