@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Renders docs/conformance-results.md from suite runs: verdicts and key metrics per implementation.
+
+Reads RUNS/IMPL-main/SCENARIO/report.json (the project's scenarios/) and RUNS/IMPL-extra/...
+(bench/conformance/scenarios/), plus each run's history.jsonl for the adapters' start latency.
+Every number in the document comes from those files; the hand-written analysis is appended
+from --notes verbatim.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def checks_of(report):
+    return {c.get("check"): c for c in (report or {}).get("checks", [])}
+
+
+def fmt(x, unit=" s", digits=2):
+    if x is None:
+        return "–"
+    if isinstance(x, (int,)) and not isinstance(x, bool):
+        return "%d%s" % (x, unit)
+    return ("%." + str(digits) + "f%s") % (x, unit)
+
+
+def start_latency(run_dir):
+    """Median seconds from the controller's node_start to the node's `started` event."""
+    starts, lat = {}, []
+    try:
+        with open(os.path.join(run_dir, "history.jsonl")) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("kind") == "action" and e.get("action") == "node_start":
+                    starts[e.get("node")] = e.get("t")
+                elif (e.get("kind") == "event" and e.get("event", {}).get("type") == "started"
+                      and e.get("node") in starts):
+                    lat.append(e["t"] - starts.pop(e["node"]))
+    except OSError:
+        return None
+    return statistics.median(lat) if lat else None
+
+
+class Runs:
+    def __init__(self, root, impls):
+        self.root, self.impls = root, impls
+        self.reports = {}  # (impl, scenario) -> (report, run_dir, set)
+        self.scenarios = []
+        for impl in impls:
+            for s in ("main", "extra"):
+                d = os.path.join(root, "%s-%s" % (impl, s))
+                if not os.path.isdir(d):
+                    continue
+                for name in sorted(os.listdir(d)):
+                    rd = os.path.join(d, name)
+                    rep = load(os.path.join(rd, "report.json"))
+                    if rep is None:
+                        continue
+                    self.reports[(impl, name)] = (rep, rd, s)
+                    if (s, name) not in self.scenarios:
+                        self.scenarios.append((s, name))
+        self.scenarios.sort(key=lambda x: (x[0] != "main", x[1]))
+
+    def get(self, impl, scenario):
+        r = self.reports.get((impl, scenario))
+        return r[0] if r else None
+
+    def check(self, impl, scenario, name):
+        return checks_of(self.get(impl, scenario)).get(name)
+
+
+def verdict_cell(rep):
+    if rep is None:
+        return "not run"
+    v = rep.get("verdict", "?")
+    bad = [c["check"] for c in rep.get("checks", []) if c.get("verdict") == "fail"]
+    unk = [c["check"] for c in rep.get("checks", []) if c.get("verdict") == "unknown"]
+    cell = "**%s**" % v if v == "fail" else v
+    if bad:
+        cell += " (fail: %s)" % ", ".join(bad)
+    if unk:
+        cell += " (unknown: %s)" % ", ".join(unk)
+    return cell
+
+
+def measured_vs_bound(c):
+    if not c:
+        return "–"
+    m = c.get("measured")
+    b = (c.get("bound") or {}).get("value") if isinstance(c.get("bound"), dict) else None
+    if m is None and c.get("verdict") == "fail":
+        return "not reached (bound %s)" % fmt(b)
+    if m is None:
+        return "– (%s)" % c.get("verdict", "?")
+    return "%s / %s" % (fmt(m), fmt(b))
+
+
+def heal_cell(c):
+    if not c:
+        return "–"
+    changes = (c.get("metrics") or {}).get("changes") or []
+    heals = [ch for ch in changes if ch.get("kind") == "heal"] or changes
+    parts = []
+    for ch in heals:
+        lags = ch.get("lags") or {}
+        missing = [k for k, v in lags.items() if v is None]
+        if ch.get("convergence") is not None:
+            parts.append("%s (bound %s)" % (fmt(ch["convergence"]), fmt(ch.get("bound"))))
+        elif missing:
+            parts.append("not converged: %d of %d views (%s)" % (len(missing), len(lags),
+                                                                 ch.get("status", "?")))
+        else:
+            parts.append(ch.get("status", "?"))
+    return "; ".join(parts) if parts else measured_vs_bound(c)
+
+
+def refute_cell(c):
+    if not c:
+        return "–"
+    eps = (c.get("metrics") or {}).get("episodes") or []
+    out = []
+    for ep in eps:
+        lags = [v for v in (ep.get("alive_again_after") or {}).values() if v is not None]
+        dead = len(ep.get("declared_dead_by") or [])
+        sus = ep.get("suspected_by")
+        s = "%s %.1f s: " % (ep.get("class", "?"), ep.get("duration", 0))
+        s += "alive again everywhere after %s" % fmt(max(lags)) if lags else "no view changed"
+        s += ", dead at %d" % dead
+        if sus is not None:
+            s += ", suspected by %d" % len(sus)
+        out.append(s)
+    return "; ".join(out) if out else measured_vs_bound(c)
+
+
+def metric_rows(runs):
+    """(label, scenario, function(impl) -> text) for the side-by-side table."""
+    def m(scn, chk, f):
+        return lambda impl: f(runs.check(impl, scn, chk))
+
+    def metric(scn, chk, key, unit="", digits=2):
+        def g(c):
+            v = ((c or {}).get("metrics") or {}).get(key)
+            return fmt(v, unit, digits) if isinstance(v, (int, float)) else "–"
+        return m(scn, chk, g)
+
+    def latency(scn):
+        def g(impl):
+            r = runs.reports.get((impl, scn))
+            return fmt(start_latency(r[1])) if r else "–"
+        return g
+
+    return [
+        ("Join: slowest view convergence / bound", "join-all",
+         m("join-all", "membership_convergence", measured_vs_bound)),
+        ("Adapter start latency (node_start → started, median)", "join-all", latency("join-all")),
+        ("Detection: all live nodes declared the crash (worst) / bound", "crash-detect",
+         m("crash-detect", "failure_detection", measured_vs_bound)),
+        ("Detection: mean first detection (protocol periods; SWIM ≈ 1.58)", "crash-detect",
+         metric("crash-detect", "failure_detection", "mean_first_detection_periods", "", 2)),
+        ("False deaths under 10% loss", "lossy-network",
+         metric("lossy-network", "accuracy", "false_deaths", "", 0)),
+        ("False suspicions under 10% loss", "lossy-network",
+         metric("lossy-network", "accuracy", "false_suspicions", "", 0)),
+        ("Rumor delivery ratio under 10% loss", "lossy-network",
+         metric("lossy-network", "dissemination", "delivery_ratio", "", 3)),
+        ("Refutation (short pause)", "pause-refute",
+         m("pause-refute", "suspicion_refutation", refute_cell)),
+        ("Rejoin (long pause)", "pause-long-rejoin",
+         m("pause-long-rejoin", "suspicion_refutation", refute_cell)),
+        ("Heal after a partition", "partition-halves-heal",
+         m("partition-halves-heal", "partition_healing", heal_cell)),
+        ("Heal after a long partition", "partition-long-heal",
+         m("partition-long-heal", "partition_healing", heal_cell)),
+        ("Heal after 45 s apart (beyond dead retention)", "partition-beyond-retention",
+         m("partition-beyond-retention", "partition_healing", heal_cell)),
+        ("Dissemination: slowest rumor to all / bound", "rumor-dissemination",
+         m("rumor-dissemination", "dissemination", measured_vs_bound)),
+        ("Dissemination: delivery ratio", "rumor-dissemination",
+         metric("rumor-dissemination", "dissemination", "delivery_ratio", "", 3)),
+        ("Messages per rumor (all packets / rumors)", "rumor-dissemination",
+         metric("rumor-dissemination", "dissemination", "msgs_per_rumor", "", 1)),
+        ("Packets/s per node (max)", "rumor-dissemination",
+         metric("rumor-dissemination", "message_load", "max_pkts_sent_per_s", "", 1)),
+    ]
+
+
+def render(runs, notes):
+    impls = [i for i in runs.impls if any(k[0] == i for k in runs.reports)]
+    L = []
+    L.append("# Conformance results: reference, Serf, memberlist")
+    L.append("")
+    L.append("Generated by `bench/conformance/run.sh` (bench/conformance/results.py) from real "
+             "runs on %s. Re-run it to refresh every number below; the analysis at the end is "
+             "hand-written (bench/conformance/findings.md)." %
+             datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"))
+    L.append("")
+    L.append("| implementation | version | profile | features | backend | kernel | cpus |")
+    L.append("|---|---|---|---|---|---|---|")
+    for impl in impls:
+        rep = next((r[0] for k, r in runs.reports.items() if k[0] == impl), {})
+        imp, env = rep.get("implementation", {}), rep.get("environment", {})
+        prof = imp.get("profile_name") or imp.get("profile", "")
+        if isinstance(prof, dict):
+            prof = ", ".join("%s %s" % (k, v) for k, v in prof.items())
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            impl, env.get("impl_version", ""), prof, ", ".join(imp.get("features", [])),
+            env.get("backend", ""), env.get("kernel", ""), env.get("cpus", "")))
+    L.append("")
+    main = [s for t, s in runs.scenarios if t == "main"]
+    extra = [s for t, s in runs.scenarios if t == "extra"]
+    L.append("Scenarios run: %d from `scenarios/` (%s)%s; seed 1 each." % (
+        len(main), ", ".join(main),
+        (" and %d from `bench/conformance/scenarios/` (%s)" % (len(extra), ", ".join(extra)))
+        if extra else ""))
+    L.append("")
+    L.append("## Verdicts")
+    L.append("")
+    L.append("| scenario | " + " | ".join(impls) + " |")
+    L.append("|---|" + "---|" * len(impls))
+    for _, s in runs.scenarios:
+        L.append("| %s | %s |" % (s, " | ".join(verdict_cell(runs.get(i, s)) for i in impls)))
+    L.append("")
+    L.append("## Key metrics side by side")
+    L.append("")
+    L.append("| metric | scenario | " + " | ".join(impls) + " |")
+    L.append("|---|---|" + "---|" * len(impls))
+    for label, scn, f in metric_rows(runs):
+        if not any(runs.get(i, scn) for i in impls):
+            continue
+        L.append("| %s | %s | %s |" % (label, scn, " | ".join(f(i) for i in impls)))
+    L.append("")
+    L.append("## Every failing check, as the checker put it")
+    L.append("")
+    for impl in impls:
+        for _, s in runs.scenarios:
+            for c in (runs.get(impl, s) or {}).get("checks", []):
+                if c.get("verdict") == "fail":
+                    reason = c.get("reason", "").replace("|", "/")
+                    if len(reason) > 320:
+                        reason = reason[:317] + "..."
+                    L.append("- **%s / %s / %s**: %s" % (impl, s, c.get("check"), reason))
+    L.append("")
+    if notes:
+        L.append(notes.rstrip())
+        L.append("")
+    return "\n".join(L)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", required=True)
+    p.add_argument("--impls", default="reference serf memberlist")
+    p.add_argument("--notes", default="")
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    runs = Runs(a.runs, a.impls.split())
+    if not runs.reports:
+        sys.stderr.write("results.py: no report.json under %s/IMPL-main|extra/SCENARIO/\n" % a.runs)
+        return 2
+    notes = ""
+    if a.notes and os.path.exists(a.notes):
+        with open(a.notes) as f:
+            notes = f.read()
+    with open(a.out, "w") as f:
+        f.write(render(runs, notes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
