@@ -47,6 +47,7 @@ CheckResult accuracy(const Context& ctx, const json& options) {
     double node_hours = node_seconds / 3600;
 
     size_t false_deaths = 0, false_susp = 0;
+    std::string first_death;
     std::map<std::string, size_t> by_fault;
     json items = json::array();
     for (const Event& e : h.events) {
@@ -61,15 +62,17 @@ CheckResult accuracy(const Context& ctx, const json& options) {
         std::vector<std::string> faults = truth.faults_at(e.t);
         std::string fault_key = faults.empty() ? "none" : faults[0];
         for (size_t i = 1; i < faults.size(); ++i) fault_key += "; " + faults[i];
+        std::string what = h.ids[e.node] + (death ? " declared " : " suspected ") + h.ids[m] +
+                           (death ? " " + std::string(to_string(e.state)) : std::string()) +
+                           " while it was live and reachable (faults: " + fault_key + ")";
         if (death) {
             ++false_deaths;
             ++by_fault[fault_key];
-            rb.evidence(e.t, e.node,
-                        h.ids[e.node] + " declared " + h.ids[m] + " " + to_string(e.state) +
-                            " while it was live and reachable (faults: " + fault_key + ")",
-                        e.line);
+            if (first_death.empty()) first_death = what;
+            rb.evidence(e.t, e.node, what, e.line);
         } else {
             ++false_susp;
+            if (max_susp && suspicion) rb.evidence(e.t, e.node, what, e.line);
         }
         if (items.size() < 200)
             items.push_back({{"t", e.t},
@@ -99,7 +102,7 @@ CheckResult accuracy(const Context& ctx, const json& options) {
     rb.r.measured = false_deaths;
     if (double(false_deaths) > allowed)
         rb.fail(std::to_string(false_deaths) + " false death(s) of live, reachable nodes (bound " +
-                fmt(allowed) + "); first: " + rb.r.evidence[0]["what"].get<std::string>());
+                fmt(allowed) + "); first: " + first_death);
     if (max_susp) {
         if (!suspicion)
             rb.unknown("max_false_suspicions needs the suspicion_events feature");

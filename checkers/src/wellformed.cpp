@@ -17,11 +17,18 @@ CheckResult history_wellformed(const Context& ctx, const json& options) {
     bool incarnations = ctx.has("incarnations");
     std::map<std::string, size_t> counts;
     size_t total = 0;
+    struct Found {
+        uint32_t line;
+        double t;
+        uint32_t node;
+        std::string what;
+    };
+    std::vector<Found> found;  // reported in line order once all are known
     auto problem = [&](const std::string& category, double t, uint32_t node,
                        const std::string& what, uint32_t line) {
         ++counts[category];
         ++total;
-        rb.evidence(t, node, what, line);
+        found.push_back({line, t, node, what});
     };
     if (h.lines == 0)
         problem("empty", 0, kNone, "the history has no lines", 0);
@@ -134,6 +141,9 @@ CheckResult history_wellformed(const Context& ctx, const json& options) {
                 prev = &e;
             }
         }
+    std::stable_sort(found.begin(), found.end(),
+                     [](const Found& a, const Found& b) { return a.line < b.line; });
+    for (const Found& f : found) rb.evidence(f.t, f.node, f.what, f.line);
     json cats = json::object();
     for (const auto& [k, v] : counts) cats[k] = v;
     rb.r.metrics = {{"lines", h.lines},
@@ -143,10 +153,8 @@ CheckResult history_wellformed(const Context& ctx, const json& options) {
                     {"by_category", cats}};
     rb.r.measured = total;
     if (total)
-        rb.fail(std::to_string(total) + " problem(s); first: " +
-                (rb.r.evidence.empty() ? std::string("?")
-                                       : "line " + rb.r.evidence[0]["ref"].dump() + ": " +
-                                             rb.r.evidence[0]["what"].get<std::string>()));
+        rb.fail(std::to_string(total) + " problem(s); first: line " +
+                std::to_string(found[0].line) + ": " + found[0].what);
     return rb.finish(std::to_string(h.lines) + " lines, well formed");
 }
 

@@ -70,3 +70,14 @@ TEST_CASE("a false left (no leave command) counts as a false death") {
     CHECK(r.measured == 1);
     CHECK(has_evidence(r, "n2", line, "declared n3 left"));
 }
+
+TEST_CASE("accuracy still reports when evidence is capped to nothing") {
+    HB b = cluster();
+    b.at(25).member("n1", "n2", "dead");
+    b.at(3600).end();
+    CheckResult r = check("accuracy", b.history(), {{"max_evidence", 0}});
+    CHECK(r.verdict == "fail");
+    CHECK(r.evidence.empty());
+    CHECK(r.metrics["evidence_dropped"] == 1);
+    CHECK(r.reason.find("first: n1 declared n2 dead") != std::string::npos);
+}

@@ -43,7 +43,8 @@ struct CheckResult {
 // The names run_check knows, in report order.
 std::vector<std::string> check_names();
 
-// Runs one checker. Never throws: an unknown name, bad options or an exception inside the
+// Runs one checker. Checkers only read the History, so several may run at once on one History.
+// Never throws: an unknown name, bad options or an exception inside the
 // checker give verdict "unknown" with the error as the reason.
 CheckResult run_check(const std::string& name, const Context& ctx, const json& options);
 
