@@ -6,36 +6,44 @@
 namespace gossip {
 
 void BroadcastQueue::push(const std::string& key, std::vector<std::uint8_t> message) {
-    items_[key] = Item{std::move(message), 0, next_order_++};
+    if (auto it = items_.find(key); it != items_.end()) by_rank_.erase(it->second.rank);
+    // Newer messages get smaller second components, so they sort first among equals.
+    Rank rank{0, ~next_order_++};
+    items_[key] = Item{std::move(message), rank};
+    by_rank_.emplace(rank, key);
 }
 
 std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, int limit,
                                                             const std::set<std::string>* skip) {
-    std::vector<std::map<std::string, Item>::iterator> order;
-    order.reserve(items_.size());
-    for (auto it = items_.begin(); it != items_.end(); ++it) {
-        if (skip == nullptr || skip->count(it->first) == 0) order.push_back(it);
-    }
-    std::sort(order.begin(), order.end(), [](auto a, auto b) {
-        if (a->second.transmits != b->second.transmits) {
-            return a->second.transmits < b->second.transmits;
-        }
-        return a->second.order > b->second.order;
-    });
+    // No queued update is smaller than this: below it, scanning on is pointless.
+    constexpr std::size_t kSmallest = 8;
     std::vector<std::vector<std::uint8_t>> out;
-    for (auto it : order) {
-        if (room == 0) break;
-        if (it->second.message.size() > room) continue;  // a smaller one may still fit
-        room -= it->second.message.size();
-        out.push_back(it->second.message);
-        if (++it->second.transmits >= limit) items_.erase(it);
+    std::vector<std::map<Rank, std::string>::iterator> taken;
+    for (auto it = by_rank_.begin(); it != by_rank_.end() && room >= kSmallest; ++it) {
+        if (skip != nullptr && skip->count(it->second) != 0) continue;
+        const Item& item = items_.at(it->second);
+        if (item.message.size() > room) continue;  // a smaller one may still fit
+        room -= item.message.size();
+        out.push_back(item.message);
+        taken.push_back(it);
+    }
+    for (auto it : taken) {
+        std::string key = std::move(it->second);
+        by_rank_.erase(it);
+        auto item = items_.find(key);
+        item->second.rank.first += 1;
+        if (item->second.rank.first >= limit) {
+            items_.erase(item);
+        } else {
+            by_rank_.emplace(item->second.rank, std::move(key));
+        }
     }
     return out;
 }
 
 int BroadcastQueue::transmits(const std::string& key) const {
     auto it = items_.find(key);
-    return it == items_.end() ? -1 : it->second.transmits;
+    return it == items_.end() ? -1 : it->second.rank.first;
 }
 
 }  // namespace gossip

@@ -30,12 +30,17 @@ bool Membership::apply(const std::string& id, MemberState state, std::uint64_t i
     auto it = members_.find(id);
     if (it == members_.end()) {
         if (state != MemberState::alive || addr == nullptr) return false;
-        members_.emplace(id, Member{id, *addr, state, incarnation, now});
+        auto [pos, inserted] = members_.emplace(id, Member{id, *addr, state, incarnation, now});
+        index_.push_back(&pos->second);
+        ++live_;
         return true;
     }
     Member& m = it->second;
     if (!supersedes(state, incarnation, m.state, m.incarnation)) return false;
     if (m.state != state) m.state_since = now;
+    // Keep the live count current: formulas ask for N on every packet.
+    live_ += static_cast<std::ptrdiff_t>(!is_down(state)) -
+             static_cast<std::ptrdiff_t>(!is_down(m.state));
     m.state = state;
     m.incarnation = incarnation;
     // A member that comes back (restart) may do so from another address.
@@ -46,12 +51,6 @@ bool Membership::apply(const std::string& id, MemberState state, std::uint64_t i
 const Member* Membership::find(const std::string& id) const {
     auto it = members_.find(id);
     return it == members_.end() ? nullptr : &it->second;
-}
-
-std::size_t Membership::live_count() const {
-    std::size_t n = 0;
-    for (const auto& [id, m] : members_) n += is_down(m.state) ? 0 : 1;
-    return n;
 }
 
 std::vector<const Member*> Membership::live() const {

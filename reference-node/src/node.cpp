@@ -52,8 +52,7 @@ void Node::start(Time now) {
     // Random phases spread the load of many nodes started at once.
     next_probe_at_ = now + Duration(random_below(cfg_.probe_interval.count()));
     next_gossip_at_ = now + Duration(random_below(cfg_.effective_gossip_interval().count()));
-    next_push_pull_at_ =
-        now + cfg_.push_pull_interval + Duration(random_below(cfg_.push_pull_interval.count()));
+    next_push_pull_at_ = now + Duration(random_below(cfg_.push_pull_interval.count()));
     next_reconnect_at_ = now + cfg_.reconnect_interval;
     next_counters_at_ = now + cfg_.counters_interval;
     for (const Addr& a : cfg_.seeds) {
@@ -602,11 +601,27 @@ void Node::gossip_round(Time now) {
     // Push-pull asks back only when it has something to push, so an idle cluster is silent.
     if (cfg_.dissemination == Dissemination::push_pull && queue_.empty()) return;
     if (cfg_.dissemination == Dissemination::push && queue_.empty()) return;
+    auto eligible = [&](const Member* m) {
+        bool recent_dead = !is_live(m->state) && !cfg_.broken(Break::seed_recontact) &&
+                           now - m->state_since <= cfg_.dead_retention;
+        return is_live(m->state) || recent_dead;
+    };
+    // Sample at random first (a round must not cost O(N) in a large cluster); fall back to
+    // a full scan when eligible members are rare.
+    const auto& all = members_.by_index();
+    std::size_t want = static_cast<std::size_t>(cfg_.effective_fanout());
     std::vector<const Member*> cands;
-    for (const auto& [id, m] : members_.all()) {
-        bool recent_dead = !is_live(m.state) && !cfg_.broken(Break::seed_recontact) &&
-                           now - m.state_since <= cfg_.dead_retention;
-        if (is_live(m.state) || recent_dead) cands.push_back(&m);
+    for (std::size_t tries = 0; tries < 4 * want && cands.size() < want && all.size() > 4 * want;
+         ++tries) {
+        const Member* m = all[random_below(all.size())];
+        if (eligible(m) && std::find(cands.begin(), cands.end(), m) == cands.end())
+            cands.push_back(m);
+    }
+    if (cands.size() < want) {
+        cands.clear();
+        for (const Member* m : all) {
+            if (eligible(m)) cands.push_back(m);
+        }
     }
     for (const Member* t : pick(cands, static_cast<std::size_t>(cfg_.effective_fanout()))) {
         std::vector<Message> primary;
@@ -621,12 +636,20 @@ void Node::push_pull(Time /*now*/, Addr to, bool join) {
 
 void Node::reconnect(Time now) {
     if (cfg_.broken(Break::seed_recontact)) return;
-    for (Seed& s : seeds_) {
-        bool visible = false;
-        for (const auto& [id, m] : members_.all()) {
-            if (m.addr == s.addr && is_live(m.state)) visible = true;
+    // One pass over the table: which seeds are visible, which members died recently.
+    std::vector<bool> visible(seeds_.size(), false);
+    std::vector<const Member*> dead;
+    for (const auto& [id, m] : members_.all()) {
+        if (is_live(m.state)) {
+            for (std::size_t k = 0; k < seeds_.size(); ++k)
+                visible[k] = visible[k] || seeds_[k].addr == m.addr;
+        } else if (m.state == MemberState::dead && now - m.state_since <= cfg_.dead_retention) {
+            dead.push_back(&m);
         }
-        if (visible) {
+    }
+    for (std::size_t k = 0; k < seeds_.size(); ++k) {
+        Seed& s = seeds_[k];
+        if (visible[k]) {
             s.backoff = cfg_.reconnect_interval;
             s.next_try = now;
             continue;
@@ -638,12 +661,6 @@ void Node::reconnect(Time now) {
     }
     // Recently dead members get a push-pull now and then (Serf's reconnect): with probability
     // dead/live, so a cluster does this about once per interval however large it is.
-    std::vector<const Member*> dead;
-    for (const auto& [id, m] : members_.all()) {
-        if (m.state == MemberState::dead && now - m.state_since <= cfg_.dead_retention) {
-            dead.push_back(&m);
-        }
-    }
     if (dead.empty()) return;
     std::size_t live = members_.live_count() + 1;
     if (random_below(live) < dead.size()) push_pull(now, pick(dead, 1).front()->addr, false);

@@ -26,15 +26,21 @@ class BroadcastQueue {
     int transmits(const std::string& key) const;
     bool empty() const { return items_.empty(); }
     std::size_t size() const { return items_.size(); }
-    void clear() { items_.clear(); }
+    void clear() {
+        items_.clear();
+        by_rank_.clear();
+    }
 
   private:
+    // (transmits, newest first): iteration order of take(), kept sorted so a packet costs
+    // O(messages taken * log size), not a sort of the whole queue (joins queue N updates).
+    using Rank = std::pair<int, std::uint64_t>;
     struct Item {
         std::vector<std::uint8_t> message;
-        int transmits = 0;
-        std::uint64_t order = 0;  // insertion order, to prefer new updates
+        Rank rank;
     };
     std::map<std::string, Item> items_;
+    std::map<Rank, std::string> by_rank_;
     std::uint64_t next_order_ = 0;
 };
 

@@ -40,12 +40,16 @@ class Membership {
     const Member* find(const std::string& id) const;
     const std::map<std::string, Member>& all() const { return members_; }
     // Members in state alive or suspect (the ones we probe and count as the cluster).
-    std::size_t live_count() const;
+    std::size_t live_count() const { return static_cast<std::size_t>(live_); }
     std::vector<const Member*> live() const;
     std::size_t size() const { return members_.size(); }
+    // Every member in insertion order, for O(1) random sampling.
+    const std::vector<const Member*>& by_index() const { return index_; }
 
   private:
     std::map<std::string, Member> members_;
+    std::ptrdiff_t live_ = 0;
+    std::vector<const Member*> index_;  // std::map nodes never move: pointers stay valid
 };
 
 }  // namespace gossip

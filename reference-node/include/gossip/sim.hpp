@@ -42,7 +42,7 @@ class Sim {
         std::size_t i = nodes_.size();
         if (cfg.bind.ip == 0x7f000001)
             cfg.bind = Addr{0x0a000000u + static_cast<std::uint32_t>(i + 1), 7946};
-        nodes_.push_back(Slot{std::make_unique<Node>(cfg), false, false, false, {}});
+        nodes_.push_back(Slot{std::make_unique<Node>(cfg), false, false, false, {}, 0});
         by_addr_[nodes_.back().node->config().bind] = i;
         return i;
     }
@@ -84,14 +84,15 @@ class Sim {
     void set_filter(Filter f) { filter_ = std::move(f); }
 
     // Advances virtual time to `until`, delivering packets and running timers in order.
+    // Calls made on node(i) directly (broadcast, leave) are picked up here.
     void run_until(Time until) {
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            if (alive(i)) drain(i);
+        }
         while (true) {
             Time next = Time::max();
             if (!inflight_.empty()) next = inflight_.top().at;
-            for (std::size_t i = 0; i < nodes_.size(); ++i) {
-                if (alive(i) && !nodes_[i].paused)
-                    next = std::min(next, nodes_[i].node->next_deadline());
-            }
+            if (auto t = top_deadline(); t) next = std::min(next, *t);
             if (next > until) break;
             now_ = std::max(now_, next);
             while (!inflight_.empty() && inflight_.top().at <= now_) {
@@ -99,11 +100,13 @@ class Sim {
                 inflight_.pop();
                 deliver(d);
             }
-            for (std::size_t i = 0; i < nodes_.size(); ++i) {
-                if (alive(i) && !nodes_[i].paused && nodes_[i].node->next_deadline() <= now_) {
-                    nodes_[i].node->on_tick(now_);
-                    drain(i);
-                }
+            while (true) {
+                auto t = top_deadline();
+                if (!t || *t > now_) break;
+                std::size_t i = deadlines_.top().node;
+                deadlines_.pop();
+                nodes_[i].node->on_tick(now_);
+                drain(i);
             }
         }
         now_ = std::max(now_, until);
@@ -138,7 +141,25 @@ class Sim {
         bool killed;
         bool paused;
         std::vector<Delivery> inbox;
+        std::uint64_t stamp = 0;  // bumps on each call; older heap entries are stale
     };
+    struct Deadline {
+        Time at;
+        std::size_t node;
+        std::uint64_t stamp;
+        bool operator>(const Deadline& o) const { return at != o.at ? at > o.at : node > o.node; }
+    };
+
+    // The earliest current timer of a running node, dropping stale heap entries.
+    std::optional<Time> top_deadline() {
+        while (!deadlines_.empty()) {
+            const Deadline& d = deadlines_.top();
+            if (d.stamp == nodes_[d.node].stamp && alive(d.node) && !nodes_[d.node].paused)
+                return d.at;
+            deadlines_.pop();
+        }
+        return std::nullopt;
+    }
 
     bool alive(std::size_t i) const {
         return nodes_[i].running && !nodes_[i].killed && !nodes_[i].node->finished();
@@ -152,6 +173,10 @@ class Sim {
 
     void drain(std::size_t i) {
         Node& n = *nodes_[i].node;
+        // Every call into a node may move its next deadline: index the new one.
+        ++nodes_[i].stamp;
+        if (n.next_deadline() != Time::max())
+            deadlines_.push(Deadline{n.next_deadline(), i, nodes_[i].stamp});
         while (auto t = n.poll_transmit()) {
             auto it = by_addr_.find(t->to);
             if (!t->stream) {
@@ -215,6 +240,7 @@ class Sim {
     std::map<Addr, std::size_t> by_addr_;
     std::set<std::pair<std::size_t, std::size_t>> blocked_;
     std::priority_queue<Delivery, std::vector<Delivery>, std::greater<>> inflight_;
+    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     std::uint64_t order_ = 0;
     std::uint64_t datagrams_ = 0;
     std::vector<Record> records_;
