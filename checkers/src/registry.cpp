@@ -15,16 +15,29 @@ namespace {
 
 using Fn = CheckResult (*)(const Context&, const json&);
 
-const std::vector<std::pair<std::string, Fn>>& registry() {
-    static const std::vector<std::pair<std::string, Fn>> r{
-        {"history_wellformed", &detail::history_wellformed},
-        {"membership_convergence", &detail::membership_convergence},
-        {"failure_detection", &detail::failure_detection},
-        {"accuracy", &detail::accuracy},
-        {"suspicion_refutation", &detail::suspicion_refutation},
-        {"partition_healing", &detail::partition_healing},
-        {"dissemination", &detail::dissemination},
-        {"message_load", &detail::message_load},
+struct Entry {
+    std::string name;
+    Fn fn;
+    std::vector<std::string> options;  // besides "bound" and "max_evidence" (docs/checkers.md)
+};
+
+const std::vector<Entry>& registry() {
+    static const std::vector<Entry> r{
+        {"history_wellformed", &detail::history_wellformed, {"grace"}},
+        {"membership_convergence",
+         &detail::membership_convergence,
+         {"bound_join", "bound_crash", "bound_leave", "bound_heal", "leave_accepts_dead",
+          "final_views"}},
+        {"failure_detection", &detail::failure_detection, {"accept_left", "partitions"}},
+        {"accuracy", &detail::accuracy, {"lookback", "max_false_suspicions"}},
+        {"suspicion_refutation",
+         &detail::suspicion_refutation,
+         {"rejoin_bound", "short_below", "long_above"}},
+        {"partition_healing", &detail::partition_healing, {}},
+        {"dissemination",
+         &detail::dissemination,
+         {"min_delivery", "max_duplicates", "max_msgs_per_rumor"}},
+        {"message_load", &detail::message_load, {"max_imbalance"}},
     };
     return r;
 }
@@ -60,17 +73,28 @@ json CheckResult::to_json() const {
 
 std::vector<std::string> check_names() {
     std::vector<std::string> out;
-    for (const auto& [name, fn] : registry()) out.push_back(name);
+    for (const auto& e : registry()) out.push_back(e.name);
     return out;
 }
 
 CheckResult run_check(const std::string& name, const Context& ctx, const json& options) {
-    for (const auto& [n, fn] : registry()) {
-        if (n != name) continue;
+    for (const auto& entry : registry()) {
+        if (entry.name != name) continue;
         if (!options.is_null() && !options.is_object())
             return unknown(name, "options must be an object, got " + options.dump());
+        if (options.is_object())
+            for (const auto& [key, value] : options.items()) {
+                const auto& known = entry.options;
+                if (key == "bound" || key == "max_evidence" ||
+                    std::find(known.begin(), known.end(), key) != known.end())
+                    continue;
+                std::string list = "bound, max_evidence";
+                for (const auto& k : known) list += ", " + k;
+                return unknown(name, "\"" + key + "\" is not an option of " + name +
+                                         " (expected one of: " + list + ")");
+            }
         try {
-            CheckResult r = fn(ctx, options.is_null() ? json::object() : options);
+            CheckResult r = entry.fn(ctx, options.is_null() ? json::object() : options);
             r.check = name;
             return r;
         } catch (const std::exception& e) {

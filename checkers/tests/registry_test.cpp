@@ -98,3 +98,25 @@ TEST_CASE("check_run_dir re-judges a recorded run") {
     }
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a misspelt option is bad input, not silently ignored") {
+    History h = cluster().history();
+    CheckResult r = check("accuracy", h, {{"bund", 3}});
+    CHECK(r.verdict == "unknown");
+    CHECK(r.reason ==
+          "\"bund\" is not an option of accuracy (expected one of: bound, max_evidence, lookback, "
+          "max_false_suspicions)");
+    CHECK(check("accuracy", h, {{"bound", 3}, {"lookback", 10}}).verdict == "pass");
+}
+
+TEST_CASE("check_run_dir names a missing history") {
+    auto dir = std::filesystem::temp_directory_path() / "gossiplab_checkers_empty_run_dir";
+    std::filesystem::create_directories(dir);
+    try {
+        check_run_dir(dir);
+        FAIL("no exception");
+    } catch (const HistoryError& e) {
+        CHECK(std::string(e.what()).find("history.jsonl:0: cannot open") != std::string::npos);
+    }
+    std::filesystem::remove_all(dir);
+}
