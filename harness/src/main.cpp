@@ -294,6 +294,7 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     print_checks(info.checks);
     std::printf("%s: %s  (report: %s)\n", sc.name.c_str(), info.verdict.c_str(),
                 (out / "report.html").string().c_str());
+    std::fflush(stdout);  // keep the table next to its scenario when stdout is a file
     return {info.verdict, out, rr.interrupted};
 }
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Writes docs/conformance.md: the suite's catalogue (scenario x property x
+bound formula x source) with the values measured for one implementation.
+
+    scripts/conformance-catalogue.py SUITE_DIR [> docs/conformance.md]
+
+SUITE_DIR is the output of `gossiplab suite` (one run directory per
+scenario, each with report.json). Scenarios without a run are listed with
+'not run'.
+"""
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    suite = pathlib.Path(sys.argv[1])
+    out = []
+    w = out.append
+    scenarios = sorted((ROOT / "scenarios").glob("*.json"))
+    impl = env = None
+    for f in scenarios:
+        rep = suite / f.stem / "report.json"
+        if rep.exists():
+            r = json.loads(rep.read_text())
+            impl = impl or r.get("implementation", {}).get("name") or r.get("impl")
+            env = env or r.get("environment")
+    w("# The conformance suite")
+    w("")
+    w("Each scenario in `scenarios/` states what it proves and where the property comes from; its")
+    w("bounds are expressions over the implementation's timing profile (docs/node-contract.md),")
+    w("so the same file applies to every implementation. Definitions of the checks and their")
+    w("default bounds: docs/checkers.md.")
+    w("")
+    w(f"Measured values: implementation `{impl or 'reference'}`, produced by")
+    w("`gossiplab suite --out DIR` then `scripts/conformance-catalogue.py DIR > docs/conformance.md`")
+    if env:
+        w(f"(kernel {env.get('kernel', '?')}, backend {env.get('backend', '?')}, "
+          f"{env.get('cpus', '?')} CPUs).")
+    w("")
+    w("| scenario | quick | check | bound (formula) | bound (s) | measured | verdict |")
+    w("|---|---|---|---|---|---|---|")
+    details = []
+    for f in scenarios:
+        sc = json.loads(f.read_text())
+        rep = suite / f.stem / "report.json"
+        results = {}
+        if rep.exists():
+            r = json.loads(rep.read_text())
+            for c in r.get("checks", []):
+                results[c["check"]] = c
+        for name, opts in sc.get("checks", {}).items():
+            c = results.get(name, {})
+            bound = c.get("bound") or {}
+            expr = opts.get("bound", bound.get("expr", "default"))
+            w(f"| {f.stem} | {'yes' if sc.get('quick') else ''} | {name} | `{expr}` | "
+              f"{fmt(bound.get('value'))} | {fmt(c.get('measured'))} | "
+              f"{c.get('verdict', 'not run')} |")
+        details.append((f.stem, sc))
+    w("")
+    w("## Scenarios")
+    for name, sc in details:
+        w("")
+        w(f"### {name}")
+        w("")
+        w(sc.get("description", ""))
+        w("")
+        w(f"Source: {sc.get('source', '-')}.")
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
