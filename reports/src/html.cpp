@@ -155,8 +155,9 @@ std::string evidence_sections(const json& report, detail::NodeLogs& logs) {
             if (t.is_number() && !node_s.empty()) {
                 const auto lines = logs.around(node_s, t.get<double>(), kLogBefore, kLogAfter);
                 if (!lines.empty()) {
-                    s += "<tr class=\"logs\"><td></td><td colspan=\"3\"><details><summary>" +
-                         h(node_s) + ".log around " + h(display(t)) + " s</summary><pre>";
+                    s += "<tr class=\"logs\"><td></td><td colspan=\"3\"><details" +
+                         std::string(k == 0 ? " open" : "") + "><summary>" + h(node_s) +
+                         ".log around " + h(display(t)) + " s</summary><pre>";
                     // Marks the last line logged at or before the evidence.
                     size_t at = lines.size();
                     for (size_t k2 = 0; k2 < lines.size(); ++k2) {
