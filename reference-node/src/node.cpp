@@ -467,12 +467,12 @@ void Node::on_tick(Time now) {
     run_relays(now);
     if (probe_ && !probe_->indirect_sent && now >= probe_->timeout_at) {
         if (cfg_.broken(Break::indirect_probes)) {
-            probe_failed(now);
+            probe_failed(now, probe_->timeout_at);
         } else {
             send_indirect(now);
         }
     }
-    if (probe_ && probe_->indirect_sent && now >= probe_->end_at) probe_failed(now);
+    if (probe_ && probe_->indirect_sent && now >= probe_->end_at) probe_failed(now, probe_->end_at);
     if (!leaving_ && !probe_ && now >= next_probe_at_) start_probe(now);
     // With nothing to push, a push or push-pull node skips the round and sleeps; the next
     // update is then gossiped at once (next_deadline() is already due), at most one round
@@ -551,9 +551,16 @@ void Node::send_indirect(Time now) {
     next_probe_at_ = std::max(next_probe_at_, p.end_at);
 }
 
-void Node::probe_failed(Time now) {
+void Node::probe_failed(Time now, Time due) {
     Probe p = *probe_;
     probe_.reset();
+    if (now - due > cfg_.probe_timeout) {
+        // We ran late by more than a probe timeout: our process was descheduled or stopped,
+        // so the missing ack says more about us than about the target (Lifeguard's point).
+        // No verdict; we count it against our own health instead.
+        awareness_.apply_delta(1);
+        return;
+    }
     // Lifeguard: missing nacks mean our own network or CPU may be at fault.
     int delta = 1;
     if (p.expected_nacks > 0) delta = std::max(0, p.expected_nacks - p.nacks);

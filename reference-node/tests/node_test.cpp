@@ -561,3 +561,30 @@ TEST_CASE("the push-pull break stops periodic anti-entropy but not the join", "[
         }
     }
 }
+
+TEST_CASE("a prober that ran late (starved or stopped) suspects no one and distrusts itself",
+          "[node]") {
+    Fake f;
+    f.start();
+    f.add_members("bc");
+    f.down.insert("b");
+    // Tick exactly at each deadline until the probe of b is in its indirect phase.
+    for (int guard = 0; f.sent_of<PingReq>().empty(); ++guard) {
+        REQUIRE(guard < 1000);
+        f.now = f.node.next_deadline();
+        f.node.on_tick(f.now);
+        f.pump();
+    }
+    // Then the process is descheduled for a second.
+    f.now += 1s;
+    f.node.on_tick(f.now);
+    CHECK(f.node.awareness() == 1);
+    f.pump();
+    f.now += 1ms;
+    f.node.on_tick(f.now);
+    f.pump();
+    CHECK(f.state("b") == MemberState::alive);
+    // On time, the same silence is a suspicion.
+    f.run_for(2s);
+    CHECK(f.state("b") != MemberState::alive);
+}

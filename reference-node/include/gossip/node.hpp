@@ -122,7 +122,7 @@ class Node {
 
     void start_probe(Time now);
     void send_indirect(Time now);
-    void probe_failed(Time now);
+    void probe_failed(Time now, Time due);
     void gossip_round(Time now);
     bool gossip_due() const;
     void push_pull(Time now, Addr to, bool join);

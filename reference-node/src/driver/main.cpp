@@ -51,8 +51,10 @@ class Driver {
           signals_(io_, SIGTERM, SIGINT),
           stdin_(io_) {
         // Push-pull streams get a bounded life so a dead peer cannot pin a connection.
+        // At least 3 s: a loaded host (hundreds of nodes on two cores) can take that long to
+        // move a few kilobytes, and a cut-off sync is wasted work on both ends.
         stream_timeout_ = std::clamp<gossip::Duration>(
-            cfg.probe_interval * 10, std::chrono::seconds(1), std::chrono::seconds(10));
+            cfg.probe_interval * 10, std::chrono::seconds(3), std::chrono::seconds(10));
     }
 
     // Binds both sockets; returns false with a message when the address is unusable.
@@ -233,8 +235,8 @@ class Driver {
             asio::async_write(c->sock, asio::buffer(c->out),
                               [this, c](const boost::system::error_code& ec, std::size_t) {
                                   if (ec) return finish(c, true);
-                                  read_frame(c, [this, c](bool ok) {
-                                      if (!ok) return finish(c, true);
+                                  read_frame(c, [this, c](Read r) {
+                                      if (r != Read::ok) return finish(c, true);
                                       node_.on_stream_reply(now(), c->peer, c->in);
                                       finish(c, false);
                                       flush();
@@ -243,17 +245,22 @@ class Driver {
         });
     }
 
+    enum class Read { ok, closed, bad_length };
+
     template <typename F>
     void read_frame(const std::shared_ptr<Conn>& c, F done) {
         asio::async_read(c->sock, asio::buffer(c->len),
                          [c, done](const boost::system::error_code& ec, std::size_t) {
-                             if (ec) return done(false);
+                             if (ec) return done(Read::closed);
                              std::uint32_t n = frame_len(c->len);
-                             if (n == 0 || n > gossip::kMaxStreamFrame) return done(false);
+                             if (n == 0 || n > gossip::kMaxStreamFrame)
+                                 return done(Read::bad_length);
                              c->in.resize(n);
-                             asio::async_read(c->sock, asio::buffer(c->in),
-                                              [done](const boost::system::error_code& ec,
-                                                     std::size_t) { done(!ec); });
+                             asio::async_read(
+                                 c->sock, asio::buffer(c->in),
+                                 [done](const boost::system::error_code& ec, std::size_t) {
+                                     done(ec ? Read::closed : Read::ok);
+                                 });
                          });
     }
 
@@ -271,10 +278,11 @@ class Driver {
         auto rep = c->sock.remote_endpoint(ec);
         if (!ec) c->peer = to_addr(rep.address(), rep.port());
         start_deadline(c);
-        read_frame(c, [this, c](bool ok) {
-            if (!ok) {
-                // A stream that ends early or lies about its length is bad input too.
-                node_.on_stream(now(), c->peer, {});
+        read_frame(c, [this, c](Read r) {
+            if (r != Read::ok) {
+                // A length beyond the limit is bad input (counted by the core as such); a
+                // peer that gave up or timed out is not.
+                if (r == Read::bad_length) node_.on_stream(now(), c->peer, {});
                 return finish(c, false);
             }
             auto reply = node_.on_stream(now(), c->peer, c->in);
