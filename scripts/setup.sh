@@ -12,7 +12,7 @@ pkgs=(g++ cmake make pkg-config libboost1.81-dev libboost-filesystem1.81-dev
       iptables iproute2 procps)
 for arg in "$@"; do
   case "$arg" in
-    --browser) pkgs+=(chromium) ;;
+    --browser) pkgs+=(chromium nodejs python3-jsonschema) ;;
     --serf) pkgs+=(serf) ;;
     --go) pkgs+=(golang-go golang-github-hashicorp-memberlist-dev) ;;
     -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
