@@ -42,16 +42,15 @@ var out = bufio.NewWriter(os.Stdout)
 
 func now() float64 { return float64(time.Now().UnixNano()) / 1e9 }
 
-// emit prints one contract event; ts is taken by the caller when it knows better.
+// emit prints one contract event.
 func emit(ev map[string]interface{}) {
-	if _, ok := ev["ts"]; !ok {
-		ev["ts"] = now()
-	}
+	// The stamp is taken under the lock: a node's clock must never go back in its output.
+	outMu.Lock()
+	ev["ts"] = now()
 	b, err := json.Marshal(ev)
 	if err != nil {
 		b = []byte(fmt.Sprintf(`{"ts":%f,"type":"error","message":"encode: %s"}`, now(), err))
 	}
-	outMu.Lock()
 	out.Write(b)
 	out.WriteByte('\n')
 	out.Flush()
@@ -329,10 +328,7 @@ func (n *node) broadcast(rumor, payload string) {
 
 // ---- log lines ------------------------------------------------------------------------
 
-type refuteNote struct {
-	ts   float64
-	from string
-}
+type refuteNote struct{ from string }
 
 // logWriter forwards memberlist's log to stderr and turns refutations into notes. It runs
 // inside memberlist's nodeLock, so it only queues; refuteLoop reads the new incarnation.
@@ -346,7 +342,7 @@ func (w logWriter) Write(b []byte) (int, error) {
 		if i := strings.Index(line, key); i >= 0 {
 			from := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line[i+len(key):]), ")"))
 			select {
-			case w.n.refutes <- refuteNote{now(), from}:
+			case w.n.refutes <- refuteNote{from}:
 			default:
 			}
 		}
@@ -356,7 +352,7 @@ func (w logWriter) Write(b []byte) (int, error) {
 
 func (n *node) refuteLoop() {
 	for r := range n.refutes {
-		emit(map[string]interface{}{"ts": r.ts, "type": "refute",
+		emit(map[string]interface{}{"type": "refute",
 			"incarnation": n.selfIncarnation(), "from": r.from})
 	}
 }

@@ -143,7 +143,8 @@ class Node:
                 emit(self.counters.event("counters"))
 
     LINE = re.compile(r"\[(?P<lvl>[A-Z]+)\] (?P<who>[a-z.]+): (?P<msg>.*)$")
-    MEMBER = re.compile(r"^EventMember(Join|Failed|Leave|Update|Reap): (\S+)(?: (\S+))?")
+    # "EventMemberLeave (forced): X" is a failed member whose leave intent came late.
+    MEMBER = re.compile(r"^EventMember(Join|Failed|Leave|Update|Reap)(?: \(forced\))?: (\S+)(?: (\S+))?")
     REFUTE = re.compile(r"^Refuting a (suspect|dead) message \(from: (.*)\)$")
     USER = re.compile(r"^Received event: user-event: (.*)$")
 

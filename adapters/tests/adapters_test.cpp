@@ -17,7 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-fs::path source_dir() { return GOSSIPLAB_SOURCE_DIR; }
+fs::path source_dir() {
+    return GOSSIPLAB_SOURCE_DIR;
+}
 
 fs::path bin_dir() {
     const char* b = std::getenv("GOSSIPLAB_BIN");
@@ -46,7 +48,8 @@ std::string missing(const std::string& impl) {
     if (impl == "memberlist") {
         if (!on_path("go")) return "go is not installed (scripts/setup.sh --go)";
         if (!fs::exists("/usr/share/gocode/src/github.com/hashicorp/memberlist"))
-            return "golang-github-hashicorp-memberlist-dev is not installed (scripts/setup.sh --go)";
+            return "golang-github-hashicorp-memberlist-dev is not installed (scripts/setup.sh "
+                   "--go)";
     }
     return "";
 }
@@ -98,8 +101,8 @@ void check_impl(const std::string& impl, const std::vector<Expect>& cases) {
     if (impl == "memberlist")  // build before the run, not inside the first node's start
         REQUIRE(run_shell(quote(source_dir() / "adapters/memberlist/run.sh") + " " +
                           quote(bin_dir()) + " --build") == 0);
-    fs::path base = fs::temp_directory_path() /
-                    ("gossiplab-adapters-test-" + std::to_string(::getpid()));
+    fs::path base =
+        fs::temp_directory_path() / ("gossiplab-adapters-test-" + std::to_string(::getpid()));
     for (const auto& c : cases) {
         SECTION(impl + " " + c.scenario) {
             fs::path out = base / (impl + "-" + c.scenario);
@@ -122,28 +125,30 @@ void check_impl(const std::string& impl, const std::vector<Expect>& cases) {
 
 }  // namespace
 
+// Only verdicts that follow from the implementation's design are asserted; those that hang on
+// which random peer a gossip round picks (serf's and memberlist's join convergence, rumor
+// delivery with the local profile's two retransmits) are reported by bench/conformance only.
 TEST_CASE("serf meets the documented verdicts", "[adapters][serf]") {
-    check_impl("serf", {
-                           {"graceful-leave",
-                            {{"history_wellformed", "pass"},
-                             {"failure_detection", "pass"},
-                             {"accuracy", "pass"},
-                             {"membership_convergence", "pass"}}},
-                           {"crash-detect",
-                            {{"history_wellformed", "pass"},
-                             {"failure_detection", "pass"},
-                             {"accuracy", "pass"}}},
-                       });
+    check_impl(
+        "serf",
+        {
+            // Detection through memberlist's suspicion, no false deaths.
+            {"crash-detect",
+             {{"history_wellformed", "pass"}, {"failure_detection", "pass"}, {"accuracy", "pass"}}},
+            // Serf shows no suspicions: the checker must say unknown, not pass.
+            {"pause-long-rejoin",
+             {{"history_wellformed", "pass"}, {"suspicion_refutation", "unknown"}}},
+        });
 }
 
 TEST_CASE("memberlist meets the documented verdicts", "[adapters][memberlist]") {
-    check_impl("memberlist", {
-                                 {"pause-refute",
-                                  {{"history_wellformed", "pass"},
-                                   {"suspicion_refutation", "pass"},
-                                   {"accuracy", "pass"}}},
-                                 {"rumor-dissemination",
-                                  {{"history_wellformed", "pass"},
-                                   {"dissemination", "pass"}}},
-                             });
+    check_impl(
+        "memberlist",
+        {
+            {"crash-detect",
+             {{"history_wellformed", "pass"}, {"failure_detection", "pass"}, {"accuracy", "pass"}}},
+            // memberlist marks a leaver left (its own dead message), so
+            // nobody may declare it dead.
+            {"graceful-leave", {{"history_wellformed", "pass"}, {"accuracy", "pass"}}},
+        });
 }

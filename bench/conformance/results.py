@@ -55,6 +55,73 @@ def start_latency(run_dir):
     return statistics.median(lat) if lat else None
 
 
+def read_history(run_dir):
+    try:
+        with open(os.path.join(run_dir, "history.jsonl")) as f:
+            return [json.loads(l) for l in f if l.strip().startswith("{")]
+    except (OSError, ValueError):
+        return []
+
+
+def recovery(run_dir, fault, end_action):
+    """Seconds from the end of the last FAULT until every affected view is alive for good.
+
+    Computed from the history alone (no bound needed, so it also measures implementations whose
+    checker verdict is unknown): for a partition, the views across the cut; for a pause, every
+    other node's view of the paused node. Views that never left `alive` count as 0; views not
+    alive at the run's end are reported as never.
+    """
+    h = read_history(run_dir)
+    start = end = None
+    pairs = []
+    nodes = next((e.get("nodes", []) for e in h if e.get("action") == "run_start"), [])
+    for e in h:
+        if e.get("kind") != "action":
+            continue
+        if e.get("action") == fault:
+            start = e["t"]
+            if fault == "partition":
+                groups = e.get("groups") or []
+                pairs = [(o, m) for g in groups for o in g for h2 in groups if h2 is not g
+                         for m in h2]
+            else:
+                pairs = [(o, e["node"]) for o in nodes if o != e.get("node")]
+        elif e.get("action") == end_action and start is not None:
+            end = e["t"]
+    if start is None or end is None or not pairs:
+        return None
+    last = {}  # (observer, member) -> (state, t) of the latest event
+    left_alive = set()
+    for e in h:
+        if e.get("kind") != "event" or e.get("event", {}).get("type") != "member":
+            continue
+        k = (e["node"], e["event"].get("member"))
+        if e["t"] >= start and e["event"].get("state") != "alive":
+            left_alive.add(k)
+        last[k] = (e["event"].get("state"), e["t"])
+    lags, never = [], 0
+    for k in pairs:
+        st = last.get(k)
+        if st is None or st[0] != "alive":
+            never += 1
+        elif k in left_alive:
+            lags.append(max(0.0, st[1] - end))
+        else:
+            lags.append(0.0)
+    return {"lag": max(lags) if lags and not never else None, "never": never,
+            "views": len(pairs), "changed": len([k for k in pairs if k in left_alive])}
+
+
+def recovery_cell(r):
+    if r is None:
+        return "–"
+    if r["never"]:
+        return "never: %d of %d views still not alive at the end" % (r["never"], r["views"])
+    if not r["changed"]:
+        return "no view changed"
+    return "%s (%d of %d views had changed)" % (fmt(r["lag"]), r["changed"], r["views"])
+
+
 class Runs:
     def __init__(self, root, impls):
         self.root, self.impls = root, impls
@@ -163,6 +230,12 @@ def metric_rows(runs):
             return fmt(start_latency(r[1])) if r else "–"
         return g
 
+    def rec(scn, fault, end):
+        def g(impl):
+            r = runs.reports.get((impl, scn))
+            return recovery_cell(recovery(r[1], fault, end)) if r else "–"
+        return g
+
     return [
         ("Join: slowest view convergence / bound", "join-all",
          m("join-all", "membership_convergence", measured_vs_bound)),
@@ -177,15 +250,21 @@ def metric_rows(runs):
          metric("lossy-network", "accuracy", "false_suspicions", "", 0)),
         ("Rumor delivery ratio under 10% loss", "lossy-network",
          metric("lossy-network", "dissemination", "delivery_ratio", "", 3)),
-        ("Refutation (short pause)", "pause-refute",
+        ("Refutation after a short pause (from history)", "pause-refute",
+         rec("pause-refute", "pause", "resume")),
+        ("Refutation: suspicion_refutation check", "pause-refute",
          m("pause-refute", "suspicion_refutation", refute_cell)),
-        ("Rejoin (long pause)", "pause-long-rejoin",
-         m("pause-long-rejoin", "suspicion_refutation", refute_cell)),
-        ("Heal after a partition", "partition-halves-heal",
+        ("Rejoin after a long pause (from history)", "pause-long-rejoin",
+         rec("pause-long-rejoin", "pause", "resume")),
+        ("Heal after a partition (from history)", "partition-halves-heal",
+         rec("partition-halves-heal", "partition", "heal")),
+        ("Heal: partition_healing check", "partition-halves-heal",
          m("partition-halves-heal", "partition_healing", heal_cell)),
-        ("Heal after a long partition", "partition-long-heal",
-         m("partition-long-heal", "partition_healing", heal_cell)),
-        ("Heal after 45 s apart (beyond dead retention)", "partition-beyond-retention",
+        ("Heal after a long partition (from history)", "partition-long-heal",
+         rec("partition-long-heal", "partition", "heal")),
+        ("Heal after 45 s apart, beyond dead retention (from history)",
+         "partition-beyond-retention", rec("partition-beyond-retention", "partition", "heal")),
+        ("Heal beyond dead retention: partition_healing check", "partition-beyond-retention",
          m("partition-beyond-retention", "partition_healing", heal_cell)),
         ("Dissemination: slowest rumor to all / bound", "rumor-dissemination",
          m("rumor-dissemination", "dissemination", measured_vs_bound)),
