@@ -117,7 +117,9 @@ class Parser {
         auto it = vars_.find(id);
         if (it == vars_.end()) {
             i_ = start;
-            fail("unknown variable '" + id + "'");
+            fail("unknown variable '" + id +
+                 "' (expected a timing-profile knob, N, suspicion_min, suspicion_max, "
+                 "retransmits or gossip_rounds)");
         }
         if (!it->second) {
             i_ = start;

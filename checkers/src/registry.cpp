@@ -97,6 +97,8 @@ CheckResult run_check(const std::string& name, const Context& ctx, const json& o
             CheckResult r = entry.fn(ctx, options.is_null() ? json::object() : options);
             r.check = name;
             return r;
+        } catch (const BoundError& e) {
+            return unknown(name, e.what());  // already names the bound and the place
         } catch (const std::exception& e) {
             return unknown(name, std::string("checker error: ") + e.what());
         } catch (...) {
