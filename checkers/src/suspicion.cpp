@@ -60,7 +60,9 @@ CheckResult suspicion_refutation(const Context& ctx, const json& options) {
     json items = json::array();
     size_t checked = 0, failed = 0;
     bool need_suspicion = false, need_inc = false;
-    double first_bound = -1;
+    double first_bound = -1, head_score = -1, head_bound = 0;
+    json head_measured = nullptr;
+    const BoundSpec* head_spec = nullptr;
     for (const Episode& ep : eps) {
         const uint32_t m = ep.node;
         double n = double(truth.live_count(ep.from));
@@ -158,7 +160,16 @@ CheckResult suspicion_refutation(const Context& ctx, const json& options) {
                      std::string(incarnations ? " with a higher incarnation" : "") + " within " +
                      fmt(limit - ep.to) + " s");
             } else if (cleared_at >= 0) {
-                lags[h.ids[o]] = std::max(0.0, cleared_at - ep.to);
+                double lag = std::max(0.0, cleared_at - ep.to);
+                lags[h.ids[o]] = lag;
+                // The headline: the refutation (or rejoin) closest to its own bound.
+                double allowed = limit - ep.to;
+                if (allowed > 0 && lag / allowed > head_score) {
+                    head_score = lag / allowed;
+                    head_measured = lag;
+                    head_spec = declared_dead ? &rejoin_spec : &spec;
+                    head_bound = allowed;
+                }
             }
         }
         if (!suspicion && cls != "long") need_suspicion = true;
@@ -172,7 +183,11 @@ CheckResult suspicion_refutation(const Context& ctx, const json& options) {
         items.push_back(std::move(it));
     }
     rb.r.metrics = {{"episodes", items}, {"count", eps.size()}, {"failed", failed}};
-    if (first_bound >= 0) rb.r.bound = bound_json(spec, first_bound);
+    if (head_spec)
+        rb.r.bound = bound_json(*head_spec, head_bound);
+    else if (first_bound >= 0)
+        rb.r.bound = bound_json(spec, first_bound);
+    rb.r.measured = head_measured;
     if (eps.empty())
         rb.unknown(
             "nothing to check: no pause, starvation or isolation that ended before the run's end");

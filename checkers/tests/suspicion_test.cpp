@@ -126,3 +126,12 @@ TEST_CASE("without suspicion events or incarnations the rest is checked, the ver
     none.at(10).end();
     CHECK(check("suspicion_refutation", none.history()).verdict == "unknown");
 }
+
+TEST_CASE("suspicion_refutation reports the refutation time next to its bound") {
+    HB b = short_pause();
+    b.at(7.5).member("n1", "n3", "alive", 1);
+    b.at(20).end();
+    CheckResult r = check("suspicion_refutation", b.history());
+    CHECK(r.measured.get<double>() == Approx(0.5));
+    CHECK(r.bound["value"].get<double>() == Approx(2 + 1.6));
+}
