@@ -287,14 +287,18 @@ def render(runs, notes):
              "hand-written (bench/conformance/findings.md)." %
              datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"))
     L.append("")
-    L.append("| implementation | version | profile | features | backend | kernel | cpus |")
+    L.append("| implementation | version | timing profile (default) | features | backend | kernel "
+             "| cpus |")
     L.append("|---|---|---|---|---|---|---|")
     for impl in impls:
         rep = next((r[0] for k, r in runs.reports.items() if k[0] == impl), {})
         imp, env = rep.get("implementation", {}), rep.get("environment", {})
-        prof = imp.get("profile_name") or imp.get("profile", "")
-        if isinstance(prof, dict):
-            prof = ", ".join("%s %s" % (k, v) for k, v in prof.items())
+        prof = imp.get("profile", {})
+        others = sorted(k[1] for k, r in runs.reports.items()
+                        if k[0] == impl and r[0].get("implementation", {}).get("profile") != prof)
+        prof = ", ".join("%s %s" % (k, "null" if v is None else v) for k, v in prof.items())
+        if others:
+            prof += " (another profile in: %s)" % ", ".join(others)
         L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             impl, env.get("impl_version", ""), prof, ", ".join(imp.get("features", [])),
             env.get("backend", ""), env.get("kernel", ""), env.get("cpus", "")))
