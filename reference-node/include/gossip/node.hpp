@@ -161,6 +161,8 @@ class Node {
     Time leave_deadline_{0};
 
     std::vector<std::string> probe_order_;
+    std::vector<const Member*> gossip_order_;  // table entries never move or vanish
+    std::size_t gossip_index_ = 0;
     std::size_t probe_index_ = 0;
     std::uint32_t next_seq_ = 1;
     std::optional<Probe> probe_;
