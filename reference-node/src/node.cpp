@@ -623,9 +623,9 @@ void Node::gossip_round(Time now) {
         return is_live(m->state) || recent_dead;
     };
     // Targets come from a shuffled round-robin over the table (as probe targets do), not
-    // independent draws: an update's few sends from one member then reach distinct peers,
-    // which shrinks the epidemic's tail (P[a member misses a rumor] fell ~30x in simulation)
-    // at no cost in packets, and a round costs O(fanout), not O(N).
+    // independent draws: an update's few sends from one member then reach distinct peers
+    // (in simulation, missed rumor deliveries fell from 6 in 38400 to 0) at no cost in
+    // packets, and a round costs O(fanout), not O(N).
     std::size_t want = static_cast<std::size_t>(cfg_.effective_fanout());
     std::vector<const Member*> cands;
     const auto& all = members_.by_index();
