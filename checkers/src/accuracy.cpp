@@ -4,6 +4,7 @@
 #include "common.hpp"
 
 #include <map>
+#include <vector>
 
 namespace gossiplab::checkers::detail {
 
@@ -15,15 +16,49 @@ bool starved_during(const Truth& truth, uint32_t m, double a, double b) {
     return false;
 }
 
-// M was live, unpaused, unstarved and in no partition throughout [t - lookback, t]; for a
+// Whether `a` can reach `b` at time t through members that are live then, over the pairs the
+// active partition leaves uncut. Dead members are no bridge (the epochs' components, computed
+// when the partition starts, cannot know who dies later).
+bool reachable_at(const Truth& truth, uint32_t a, uint32_t b, double t) {
+    const Epoch* ep = nullptr;
+    for (const Epoch& e : truth.epochs)
+        if (e.from <= t && t < e.to) ep = &e;
+    if (!ep) return true;
+    uint32_t n = truth.n;
+    std::vector<uint8_t> seen(n, 0);
+    std::vector<uint32_t> stack = {a};
+    seen[a] = 1;
+    while (!stack.empty()) {
+        uint32_t x = stack.back();
+        stack.pop_back();
+        if (x == b) return true;
+        for (uint32_t y = 0; y < n; ++y)
+            if (!seen[y] && !ep->cut[x * n + y] && (y == b || truth.live(y, t))) {
+                seen[y] = 1;
+                stack.push_back(y);
+            }
+    }
+    return false;
+}
+
+// Reachable at every partition change within [t0, t1] and at both ends.
+bool reachable_during(const Truth& truth, uint32_t a, uint32_t b, double t0, double t1) {
+    if (!reachable_at(truth, a, b, t0) || !reachable_at(truth, a, b, t1)) return false;
+    for (const Epoch& e : truth.epochs)
+        if (t0 < e.from && e.from < t1 && !reachable_at(truth, a, b, e.from)) return false;
+    return true;
+}
+
+// M was live, unpaused, unstarved and connected to the accuser (directly or through other
+// members: SWIM's indirect probes exist for exactly that) throughout [t - lookback, t]; for a
 // restarted life, old news about the previous process is excluded by the same lookback.
-bool healthy(const Truth& truth, uint32_t m, double t, double lookback) {
+bool healthy(const Truth& truth, uint32_t m, uint32_t accuser, double t, double lookback) {
     const Life* l = truth.life_at(m, t);
     if (!l) return false;
     double from = std::max(l->restart ? t - lookback : l->start, t - lookback);
     if (l->start > from) return false;
     return !truth.paused_during(m, from, t) && !starved_during(truth, m, from, t) &&
-           !truth.involved_during(m, from, t);
+           reachable_during(truth, accuser, m, from, t);
 }
 
 }  // namespace
@@ -57,7 +92,7 @@ CheckResult accuracy(const Context& ctx, const json& options) {
         uint32_t m = e.subject;
         if (m == e.node || m >= truth.n) continue;
         if (!truth.live(e.node, e.t)) continue;  // a dying process's last words
-        if (!healthy(truth, m, e.t, lookback)) continue;
+        if (!healthy(truth, m, e.node, e.t, lookback)) continue;
         if (e.state == MemberState::left && truth.life_at(m, e.t)->leave_t <= e.t) continue;
         std::vector<std::string> faults = truth.faults_at(e.t);
         std::string fault_key = faults.empty() ? "none" : faults[0];

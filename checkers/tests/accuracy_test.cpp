@@ -81,3 +81,32 @@ TEST_CASE("accuracy still reports when evidence is capped to nothing") {
     CHECK(r.metrics["evidence_dropped"] == 1);
     CHECK(r.reason.find("first: n1 declared n2 dead") != std::string::npos);
 }
+
+TEST_CASE("a one-way cut that other members route around does not excuse a death") {
+    // n2 stops hearing n3; both still talk to n1 (and n1 to both): SWIM's indirect probes
+    // through n1 must keep n3 alive in n2's view.
+    HB b = cluster();
+    b.at(10).partition({{"n2", {"n3"}}});
+    b.at(20).member("n2", "n3", "suspect");
+    uint32_t susp = uint32_t(b.line());
+    b.at(22).member("n2", "n3", "dead");
+    uint32_t dead = uint32_t(b.line());
+    b.at(3600).end();
+    CheckResult r = check("accuracy", b.history(), {{"max_false_suspicions", 0}});
+    CHECK(r.verdict == "fail");
+    CHECK(has_evidence(r, "n2", dead, "n2 declared n3 dead while it was live and reachable"));
+    CHECK(has_evidence(r, "n2", susp, "n3"));
+    CHECK(r.metrics["false_deaths"] == 1);
+    CHECK(r.metrics["false_suspicions"] == 1);
+}
+
+TEST_CASE("a dead member is no bridge between the halves of a partition") {
+    HB b = cluster();
+    b.at(5).kill("n3");
+    b.at(10).split({"n1"}, {"n2"});  // n3, dead, is in neither group
+    b.at(20).member("n1", "n2", "dead");
+    b.at(3600).end();
+    CheckResult r = check("accuracy", b.history());
+    CHECK(r.verdict == "pass");
+    CHECK(r.metrics["false_deaths"] == 0);
+}
