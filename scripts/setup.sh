@@ -9,7 +9,7 @@ set -euo pipefail
 
 pkgs=(g++ cmake make pkg-config libboost1.81-dev libboost-filesystem1.81-dev
       nlohmann-json3-dev catch2 libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev
-      iptables iproute2 procps)
+      iptables iproute2 procps python3)
 for arg in "$@"; do
   case "$arg" in
     --browser) pkgs+=(chromium nodejs python3-jsonschema) ;;

@@ -384,17 +384,52 @@ int cmd_suite(int argc, char** argv) {
     std::vector<std::pair<std::string, std::string>> verdicts;
     bool any_fail = false, interrupted = false;
     auto t0 = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < files.size(); ++i) {
-        std::fprintf(stderr, "gossiplab: suite [%zu/%zu] %s\n", i + 1, files.size(),
-                     files[i].stem().string().c_str());
-        RunOutcome r = run_one(files[i], ov, out / files[i].stem(), w);
-        run_dirs.push_back(r.dir);
-        verdicts.push_back({files[i].stem().string(), r.verdict});
-        any_fail |= r.verdict == "fail";
-        if (r.interrupted) {
-            interrupted = true;
-            break;
+    for (size_t i = 0; i < files.size() && !interrupted; ++i) {
+        std::string stem = files[i].stem().string();
+        std::fprintf(stderr, "gossiplab: suite [%zu/%zu] %s\n", i + 1, files.size(), stem.c_str());
+        std::vector<int> sweep = harness::load_scenario(files[i], ov).sweep;
+        if (sweep.empty()) {
+            RunOutcome r = run_one(files[i], ov, out / stem, w);
+            run_dirs.push_back(r.dir);
+            verdicts.push_back({stem, r.verdict});
+            any_fail |= r.verdict == "fail";
+            interrupted = r.interrupted;
+            continue;
         }
+        // A scale sweep: the same scenario at each N, then SWIM's constant-load
+        // property across the runs.
+        std::vector<json> loads;
+        json per_n = json::array();
+        for (int n : sweep) {
+            harness::Overrides at_n = ov;
+            at_n.nodes = n;
+            std::string name = stem + "-n" + std::to_string(n);
+            RunOutcome r = run_one(files[i], at_n, out / name, w);
+            run_dirs.push_back(r.dir);
+            verdicts.push_back({name, r.verdict});
+            any_fail |= r.verdict == "fail";
+            json row = {{"nodes", n}, {"verdict", r.verdict}, {"run", name}};
+            std::ifstream rep(r.dir / "report.json");
+            json report = json::parse(rep, nullptr, false);
+            if (report.is_object() && report.contains("checks"))
+                for (const auto& c : report["checks"]) {
+                    if (c.value("check", "") == "message_load") loads.push_back(c);
+                    row[c.value("check", "?")] = {{"verdict", c.value("verdict", "?")},
+                                                  {"measured", c.value("measured", json())}};
+                }
+            per_n.push_back(row);
+            if (r.interrupted) {
+                interrupted = true;
+                break;
+            }
+        }
+        json flat = checkers::load_flatness(loads, 0.25).to_json();
+        std::ofstream(out / (stem + "-sweep.json"))
+            << json{{"runs", per_n}, {"load_flatness", flat}}.dump(2) << "\n";
+        std::printf("%s: load per member across N: %s (%s)\n", stem.c_str(),
+                    flat.value("verdict", "?").c_str(), flat.value("reason", "").c_str());
+        verdicts.push_back({stem + " (load flatness)", flat.value("verdict", "unknown")});
+        any_fail |= flat.value("verdict", "") == "fail";
     }
     reports::write_suite_index(out, run_dirs);
     double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

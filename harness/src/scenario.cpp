@@ -191,6 +191,16 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
     sc.description = top.str("description");
     sc.source = top.str("source", std::string());
     sc.quick = top.boolean("quick", false);
+    if (top.has("sweep")) {
+        const json& sw = top.get("sweep");
+        if (!sw.is_array() || sw.size() < 2)
+            top.fail("/sweep", "expected an array of at least two node counts");
+        for (size_t i = 0; i < sw.size(); ++i) {
+            if (!sw[i].is_number_integer() || sw[i].get<int>() < 2 || sw[i].get<int>() > 1000)
+                top.fail("/sweep/" + std::to_string(i), "expected a node count 2..1000");
+            sc.sweep.push_back(sw[i].get<int>());
+        }
+    }
     sc.duration = top.num("duration", std::nullopt, 0.1, 24 * 3600);
 
     // -- cluster -------------------------------------------------------------

@@ -47,7 +47,8 @@ struct Scenario {
     std::string name;
     std::string description;
     std::string source;
-    bool quick = false;  // part of `suite --quick`
+    bool quick = false;      // part of `suite --quick`
+    std::vector<int> sweep;  // node counts `gossiplab suite` runs this scenario at (scale sweep)
 
     std::vector<std::string> nodes;                              // every node the run may start
     std::vector<std::string> seeds;                              // seed node ids
