@@ -24,29 +24,41 @@ CheckResult message_load(const Context& ctx, const json& options) {
         uint32_t last_line = 0;
         double last_t = 0;
     };
+    // `from` (seconds of run time): measure only after it, from the first sample at or past
+    // it, so a scale sweep compares steady-state load rather than each N's join burst.
+    auto from = opt_number_or_null(options, "from");
     std::vector<Acc> acc(h.ids.size());
     for (uint32_t node = 0; node < h.ids.size(); ++node) {
         Acc& a = acc[node];
         double since = -1;
+        const CountersSample* base = nullptr;  // subtracted: the window's first sample
         const CountersSample* last = nullptr;
         double last_t = 0;
         auto flush = [&] {
             if (last && since >= 0 && last_t > since) {
                 a.seconds += last_t - since;
-                a.pkts += last->pkts_sent;
-                a.bytes += last->bytes_sent;
-                a.pkts_recv += last->pkts_recv;
-                a.bytes_recv += last->bytes_recv;
+                a.pkts += last->pkts_sent - (base ? base->pkts_sent : 0);
+                a.bytes += last->bytes_sent - (base ? base->bytes_sent : 0);
+                a.pkts_recv += last->pkts_recv - (base ? base->pkts_recv : 0);
+                a.bytes_recv += last->bytes_recv - (base ? base->bytes_recv : 0);
             }
-            last = nullptr;
+            last = base = nullptr;
             since = -1;
         };
         for (uint32_t idx : h.by_node[node]) {
             const Event& e = h.events[idx];
             if (e.type == EventType::started) {
                 flush();
-                since = e.t;
+                if (!from) since = e.t;
             } else if (e.type == EventType::counters) {
+                if (from) {
+                    if (e.t < *from) continue;
+                    if (!base) {
+                        base = &h.counters[e.aux];
+                        since = e.t;
+                        continue;
+                    }
+                }
                 if (since < 0) since = e.t;  // no started event: count from the first sample
                 last = &h.counters[e.aux];
                 last_t = e.t;

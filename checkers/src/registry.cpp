@@ -37,7 +37,7 @@ const std::vector<Entry>& registry() {
         {"dissemination",
          &detail::dissemination,
          {"min_delivery", "max_duplicates", "max_msgs_per_rumor"}},
-        {"message_load", &detail::message_load, {"max_imbalance"}},
+        {"message_load", &detail::message_load, {"max_imbalance", "from"}},
     };
     return r;
 }

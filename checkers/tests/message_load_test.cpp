@@ -39,6 +39,19 @@ TEST_CASE("message_load restarts the count with each process") {
     CHECK(r.metrics["per_node"]["n1"]["pkts_sent_per_s"].get<double>() == Approx(10));
 }
 
+TEST_CASE("message_load from a time measures the steady state after a burst") {
+    HB b = cluster();
+    b.at(2).counters("n1", 500, 0);  // a join burst: 250 packets/s
+    b.at(5).counters("n1", 530, 0);
+    b.at(15).counters("n1", 630, 0);  // then 10 packets/s
+    b.at(16).end();
+    CheckResult all = check("message_load", b.history());
+    CHECK(all.metrics["per_node"]["n1"]["pkts_sent_per_s"].get<double>() == Approx(42));
+    CheckResult steady = check("message_load", b.history(), {{"from", 4}});
+    CHECK(steady.metrics["per_node"]["n1"]["pkts_sent_per_s"].get<double>() == Approx(10));
+    CHECK(steady.metrics["per_node"]["n1"]["seconds"].get<double>() == Approx(10));
+}
+
 TEST_CASE("message_load is unknown without counters") {
     HB b = cluster();
     b.at(10).end();
