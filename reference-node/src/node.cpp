@@ -49,6 +49,9 @@ void Node::start(Time now) {
     if (started_) return;
     started_ = true;
     events_.push_back(StartedEvent{cfg_.id, cfg_.bind, incarnation_});
+    // Announce ourselves too (memberlist does): the seed's gossip alone leaves a member that
+    // missed it unaware of us until the next push-pull; our own sends reach distinct peers.
+    enqueue(member_key(cfg_.id), Alive{cfg_.id, incarnation_, cfg_.bind});
     // Random phases spread the load of many nodes started at once.
     next_probe_at_ = now + Duration(random_below(cfg_.probe_interval.count()));
     next_gossip_at_ = now + Duration(random_below(cfg_.effective_gossip_interval().count()));

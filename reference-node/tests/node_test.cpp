@@ -588,3 +588,17 @@ TEST_CASE("a prober that ran late (starved or stopped) suspects no one and distr
     f.run_for(2s);
     CHECK(f.state("b") != MemberState::alive);
 }
+
+TEST_CASE("a joining node announces its own alive once it knows members", "[node]") {
+    Fake f;
+    f.start();
+    CHECK(f.node.queue().transmits("m:a") == 0);
+    f.add_members("bcdef");
+    f.run_for(500ms);
+    std::set<Addr> told;
+    for (auto& [to, p] : f.sent)
+        for (auto& m : p.messages)
+            if (auto* a = std::get_if<Alive>(&m); a && a->id == "a") told.insert(to);
+    // 4 * ceil(log10(6+1)) = 4 sends, to distinct members.
+    CHECK(told.size() == 4);
+}
