@@ -214,6 +214,18 @@ TEST_CASE("reference node in the lab: partition halves, then heal", "[lab]") {
     // after the heal every side sees the other alive again
     CHECK(!views(hist, a, "n4", "alive", 12).empty());
     CHECK(!views(hist, b, "n2", "alive", 12).empty());
+
+    // `gossiplab check` on the recorded run reproduces the run's verdicts, with no lab.
+    std::ifstream rep(out / "report.json");
+    json report = json::parse(rep);
+    std::string text;
+    int rc = gossiplab(h, "check '" + out.string() + "'", &text);
+    CHECK(rc == (report["verdict"] == "fail" ? 1 : 0));
+    for (const auto& c : report["checks"]) {
+        std::string line = c["check"].get<std::string>();
+        line.resize(24, ' ');
+        CHECK_THAT(text, Catch::Contains("  " + line + " " + c["verdict"].get<std::string>()));
+    }
 }
 
 TEST_CASE("reference node in the lab: kill, pause/resume, restart", "[lab]") {
