@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +75,8 @@ class Proc {
         pid_ = ::fork();
         REQUIRE(pid_ >= 0);
         if (pid_ == 0) {
+            // Even if the test binary itself is killed (a ctest timeout), its nodes die too.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             ::dup2(in[0], 0);
             ::dup2(out[1], 1);
             ::dup2(devnull, 2);
