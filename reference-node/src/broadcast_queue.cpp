@@ -5,16 +5,22 @@
 
 namespace gossip {
 
+namespace {
+constexpr std::size_t kMaxHolders = 32;
+}  // namespace
+
 void BroadcastQueue::push(const std::string& key, std::vector<std::uint8_t> message) {
     if (auto it = items_.find(key); it != items_.end()) by_rank_.erase(it->second.rank);
     // Newer messages get smaller second components, so they sort first among equals.
     Rank rank{0, ~next_order_++};
-    items_[key] = Item{std::move(message), rank};
+    items_[key] = Item{std::move(message), rank, {}};
     by_rank_.emplace(rank, key);
 }
 
 std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, int limit,
-                                                            const std::set<std::string>* skip) {
+                                                            const std::set<std::string>* skip,
+                                                            const std::string& target,
+                                                            std::size_t others) {
     // No queued update is smaller than this: below it, scanning on is pointless.
     constexpr std::size_t kSmallest = 8;
     std::vector<std::vector<std::uint8_t>> out;
@@ -23,6 +29,10 @@ std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, in
         if (skip != nullptr && skip->count(it->second) != 0) continue;
         const Item& item = items_.at(it->second);
         if (item.message.size() > room) continue;  // a smaller one may still fit
+        if (!target.empty() && item.holders.size() < others &&
+            std::find(item.holders.begin(), item.holders.end(), target) != item.holders.end()) {
+            continue;
+        }
         room -= item.message.size();
         out.push_back(item.message);
         taken.push_back(it);
@@ -32,6 +42,10 @@ std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, in
         by_rank_.erase(it);
         auto item = items_.find(key);
         item->second.rank.first += 1;
+        // Bounded: the list only steers sends, it need not be complete.
+        if (!target.empty() && item->second.holders.size() < kMaxHolders) {
+            item->second.holders.push_back(target);
+        }
         if (item->second.rank.first >= limit) {
             items_.erase(item);
         } else {
@@ -39,6 +53,16 @@ std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, in
         }
     }
     return out;
+}
+
+void BroadcastQueue::note_holder(const std::string& key, const std::string& holder,
+                                 const std::vector<std::uint8_t>& message) {
+    auto it = items_.find(key);
+    if (it == items_.end() || it->second.message != message) return;
+    auto& h = it->second.holders;
+    if (h.size() < kMaxHolders && std::find(h.begin(), h.end(), holder) == h.end()) {
+        h.push_back(holder);
+    }
 }
 
 int BroadcastQueue::transmits(const std::string& key) const {

@@ -82,14 +82,17 @@ std::optional<Event> Node::poll_event() {
     return e;
 }
 
-bool Node::send(Addr to, const std::vector<Message>& primary, bool piggyback,
-                const std::set<std::string>* skip) {
+bool Node::send(Addr to, const std::string& to_id, const std::vector<Message>& primary,
+                bool piggyback, const std::set<std::string>* skip, bool only_with_updates) {
     PacketBuilder b(cfg_.id, cfg_.packet_budget);
     for (const auto& m : primary) b.add(encode_message(m));
+    std::size_t updates = 0;
     if (piggyback) {
-        for (auto& msg : queue_.take(b.room(), retransmit_limit(), skip)) b.add(msg);
+        auto msgs = queue_.take(b.room(), retransmit_limit(), skip, to_id, members_.live_count());
+        updates = msgs.size();
+        for (auto& msg : msgs) b.add(msg);
     }
-    if (b.count() == 0) return false;
+    if (b.count() == 0 || (only_with_updates && updates == 0)) return false;
     out_.push_back(Transmit{to, false, b.finish()});
     return true;
 }
@@ -168,10 +171,18 @@ void Node::on_packet(Time now, Addr from, std::span<const std::uint8_t> bytes) {
             pull = true;
             continue;
         }
-        if (auto k = update_key(m); !k.empty()) pushed.insert(std::move(k));
+        std::string key = update_key(m);
         handle(now, from, d.packet.sender, m);
+        if (!key.empty()) {
+            // The sender holds this update (and a rumor's origin too): our few sends of it
+            // should go to others.
+            auto bytes = encode_message(m);
+            queue_.note_holder(key, d.packet.sender, bytes);
+            if (auto* r = std::get_if<Rumor>(&m)) queue_.note_holder(key, r->origin, bytes);
+            pushed.insert(std::move(key));
+        }
     }
-    if (pull && !queue_.empty()) send(from, {}, true, &pushed);
+    if (pull && !queue_.empty()) send(from, d.packet.sender, {}, true, &pushed);
 }
 
 std::vector<std::uint8_t> Node::on_stream(Time now, Addr /*from*/,
@@ -231,14 +242,15 @@ void Node::handle(Time now, Addr from, const std::string& sender, const Message&
                     reply.push_back(state_message(*s));
                 }
                 reply.push_back(Ack{m.seq});
-                send(from, reply, true);
+                send(from, sender, reply, true);
             } else if constexpr (std::is_same_v<T, PingReq>) {
                 if (m.target == cfg_.id) {
-                    send(from, {Ack{m.seq}}, true);
+                    send(from, sender, {Ack{m.seq}}, true);
                     return;
                 }
                 std::uint32_t seq = next_seq_++;
                 relays_[seq] = Relay{from,
+                                     sender,
                                      m.seq,
                                      m.want_nack,
                                      false,
@@ -250,13 +262,14 @@ void Node::handle(Time now, Addr from, const std::string& sender, const Message&
                     ping.push_back(state_message(*t));  // buddy system, relayed
                 }
                 ping.push_back(Ping{seq, m.target});
-                send(m.target_addr, ping, true);
+                send(m.target_addr, m.target, ping, true);
             } else if constexpr (std::is_same_v<T, Ack>) {
                 if (probe_ && probe_->seq == m.seq) {
                     awareness_.apply_delta(-1);
                     probe_.reset();
                 } else if (auto it = relays_.find(m.seq); it != relays_.end()) {
-                    send(it->second.requester, {Ack{it->second.requester_seq}}, true);
+                    send(it->second.requester, it->second.requester_id,
+                         {Ack{it->second.requester_seq}}, true);
                     relays_.erase(it);
                 }
             } else if constexpr (std::is_same_v<T, Nack>) {
@@ -536,7 +549,7 @@ void Node::start_probe(Time now) {
     // Buddy system (Lifeguard): a suspect learns of its suspicion from our ping at once.
     if (t->state == MemberState::suspect) msgs.push_back(Suspect{t->id, t->incarnation, cfg_.id});
     msgs.push_back(Ping{p.seq, t->id});
-    send(t->addr, msgs, true);
+    send(t->addr, t->id, msgs, true);
     probe_ = p;
 }
 
@@ -554,7 +567,7 @@ void Node::send_indirect(Time now) {
     });
     auto helpers = pick(cands, static_cast<std::size_t>(std::max(0, cfg_.indirect_checks)));
     for (const Member* h : helpers) {
-        send(h->addr, {PingReq{p.seq, p.target, target->addr, true}}, true);
+        send(h->addr, h->id, {PingReq{p.seq, p.target, target->addr, true}}, true);
     }
     p.expected_nacks = static_cast<int>(helpers.size());
     // Measured from now, not from the ping: after a stall the helpers still get their window.
@@ -604,7 +617,7 @@ void Node::run_relays(Time now) {
         Relay& r = it->second;
         if (r.want_nack && !r.nack_sent && now >= r.nack_at) {
             r.nack_sent = true;
-            send(r.requester, {Nack{r.requester_seq}}, false);
+            send(r.requester, r.requester_id, {Nack{r.requester_seq}}, false);
         }
         if (now >= r.expire_at) {
             it = relays_.erase(it);
@@ -647,7 +660,9 @@ void Node::gossip_round(Time now) {
     for (const Member* t : cands) {
         std::vector<Message> primary;
         if (pull) primary.push_back(PullReq{});
-        send(t->addr, primary, push);
+        // Push-pull asks back only along with news for this target.
+        send(t->addr, t->id, primary, push, nullptr,
+             cfg_.dissemination == Dissemination::push_pull);
     }
 }
 

@@ -19,8 +19,19 @@ class BroadcastQueue {
     // Takes messages that fit in `room` bytes in total, fewest-sent first (newest first among
     // equals), counts one transmission for each, and drops those sent `limit` times.
     // Keys in `skip` are left alone (a peer that just pushed them needs no copy back).
+    // With a `target`, messages it is known to hold are skipped, and it is recorded as
+    // holding what it is sent, so a member's few sends of an update reach members that lack
+    // it. Once `others` members hold a message (everyone else, the caller says), it is sent
+    // to anyone again, so every message still leaves exactly `limit` times.
     std::vector<std::vector<std::uint8_t>> take(std::size_t room, int limit,
-                                                const std::set<std::string>* skip = nullptr);
+                                                const std::set<std::string>* skip = nullptr,
+                                                const std::string& target = {},
+                                                std::size_t others = 0);
+
+    // Records that `holder` has the message queued under `key`, if `message` is exactly it
+    // (an older version does not count). The one who sent it to us, say.
+    void note_holder(const std::string& key, const std::string& holder,
+                     const std::vector<std::uint8_t>& message);
 
     // The send count of `key`, or -1 when it is not queued (tests).
     int transmits(const std::string& key) const;
@@ -38,6 +49,7 @@ class BroadcastQueue {
     struct Item {
         std::vector<std::uint8_t> message;
         Rank rank;
+        std::vector<std::string> holders;  // members known to have this message
     };
     std::map<std::string, Item> items_;
     std::map<Rank, std::string> by_rank_;

@@ -99,6 +99,7 @@ class Node {
     };
     struct Relay {
         Addr requester;
+        std::string requester_id;
         std::uint32_t requester_seq = 0;
         bool want_nack = false;
         bool nack_sent = false;
@@ -132,8 +133,11 @@ class Node {
 
     // Sends `primary` messages to `to`, filling the rest of the budget with queued updates.
     // Returns false (sending nothing) when the packet would be empty.
-    bool send(Addr to, const std::vector<Message>& primary, bool piggyback,
-              const std::set<std::string>* skip = nullptr);
+    // `to_id` (when known) steers piggybacked updates away from what it already holds.
+    // With only_with_updates, a packet that would carry no queued update is not sent.
+    bool send(Addr to, const std::string& to_id, const std::vector<Message>& primary,
+              bool piggyback, const std::set<std::string>* skip = nullptr,
+              bool only_with_updates = false);
     void enqueue(const std::string& key, const Message& m);
     int retransmit_limit() const { return cfg_.retransmits(cluster_size()); }
     PushPull full_state(bool join, bool reply) const;
