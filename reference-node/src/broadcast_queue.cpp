@@ -2,11 +2,13 @@
 #include "gossip/broadcast_queue.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace gossip {
 
 namespace {
 constexpr std::size_t kMaxHolders = 32;
+constexpr std::size_t kMaxSkipped = 256;
 }  // namespace
 
 void BroadcastQueue::push(const std::string& key, std::vector<std::uint8_t> message) {
@@ -25,12 +27,18 @@ std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, in
     constexpr std::size_t kSmallest = 8;
     std::vector<std::vector<std::uint8_t>> out;
     std::vector<std::map<Rank, std::string>::iterator> taken;
+    const std::size_t target_hash = std::hash<std::string>{}(target);
+    std::size_t skipped = 0;
     for (auto it = by_rank_.begin(); it != by_rank_.end() && room >= kSmallest; ++it) {
         if (skip != nullptr && skip->count(it->second) != 0) continue;
         const Item& item = items_.at(it->second);
         if (item.message.size() > room) continue;  // a smaller one may still fit
         if (!target.empty() && item.holders.size() < others &&
-            std::find(item.holders.begin(), item.holders.end(), target) != item.holders.end()) {
+            std::find(item.holders.begin(), item.holders.end(), target_hash) !=
+                item.holders.end()) {
+            // Bound the scan: a target holding most of a long queue must not make each
+            // packet cost O(queue).
+            if (++skipped > kMaxSkipped) break;
             continue;
         }
         room -= item.message.size();
@@ -44,7 +52,7 @@ std::vector<std::vector<std::uint8_t>> BroadcastQueue::take(std::size_t room, in
         item->second.rank.first += 1;
         // Bounded: the list only steers sends, it need not be complete.
         if (!target.empty() && item->second.holders.size() < kMaxHolders) {
-            item->second.holders.push_back(target);
+            item->second.holders.push_back(target_hash);
         }
         if (item->second.rank.first >= limit) {
             items_.erase(item);
@@ -60,9 +68,8 @@ void BroadcastQueue::note_holder(const std::string& key, const std::string& hold
     auto it = items_.find(key);
     if (it == items_.end() || it->second.message != message) return;
     auto& h = it->second.holders;
-    if (h.size() < kMaxHolders && std::find(h.begin(), h.end(), holder) == h.end()) {
-        h.push_back(holder);
-    }
+    std::size_t hh = std::hash<std::string>{}(holder);
+    if (h.size() < kMaxHolders && std::find(h.begin(), h.end(), hh) == h.end()) h.push_back(hh);
 }
 
 int BroadcastQueue::transmits(const std::string& key) const {

@@ -49,7 +49,9 @@ class BroadcastQueue {
     struct Item {
         std::vector<std::uint8_t> message;
         Rank rank;
-        std::vector<std::string> holders;  // members known to have this message
+        // Members known to have this message, by hash of their id: a collision only skips
+        // one send to one member, and integer compares keep take() cheap.
+        std::vector<std::size_t> holders;
     };
     std::map<std::string, Item> items_;
     std::map<Rank, std::string> by_rank_;
