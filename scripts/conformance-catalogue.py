@@ -56,20 +56,45 @@ def main():
     details = []
     for f in scenarios:
         sc = json.loads(f.read_text())
-        rep = suite / f.stem / "report.json"
-        results = {}
-        if rep.exists():
-            r = json.loads(rep.read_text())
-            for c in r.get("checks", []):
-                results[c["check"]] = c
-        for name, opts in sc.get("checks", {}).items():
-            c = results.get(name, {})
-            bound = c.get("bound") or {}
-            expr = opts.get("bound", bound.get("expr", "default"))
-            w(f"| {f.stem} | {'yes' if sc.get('quick') else ''} | {name} | `{expr}` | "
-              f"{fmt(bound.get('value'))} | {fmt(c.get('measured'))} | "
-              f"{c.get('verdict', 'not run')} |")
+        # A sweep scenario has one run per node count: NAME-nN.
+        runs = [(f.stem, suite / f.stem)] if not sc.get("sweep") else [
+            (f"{f.stem} (N={n})", suite / f"{f.stem}-n{n}") for n in sc["sweep"]]
+        for label, run in runs:
+            rep = run / "report.json"
+            results = {}
+            if rep.exists():
+                r = json.loads(rep.read_text())
+                for c in r.get("checks", []):
+                    results[c["check"]] = c
+            for name, opts in sc.get("checks", {}).items():
+                c = results.get(name, {})
+                bound = c.get("bound") or {}
+                expr = opts.get("bound", bound.get("expr", "default"))
+                w(f"| {label} | {'yes' if sc.get('quick') else ''} | {name} | `{expr}` | "
+                  f"{fmt(bound.get('value'))} | {fmt(c.get('measured'))} | "
+                  f"{c.get('verdict', 'not run')} |")
+        sweep = suite / f"{f.stem}-sweep.json"
+        if sweep.exists():
+            flat = json.loads(sweep.read_text()).get("load_flatness", {})
+            w(f"| {f.stem} (across N) | | load_flatness | tolerance 25% | - | "
+              f"{fmt((flat.get('metrics') or {}).get('spread'))} | {flat.get('verdict', '?')} |")
         details.append((f.stem, sc))
+    w("")
+    w("## The suite can fail: broken variants of the reference node")
+    w("")
+    w("`scenarios/tests/broken_variants_test.cpp` (ctest label `integration`) runs the reference")
+    w("node with one mechanism disabled (`gossip-node --break MECH`, test-only) against the")
+    w("scenario that protects it, and asserts the run fails on the named check with evidence")
+    w("about the right node:")
+    w("")
+    w("| mechanism disabled | scenario | fails on |")
+    w("|---|---|---|")
+    w("| indirect probes (ping-req) | asymmetric-link | accuracy (false suspicions of n3) |")
+    w("| refutation | pause-refute | suspicion_refutation (n4 declared dead) |")
+    w("| suspicion (suspect means dead) | pause-refute | suspicion_refutation (n4 declared dead) |")
+    w("| seed re-contact | partition-long-heal | partition_healing (the halves never re-merge) |")
+    w("| gossip (fanout 1, 10x interval) | rumor-dissemination | dissemination (time to all) |")
+    w("| push-pull anti-entropy | isolated-during-join | membership_convergence (n5 never learns n7) |")
     w("")
     w("## Scenarios")
     for name, sc in details:

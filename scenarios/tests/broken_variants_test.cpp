@@ -120,3 +120,8 @@ TEST_CASE("fanout 1 and slow gossip: rumors miss the epidemic bound", "[broken]"
 TEST_CASE("no indirect probes: a one-way link failure causes false suspicions", "[broken]") {
     expect_caught("indirect-probes", "asymmetric-link", "accuracy", "n3");
 }
+
+TEST_CASE("no periodic push-pull: a node cut off during a join never learns the newcomer",
+          "[broken]") {
+    expect_caught("push-pull", "isolated-during-join", "membership_convergence", "n5");
+}
