@@ -203,7 +203,8 @@ void print_checks(const json& checks) {
         if (c.contains("bound") && c["bound"].is_object() && c["bound"].contains("value") &&
             c["bound"]["value"].is_number()) {
             char b[32];
-            std::snprintf(b, sizeof b, "%.3g s", c["bound"]["value"].get<double>());
+            std::snprintf(b, sizeof b, "%.3g",
+                          c["bound"]["value"].get<double>());  // units vary by check
             bound = b;
         }
         if (c.contains("measured") && c["measured"].is_number()) {
