@@ -89,6 +89,10 @@ Config fast_profile() {
     c.push_pull_interval /= 10;
     c.dead_retention /= 10;
     c.reconnect_interval /= 10;
+    // Six sends per update instead of four: at ten times the packet rate on a shared test
+    // machine, the last few nodes of a 50-node cluster still missed about one rumor in a
+    // thousand with four; SWIM's residual miss rate falls like n^-(2*mult-2).
+    c.retransmit_mult = 6;
     // The counters event stays at 1 s: the contract fixes it for every profile.
     return c;
 }
@@ -167,8 +171,8 @@ std::string help_text() {
           "  --suspicion-max-timeout-mult X  suspicion max = X*min (default "
        << l.suspicion_max_timeout_mult
        << ")\n"
-          "  --retransmit-mult N        sends per update = N*ceil(log10(N+1)) (default "
-       << l.retransmit_mult
+          "  --retransmit-mult N        sends per update = N*ceil(log10(N+1)) (lan "
+       << l.retransmit_mult << ", fast " << f.retransmit_mult
        << ")\n"
           "  --push-pull-interval D     TCP anti-entropy period "
        << both(l.push_pull_interval, f.push_pull_interval)
