@@ -128,11 +128,18 @@ std::vector<CheckResult> run_checks(const Context& ctx, const json& checks) {
 }
 
 std::string compose(const std::vector<CheckResult>& results) {
-    if (results.empty()) return "unknown";
+    json arr = json::array();
+    for (const auto& r : results) arr.push_back({{"verdict", r.verdict}});
+    return compose_json(arr);
+}
+
+std::string compose_json(const json& results) {
+    if (!results.is_array() || results.empty()) return "unknown";
     bool unknown_seen = false;
     for (const auto& r : results) {
-        if (r.verdict == "fail") return "fail";
-        if (r.verdict != "pass") unknown_seen = true;
+        const json* v = r.is_object() && r.contains("verdict") ? &r["verdict"] : nullptr;
+        if (v && *v == "fail") return "fail";
+        if (!v || *v != "pass") unknown_seen = true;
     }
     return unknown_seen ? "unknown" : "pass";
 }

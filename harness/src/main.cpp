@@ -224,7 +224,7 @@ void print_checks(const json& checks) {
 json check_all(const fs::path& run_dir) {
     json r = checkers::check_run_dir(run_dir);
     r["checks"].push_back(harness::run_health(run_dir));
-    r["verdict"] = harness::compose_verdicts(r["checks"]);
+    r["verdict"] = checkers::compose_json(r["checks"]);
     return r;
 }
 

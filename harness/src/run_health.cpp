@@ -55,14 +55,4 @@ json run_health(const std::filesystem::path& run_dir) {
     return r;
 }
 
-std::string compose_verdicts(const json& checks) {
-    std::string v = "pass";
-    for (const auto& c : checks) {
-        std::string x = c.value("verdict", "unknown");
-        if (x == "fail") return "fail";
-        if (x != "pass") v = "unknown";
-    }
-    return v;
-}
-
 }  // namespace gossiplab::harness

@@ -56,7 +56,12 @@ std::string sanitize_utf8(std::string_view s) {
     return out;
 }
 
-std::string html_escape(std::string_view s) {
+namespace {
+
+// Escapes valid UTF-8 code point by code point: `replace` returns the text for a code point
+// that needs it, or an empty view to copy the code point as is. Invalid bytes become U+FFFD.
+template <class Replace>
+std::string escape_with(std::string_view s, Replace replace) {
     std::string out;
     out.reserve(s.size() + s.size() / 8);
     for (size_t i = 0; i < s.size();) {
@@ -67,80 +72,65 @@ std::string html_escape(std::string_view s) {
             ++i;
             continue;
         }
-        switch (cp) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            case 0:
-                out += kReplacement;
-                break;  // NUL is a parse error in HTML
-            default:
-                out.append(s.substr(i, n));
+        std::string_view r = replace(cp);
+        if (r.empty()) {
+            out.append(s.substr(i, n));
+        } else {
+            out += r;
         }
         i += n;
     }
     return out;
 }
 
-std::string xml_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + s.size() / 8);
-    for (size_t i = 0; i < s.size();) {
-        uint32_t cp = 0;
-        const size_t n = decode_utf8(s, i, cp);
-        if (n == 0) {
-            out += kReplacement;
-            ++i;
-            continue;
-        }
+}  // namespace
+
+std::string html_escape(std::string_view s) {
+    return escape_with(s, [](uint32_t cp) -> std::string_view {
         switch (cp) {
             case '&':
-                out += "&amp;";
-                break;
+                return "&amp;";
             case '<':
-                out += "&lt;";
-                break;
+                return "&lt;";
             case '>':
-                out += "&gt;";
-                break;
+                return "&gt;";
             case '"':
-                out += "&quot;";
-                break;
+                return "&quot;";
             case '\'':
-                out += "&apos;";
-                break;
+                return "&#39;";
+            case 0:
+                return kReplacement;  // NUL is a parse error in HTML
+            default:
+                return {};
+        }
+    });
+}
+
+std::string xml_escape(std::string_view s) {
+    return escape_with(s, [](uint32_t cp) -> std::string_view {
+        switch (cp) {
+            case '&':
+                return "&amp;";
+            case '<':
+                return "&lt;";
+            case '>':
+                return "&gt;";
+            case '"':
+                return "&quot;";
+            case '\'':
+                return "&apos;";
             // Attribute-value normalisation would turn raw tab/LF/CR into spaces.
             case '\t':
-                out += "&#9;";
-                break;
+                return "&#9;";
             case '\n':
-                out += "&#10;";
-                break;
+                return "&#10;";
             case '\r':
-                out += "&#13;";
-                break;
-            default:
-                if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF) {
-                    out += kReplacement;
-                } else {
-                    out.append(s.substr(i, n));
-                }
+                return "&#13;";
+            default:  // characters XML 1.0 does not allow
+                return cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF ? kReplacement
+                                                                 : std::string_view{};
         }
-        i += n;
-    }
-    return out;
+    });
 }
 
 std::string json_for_script(const nlohmann::json& j) {

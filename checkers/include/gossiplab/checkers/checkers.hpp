@@ -56,6 +56,8 @@ std::vector<CheckResult> run_checks(const Context& ctx, const json& checks);
 // The composed verdict: "fail" if any failed, else "unknown" if any is unknown, else "pass"
 // (an empty list is "unknown": nothing was checked).
 std::string compose(const std::vector<CheckResult>& results);
+// The same over check-result objects (an array of {"verdict": ...}), e.g. report.json's checks.
+std::string compose_json(const json& results);
 
 // Re-checks a recorded run: loads RUN_DIR/history.jsonl, RUN_DIR/scenario.json (its "checks")
 // and RUN_DIR/impl.json ("profile", "features"), runs the checks and returns

@@ -15,7 +15,4 @@ namespace gossiplab::harness {
 // otherwise. Throws std::runtime_error naming the file when it cannot be read.
 nlohmann::json run_health(const std::filesystem::path& run_dir);
 
-// fail > unknown > pass over an array of check results.
-std::string compose_verdicts(const nlohmann::json& checks);
-
 }  // namespace gossiplab::harness
