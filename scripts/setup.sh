@@ -5,6 +5,7 @@
 #   scripts/setup.sh --browser  also Chromium (report tests)
 #   scripts/setup.sh --serf     also serf (adapters/serf)
 #   scripts/setup.sh --go       also Go + memberlist (adapters/memberlist)
+#   scripts/setup.sh --vm       also QEMU, busybox-static and kmod (scripts/vm.sh)
 set -euo pipefail
 
 pkgs=(g++ cmake make pkg-config libboost1.81-dev libboost-filesystem1.81-dev
@@ -15,7 +16,8 @@ for arg in "$@"; do
     --browser) pkgs+=(chromium nodejs python3-jsonschema) ;;
     --serf) pkgs+=(serf) ;;
     --go) pkgs+=(golang-go golang-github-hashicorp-memberlist-dev) ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --vm) pkgs+=(qemu-system-x86 busybox-static kmod file) ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -153,6 +153,7 @@ class Controller {
                 record_action(
                     "shape", 0,
                     {{"links", "all"}, {"shape", sc_.baseline_shape}, {"baseline", true}});
+                observe_faults();
             } catch (const std::exception& e) {
                 record_action("error", 0,
                               {{"message", std::string("baseline shape: ") + e.what()}});
@@ -205,6 +206,19 @@ class Controller {
         if (action == "node_error" || action == "error") ++node_errors_;
     }
     static double round_ms(double t) { return std::round(t * 1e6) / 1e6; }
+
+    // Reads back what the network has in force and what it counted, into the history, right
+    // after each network fault (and once at the end): the faults_landed check compares it
+    // with what was configured.
+    void observe_faults() {
+        faults_seen_ = true;
+        try {
+            json links = net_.observe();
+            if (!links.is_null()) record_action("observe", -1, {{"links", std::move(links)}});
+        } catch (const std::exception& e) {
+            record_action("error", -1, {{"op", "observe"}, {"message", e.what()}});
+        }
+    }
 
     // -- nodes -------------------------------------------------------------------
     std::vector<std::string> seed_addrs(const std::string& id) {
@@ -526,18 +540,22 @@ class Controller {
                 json f = args;
                 record_action("partition", a.at, f);
                 ++active_partitions_;
+                observe_faults();
             } else if (a.op == "heal") {
                 net_.heal();
                 record_action("heal", a.at);
                 active_partitions_ = 0;
+                observe_faults();
             } else if (a.op == "shape") {
                 net_.shape(args["links"], args["shape"]);
                 record_action("shape", a.at, {{"links", args["links"]}, {"shape", args["shape"]}});
                 ++active_shapes_;
+                observe_faults();
             } else if (a.op == "clear") {
                 net_.clear(args["links"]);
                 record_action("clear", a.at, {{"links", args["links"]}});
                 active_shapes_ = 0;
+                observe_faults();
             } else if (a.op == "starve_start") {
                 record_action("starve_start", a.at,
                               {{"node", id},
@@ -579,6 +597,7 @@ class Controller {
         finishing_ = true;
         end_reason_ = reason;
         end_timer_.cancel();
+        if (faults_seen_) observe_faults();  // closes the last interval's counters
         // Ask every node for its final view, then to stop.
         for (auto& [id, n] : nodes_) {
             if (!n.running) continue;
@@ -659,6 +678,7 @@ class Controller {
     int node_errors_ = 0;
     uint64_t malformed_ = 0;
     int active_partitions_ = 0, active_shapes_ = 0;
+    bool faults_seen_ = false;  // a network fault was applied: observe at the end too
 };
 
 }  // namespace

@@ -46,6 +46,27 @@ class LabNetwork : public Network {
                 {"delayed", s.delayed}};
     }
 
+    json observe() override {
+        json links = json::array();
+        auto shape = [](const std::optional<netem::LinkShape>& s) {
+            return s ? netem::to_json(*s) : json(nullptr);
+        };
+        for (const auto& l : lab_.observe()) {
+            links.push_back({{"src", l.src},
+                             {"dst", l.dst},
+                             {"configured", shape(l.configured)},
+                             {"in_force", shape(l.in_force)},
+                             {"partitioned", l.partitioned},
+                             {"dropping", l.dropping},
+                             {"forwarded", l.forwarded},
+                             {"packets", l.packets},
+                             {"lost", l.lost},
+                             {"held", l.held},
+                             {"cut", l.cut}});
+        }
+        return links;
+    }
+
   private:
     template <class F>
     void for_links(const json& links, F f) {

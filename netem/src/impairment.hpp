@@ -27,6 +27,28 @@ struct Topology {
     std::vector<std::string> hub_if;
 };
 
+// What a backend did on one directed link, counted since it started (monotonic).
+struct LinkCounters {
+    uint64_t forwarded = 0;  // packets src -> dst past the partition rules, towards the shaping
+    uint64_t packets = 0;    // of those, the packets the link's shaping element received
+    uint64_t lost = 0;       // dropped by the link's loss
+    uint64_t held = 0;       // held for a delay, jitter or rate
+    uint64_t cut = 0;        // dropped by a partition
+};
+
+// What a backend reads back: the state in force (from the kernel or the engine, not from
+// what was asked) and its counters, both indexed like Table.
+struct Observed {
+    Table in_force;
+    std::vector<LinkCounters> counters;
+};
+
+// Test-only sabotage, in the style of gossip-node --break: GOSSIPLAB_BREAK_IMPAIRMENT names
+// one part of the shaping that a backend then skips, so that the lab's own check can be shown
+// to catch a fault that did not land. "" (unset) | "delay" | "partition" | "filter" (netem:
+// u32 filters without the terminal flag, the bug that once left every link unshaped).
+std::string break_impairment();
+
 // An impairment engine at the hub. apply() replaces the whole state; it is called from the
 // controller's thread only and takes effect on packets that arrive after it returns.
 class Impairment {
@@ -35,6 +57,9 @@ class Impairment {
     virtual std::string name() const = 0;
     virtual void apply(const Table& t) = 0;
     virtual Lab::Stats stats() const = 0;
+    // Reads back what is in force and the per-link counters. Not cheap (netlink dumps and an
+    // iptables-save for netem): call it after a change and at the end, not per packet.
+    virtual Observed observe() = 0;
 };
 
 std::unique_ptr<Impairment> make_nfqueue(const Topology& topo);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 
 namespace gossiplab::netem {
@@ -43,6 +44,7 @@ struct Lab::Impl {
     std::unique_ptr<Impairment> backend;
     std::string note;
     Table table;
+    std::vector<char> touched;  // links that were ever shaped or partitioned
 
     int index(const std::string& node, const char* what) const {
         auto it = std::find(cfg.nodes.begin(), cfg.nodes.end(), node);
@@ -274,6 +276,52 @@ void Lab::heal() {
 
 Lab::Stats Lab::stats() const {
     return impl_->backend->stats();
+}
+
+std::vector<Lab::LinkObservation> Lab::observe() {
+    const Table& t = impl_->table;
+    auto& touched = impl_->touched;
+    touched.resize(t.shape.size(), 0);
+    for (size_t i = 0; i < t.shape.size(); ++i) touched[i] |= t.shape[i] || t.drop[i];
+    const Observed o = impl_->backend->observe();
+    std::vector<LinkObservation> out;
+    for (int s = 0; s < t.n; ++s) {
+        for (int d = 0; d < t.n; ++d) {
+            const size_t i = t.at(s, d);
+            if (!touched[i]) continue;
+            LinkObservation l;
+            l.src = impl_->cfg.nodes[static_cast<size_t>(s)];
+            l.dst = impl_->cfg.nodes[static_cast<size_t>(d)];
+            l.configured = t.shape[i];
+            l.partitioned = t.drop[i];
+            if (i < o.in_force.shape.size()) {
+                l.in_force = o.in_force.shape[i];
+                l.dropping = o.in_force.drop[i];
+            }
+            if (i < o.counters.size()) {
+                const auto& c = o.counters[i];
+                l.forwarded = c.forwarded;
+                l.packets = c.packets;
+                l.lost = c.lost;
+                l.held = c.held;
+                l.cut = c.cut;
+            }
+            out.push_back(std::move(l));
+        }
+    }
+    return out;
+}
+
+std::string break_impairment() {
+    const char* v = std::getenv("GOSSIPLAB_BREAK_IMPAIRMENT");
+    std::string b = v ? v : "";
+    if (!b.empty() && b != "delay" && b != "partition" && b != "filter")
+        throw LabError("GOSSIPLAB_BREAK_IMPAIRMENT: expected delay, partition or filter, got \"" +
+                       b + "\"");
+    if (!b.empty())
+        std::fprintf(stderr, "gossiplab netem: GOSSIPLAB_BREAK_IMPAIRMENT=%s: the impairment "
+                             "is sabotaged on purpose (test only)\n", b.c_str());
+    return b;
 }
 
 }  // namespace gossiplab::netem

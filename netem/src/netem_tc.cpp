@@ -148,7 +148,7 @@ Qdisc build_leaf(int ifindex, int src, const LinkShape& s) {
     return q;
 }
 
-Cls build_filter(int ifindex, int src, uint32_t src_addr_be) {
+Cls build_filter(int ifindex, int src, uint32_t src_addr_be, bool terminal) {
     Cls c(rtnl_cls_alloc());
     if (!c) throw LabError("netem backend: cannot allocate a filter");
     rtnl_tc_set_ifindex(TC_CAST(c.get()), ifindex);
@@ -162,6 +162,11 @@ Cls build_filter(int ifindex, int src, uint32_t src_addr_be) {
     if (rtnl_u32_add_key_in_addr(c.get(), &a, 32, 12, 0) < 0)
         throw LabError("netem backend: cannot build the u32 key");
     rtnl_u32_set_classid(c.get(), class_handle(src));
+    // A u32 key that matches classifies only when its selector is terminal (TC_U32_TERMINAL;
+    // tc sets it for every "flowid"). Without it the kernel walks on, finds no other rule,
+    // and htb sends the packet to its unshaped default: the link is never impaired.
+    if (terminal && rtnl_u32_set_cls_terminal(c.get()) < 0)
+        throw LabError("netem backend: cannot mark the u32 filter terminal");
     return c;
 }
 

@@ -43,7 +43,8 @@ Qdisc build_root(int ifindex);
 Class build_class(int ifindex, int src, const LinkShape& s);
 // Throws LabError if the shape cannot be expressed by netem (it is validated first).
 Qdisc build_leaf(int ifindex, int src, const LinkShape& s);
-Cls build_filter(int ifindex, int src, uint32_t src_addr_be);
+// `terminal` false only for GOSSIPLAB_BREAK_IMPAIRMENT=filter (a filter that classifies nothing).
+Cls build_filter(int ifindex, int src, uint32_t src_addr_be, bool terminal = true);
 
 // netem delay distribution tables (4096 entries scaled by 8192, as iproute2's .dist files).
 std::vector<int16_t> distribution_table(const std::string& name);

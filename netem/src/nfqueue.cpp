@@ -63,7 +63,13 @@ class NfqueueEngine final : public Impairment {
     explicit NfqueueEngine(const Topology& topo) : topo_(topo), impairer_(now_ns()) {
         for (size_t i = 0; i < topo.addr_be.size(); ++i)
             index_.emplace(topo.addr_be[i], static_cast<int>(i));
-        impairer_.set_table(std::make_shared<Table>(static_cast<int>(topo.addr_be.size())));
+        const auto n = topo.addr_be.size();
+        current_ = std::make_shared<Table>(static_cast<int>(n));
+        impairer_.set_table(current_);
+        links_ = std::make_unique<AtomicCounters[]>(n * n);
+        const std::string brk = break_impairment();
+        break_delay_ = brk == "delay";
+        break_partition_ = brk == "partition";
         open_queue();
         raw_ = sys::Fd(::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));
         if (raw_.get() < 0) sys::throw_errno("nfqueue engine: raw socket for duplicates", errno);
@@ -107,7 +113,38 @@ class NfqueueEngine final : public Impairment {
         return s;
     }
 
+    Observed observe() override {
+        Observed o;
+        {
+            std::lock_guard<std::mutex> g(mu_);
+            o.in_force = pending_ ? *pending_ : *current_;
+        }
+        const size_t links = o.in_force.shape.size();
+        o.counters.resize(links);
+        for (size_t i = 0; i < links; ++i) {
+            auto& c = links_[i];
+            o.counters[i] = {c.forwarded.load(std::memory_order_relaxed),
+                             c.forwarded.load(std::memory_order_relaxed),
+                             c.lost.load(std::memory_order_relaxed),
+                             c.held.load(std::memory_order_relaxed),
+                             c.cut.load(std::memory_order_relaxed)};
+        }
+        return o;
+    }
+
   private:
+    // The engine's own count of what it did on one link (it is both the partition and the
+    // shaping element, so every packet it forwards reaches the link's shaping).
+    struct AtomicCounters {
+        std::atomic<uint64_t> forwarded{0}, lost{0}, held{0}, cut{0};
+    };
+    void count(int src, int dst, std::atomic<uint64_t> AtomicCounters::*field) {
+        if (src < 0 || dst < 0) return;
+        const auto n = topo_.addr_be.size();
+        (links_[static_cast<size_t>(src) * n + static_cast<size_t>(dst)].*field)
+            .fetch_add(1, std::memory_order_relaxed);
+    }
+
     void open_queue() {
         h_ = nfq_open();
         if (!h_) sys::throw_errno("nfqueue engine: nfq_open (nfnetlink_queue)", errno);
@@ -223,6 +260,7 @@ class NfqueueEngine final : public Impairment {
             {
                 std::lock_guard<std::mutex> g(mu_);
                 t = std::move(pending_);
+                if (t) current_ = t;
                 changed_.store(false, std::memory_order_relaxed);
             }
             if (t) impairer_.set_table(std::move(t));
@@ -236,7 +274,16 @@ class NfqueueEngine final : public Impairment {
             if (d != index_.end()) dst = d->second;
         }
         const int64_t now = now_ns();
-        const Fate f = impairer_.decide(now, src, dst, len > 0 ? static_cast<size_t>(len) : 0);
+        Fate f = impairer_.decide(now, src, dst, len > 0 ? static_cast<size_t>(len) : 0);
+        if (f.partitioned && break_partition_) f = Fate{.release_ns = now};  // test-only
+        if (break_delay_) f.release_ns = now;                                // test-only
+        if (f.partitioned) {
+            count(src, dst, &AtomicCounters::cut);
+        } else {
+            count(src, dst, &AtomicCounters::forwarded);
+            if (f.drop) count(src, dst, &AtomicCounters::lost);
+            else if (f.release_ns > now) count(src, dst, &AtomicCounters::held);
+        }
         if (f.drop) {
             dropped_.fetch_add(1, std::memory_order_relaxed);
             verdict(id, NF_DROP);
@@ -361,6 +408,9 @@ class NfqueueEngine final : public Impairment {
     std::atomic<bool> stopping_{false};
     std::mutex mu_;
     std::shared_ptr<const Table> pending_;
+    std::shared_ptr<const Table> current_;  // what the impairer decides by (under mu_)
+    std::unique_ptr<AtomicCounters[]> links_;
+    bool break_delay_ = false, break_partition_ = false;
     std::atomic<bool> changed_{false};
     std::vector<char> vbuf_;                    // pending verdict messages
     std::vector<std::vector<uint8_t>> copies_;  // duplicates to inject after the flush

@@ -120,4 +120,18 @@ TEST_CASE("the u32 filter matches the source address and points at its class", "
     CHECK(val == a.s_addr);
     CHECK(mask == 0xffffffffu);
     CHECK(off == 12);  // IPv4 source address
+
+    // The selector is terminal, or a match classifies nothing (the kernel walks on and htb
+    // sends the packet to its unshaped default).
+    nl_msg* msg = nullptr;
+    REQUIRE(rtnl_cls_build_add_request(f.get(), NLM_F_CREATE, &msg) == 0);
+    nlattr* opts = nlmsg_find_attr(nlmsg_hdr(msg), sizeof(tcmsg), TCA_OPTIONS);
+    REQUIRE(opts != nullptr);
+    nlattr* sel = nla_find(static_cast<nlattr*>(nla_data(opts)), nla_len(opts), TCA_U32_SEL);
+    REQUIRE(sel != nullptr);
+    REQUIRE(nla_len(sel) >= static_cast<int>(sizeof(tc_u32_sel)));
+    const auto* u = static_cast<const tc_u32_sel*>(nla_data(sel));
+    CHECK((u->flags & TC_U32_TERMINAL) != 0);
+    CHECK(u->nkeys == 1);
+    nlmsg_free(msg);
 }

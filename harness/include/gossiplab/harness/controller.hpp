@@ -34,6 +34,10 @@ class Network {
     virtual void shape(const nlohmann::json& links, const nlohmann::json& shape) = 0;
     virtual void clear(const nlohmann::json& links) = 0;
     virtual nlohmann::json stats() const = 0;
+    // What the impairment has in force on each shaped or partitioned link and what it did
+    // (the history's "observe" action, docs/history-format.md); null when there is nothing
+    // to observe (loopback). Throws when the backend's state cannot be read.
+    virtual nlohmann::json observe() { return nullptr; }
 };
 
 std::unique_ptr<Network> make_lab_network(const std::vector<std::string>& nodes,

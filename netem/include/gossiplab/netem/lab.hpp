@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,25 @@ class Lab {
         uint64_t delayed = 0;     // packets held for a delay or rate
     };
     Stats stats() const;  // all zero for the netem backend (the kernel keeps those counters)
+
+    // One directed link as configured and as the backend reports it: what is in force (read
+    // back from the kernel's qdiscs, classes and iptables rules, or from the engine's table)
+    // and what was done to its packets (counters since the lab started, monotonic).
+    struct LinkObservation {
+        std::string src, dst;
+        std::optional<LinkShape> configured;  // nullopt: unshaped
+        std::optional<LinkShape> in_force;    // netem cannot report a distribution: "normal"
+        bool partitioned = false;             // configured: src -> dst packets are dropped
+        bool dropping = false;                // in force: a partition rule for the pair
+        uint64_t forwarded = 0;  // packets past the partition rules, towards the link's shaping
+        uint64_t packets = 0;    // of those, what the link's shaping element received
+        uint64_t lost = 0;       // dropped by the link's loss
+        uint64_t held = 0;       // held for a delay, jitter or rate
+        uint64_t cut = 0;        // dropped by a partition
+    };
+    // Every link that is or once was shaped or partitioned, in (src, dst) order. Throws
+    // LabError when the backend's state cannot be read.
+    std::vector<LinkObservation> observe();
 
   private:
     struct Impl;
