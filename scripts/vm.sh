@@ -168,6 +168,7 @@ echo "vm.sh: $kpkg under QEMU ${accel^^} ($why), $smp CPUs, $mem MiB" >&2
 # The command, run by the guest's second stage in the checkout's directory.
 {
   echo "cd $(printf '%q' "$(pwd -P)")"
+  echo "export GOSSIPLAB_VM_ACCEL=$accel"
   while IFS='=' read -r k _; do
     case "$k" in CI|GOSSIPLAB_*) [ "$k" = GOSSIPLAB_VM_CACHE ] || printf 'export %s=%q\n' "$k" "${!k}" ;; esac
   done < <(env)
@@ -176,7 +177,9 @@ echo "vm.sh: $kpkg under QEMU ${accel^^} ($why), $smp CPUs, $mem MiB" >&2
 cp "$top/scripts/vm/stage2" "$run_dir/stage2"
 
 set +e
-boot "$accel" "$timeout_s" run | tr -d '\r'
+# Line by line (progress shows live), without the serial line's CRs and the power-off notes.
+boot "$accel" "$timeout_s" run |
+  sed -u -E -e 's/\r$//' -e '/^\[ *[0-9.]+\] (sysrq: Power Off|reboot: Power down)$/d'
 qrc=${PIPESTATUS[0]}
 set -e
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then

@@ -42,6 +42,7 @@ ActionType action_type(std::string_view s) {
         {"shape", ActionType::shape},
         {"clear", ActionType::clear},
         {"broadcast", ActionType::broadcast},
+        {"observe", ActionType::observe},
         {"run_end", ActionType::run_end},
     };
     auto it = m.find(s);

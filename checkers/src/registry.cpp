@@ -38,6 +38,7 @@ const std::vector<Entry>& registry() {
          &detail::dissemination,
          {"min_delivery", "max_duplicates", "max_msgs_per_rumor"}},
         {"message_load", &detail::message_load, {"max_imbalance", "from"}},
+        {"faults_landed", &detail::faults_landed, {"min_packets", "min_held", "sigmas"}},
     };
     return r;
 }
@@ -158,8 +159,15 @@ json check_run_dir(const std::filesystem::path& run_dir) {
     }
     json profile = impl.contains("profile") ? impl["profile"] : json(nullptr);
     Context ctx{h, scenario, profile, features};
-    std::vector<CheckResult> results =
-        run_checks(ctx, scenario.contains("checks") ? scenario["checks"] : json(nullptr));
+    const json checks = scenario.contains("checks") ? scenario["checks"] : json(nullptr);
+    std::vector<CheckResult> results = run_checks(ctx, checks);
+    // Every run with a network fault proves that it landed, whether or not the scenario
+    // asks (a null `checks` already ran every checker).
+    if (checks.is_object() && !checks.contains("faults_landed")) {
+        CheckResult f = run_check("faults_landed", ctx, json::object());
+        if (!(f.verdict == "pass" && f.metrics.value("observations", 0) == 0))
+            results.push_back(std::move(f));
+    }
     json out = {{"checks", json::array()}, {"verdict", compose(results)}};
     for (const auto& r : results) out["checks"].push_back(r.to_json());
     return out;

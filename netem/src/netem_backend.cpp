@@ -222,6 +222,13 @@ class NetemBackend final : public Impairment {
             sys::throw_nl("netem backend: add htb class for link", e);
         LinkShape built = s;
         if (break_ == "delay") built.delay_ms = built.jitter_ms = 0, built.reorder = 0;
+        const size_t li = applied_.at(src, dst);
+        if (built_[li] && tc::needs_new_leaf(*built_[li], built)) {
+            auto old = tc::build_leaf(ifi, src, LinkShape{});
+            if (int e = rtnl_qdisc_delete(sock_.get(), old.get()); e < 0)
+                sys::throw_nl("netem backend: replace a netem leaf", e);
+        }
+        built_[li] = built;
         auto leaf = tc::build_leaf(ifi, src, built);
         if (int e = rtnl_qdisc_add(sock_.get(), leaf.get(), NLM_F_CREATE | NLM_F_REPLACE); e < 0)
             sys::throw_nl("netem backend: add netem qdisc (is sch_netem available?)", e);
@@ -242,6 +249,8 @@ class NetemBackend final : public Impairment {
     std::vector<bool> rooted_;
     std::vector<bool> filtered_;
     std::vector<bool> counted_;
+    std::vector<std::optional<LinkShape>> built_ =  // each leaf's shape as last sent
+        std::vector<std::optional<LinkShape>>(counted_.size());
     std::string break_;
 };
 

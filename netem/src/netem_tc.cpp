@@ -137,15 +137,26 @@ Qdisc build_leaf(int ifindex, int src, const LinkShape& s) {
         }
     }
     auto p = [](double v) { return static_cast<int>(scaled(v)); };  // libnl stores the u32 as is
-    if (s.loss > 0) rtnl_netem_set_loss(q.get(), p(s.loss));
-    if (s.loss_correlation > 0) rtnl_netem_set_loss_correlation(q.get(), p(s.loss_correlation));
-    if (s.duplicate > 0) rtnl_netem_set_duplicate(q.get(), p(s.duplicate));
-    if (s.reorder > 0) {
-        rtnl_netem_set_reorder_probability(q.get(), p(s.reorder));
-        rtnl_netem_set_gap(q.get(), 1);  // tc's default: any packet may be reordered
-    }
-    if (s.corrupt > 0) rtnl_netem_set_corruption_probability(q.get(), p(s.corrupt));
+    // libnl sends corrupt, reorder, the correlations and the delay table only when they are
+    // non-zero, and the kernel keeps what a change leaves out: the backend replaces a leaf
+    // whole when one of those goes back to zero (needs_new_leaf).
+    rtnl_netem_set_loss(q.get(), p(s.loss));
+    rtnl_netem_set_loss_correlation(q.get(), p(s.loss_correlation));
+    rtnl_netem_set_delay_correlation(q.get(), 0);
+    rtnl_netem_set_duplicate(q.get(), p(s.duplicate));
+    rtnl_netem_set_duplicate_correlation(q.get(), 0);
+    rtnl_netem_set_reorder_probability(q.get(), p(s.reorder));
+    rtnl_netem_set_reorder_correlation(q.get(), 0);
+    rtnl_netem_set_gap(q.get(), s.reorder > 0 ? 1 : 0);  // tc's default: any packet may be reordered
+    rtnl_netem_set_corruption_probability(q.get(), p(s.corrupt));
+    rtnl_netem_set_corruption_correlation(q.get(), 0);
     return q;
+}
+
+bool needs_new_leaf(const LinkShape& from, const LinkShape& to) {
+    auto table = [](const LinkShape& s) { return s.jitter_ms > 0 && s.distribution != "uniform"; };
+    return (from.corrupt > 0 && to.corrupt <= 0) || (from.reorder > 0 && to.reorder <= 0) ||
+           (from.loss_correlation > 0 && to.loss_correlation <= 0) || (table(from) && !table(to));
 }
 
 Cls build_filter(int ifindex, int src, uint32_t src_addr_be, bool terminal) {

@@ -43,6 +43,9 @@ Qdisc build_root(int ifindex);
 Class build_class(int ifindex, int src, const LinkShape& s);
 // Throws LabError if the shape cannot be expressed by netem (it is validated first).
 Qdisc build_leaf(int ifindex, int src, const LinkShape& s);
+// Whether changing a leaf from `from` to `to` in place would leave part of `from` in force:
+// libnl omits zero corrupt/reorder/correlation attributes and the kernel keeps what is omitted.
+bool needs_new_leaf(const LinkShape& from, const LinkShape& to);
 // `terminal` false only for GOSSIPLAB_BREAK_IMPAIRMENT=filter (a filter that classifies nothing).
 Cls build_filter(int ifindex, int src, uint32_t src_addr_be, bool terminal = true);
 

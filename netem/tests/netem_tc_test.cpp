@@ -135,3 +135,15 @@ TEST_CASE("the u32 filter matches the source address and points at its class", "
     CHECK(u->nkeys == 1);
     nlmsg_free(msg);
 }
+
+TEST_CASE("a leaf is replaced whole when a field libnl cannot send as zero goes back to zero",
+          "[unit]") {
+    CHECK(tc::needs_new_leaf(LinkShape{.corrupt = 1.0}, LinkShape{}));
+    CHECK(tc::needs_new_leaf(LinkShape{.delay_ms = 10, .reorder = 0.25}, LinkShape{.delay_ms = 10}));
+    CHECK(tc::needs_new_leaf(LinkShape{.loss = 0.1, .loss_correlation = 0.5}, LinkShape{.loss = 0.1}));
+    CHECK(tc::needs_new_leaf(LinkShape{.delay_ms = 100, .jitter_ms = 20},
+                             LinkShape{.delay_ms = 100, .jitter_ms = 20, .distribution = "uniform"}));
+    // Fields carried in netem's fixed options are overwritten in place.
+    CHECK_FALSE(tc::needs_new_leaf(LinkShape{.delay_ms = 10, .loss = 0.3}, LinkShape{}));
+    CHECK_FALSE(tc::needs_new_leaf(LinkShape{}, LinkShape{.corrupt = 0.5}));
+}

@@ -75,6 +75,7 @@ enum class ActionType : uint8_t {
     shape,
     clear,
     broadcast,
+    observe,
     run_end,
     other
 };
