@@ -41,6 +41,9 @@ CheckResult dissemination(const Context& ctx, const json& options) {
     auto max_dup = opt_number_or_null(options, "max_duplicates");
     if (!max_dup) max_dup = 0;
     auto max_msgs = opt_number_or_null(options, "max_msgs_per_rumor");
+    // A physical floor: on links that delay every packet by d, no rumor reaches everyone in
+    // less than d. Faster means the delay did not apply.
+    auto min_all = opt_number_or_null(options, "min_time_to_all");
     json profile = profile_of(ctx);
     std::optional<double> fanout, gossip;
     if (profile.contains("fanout") && profile["fanout"].is_number())
@@ -164,6 +167,15 @@ CheckResult dissemination(const Context& ctx, const json& options) {
                         std::to_string(targets.size()) + " live connected nodes within " +
                         fmt(bound) + " s (first missing: " + h.ids[missing[0]] + ")");
             }
+        }
+        if (min_all && ratio >= 1.0 && !times.empty() && times.back() < *min_all) {
+            bad = true;
+            rb.evidence(t0, origin,
+                        rid + " reached every node in " + fmt(times.back()) + " s (at least " +
+                            fmt(*min_all) + " s on these links)",
+                        a.line);
+            rb.fail(subject + ": reached every node in " + fmt(times.back()) +
+                    " s, faster than the links allow (min_time_to_all " + fmt(*min_all) + " s)");
         }
         if (!times.empty()) worst = std::max(worst, times.back());
         if (bad) ++failed;

@@ -36,7 +36,7 @@ const std::vector<Entry>& registry() {
         {"partition_healing", &detail::partition_healing, {}},
         {"dissemination",
          &detail::dissemination,
-         {"min_delivery", "max_duplicates", "max_msgs_per_rumor"}},
+         {"min_delivery", "max_duplicates", "max_msgs_per_rumor", "min_time_to_all"}},
         {"message_load", &detail::message_load, {"max_imbalance", "from"}},
         {"faults_landed", &detail::faults_landed, {"min_packets", "min_held", "sigmas"}},
     };

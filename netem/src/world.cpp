@@ -10,13 +10,17 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/qdisc.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -66,6 +70,76 @@ const char* kHtb = "htb";
 const char* kNfq = "nfnetlink_queue";
 const char* kIpt = "iptables/xtables";
 const char* kRange = "lab address range free";
+const char* kNetemShapes = "netem shapes a link";
+const char* kNfqShapes = "nfqueue shapes a link";
+
+int64_t mono_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// A backend that accepts a shape but does not apply it is the failure "qdisc accepted" cannot
+// see: build a two-node lab on it, delay one link by 30 ms, send 40 packets and measure.
+Capability probe_shaping(Backend b, const char* name) {
+    constexpr double kDelayMs = 30;
+    constexpr int kPackets = 40;
+    std::string detail;
+    bool ok = false;
+    try {
+        Lab lab(LabConfig{{"probe-a", "probe-b"}, LabConfig{}.subnet, b});
+        lab.set_shape("probe-a", "probe-b", LinkShape{.delay_ms = kDelayMs});
+        sys::Fd rx, tx;
+        sys::in_netns(lab.netns_fd("probe-b"), [&] {
+            rx = sys::Fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_port = htons(7999);
+            if (rx.get() < 0 || ::bind(rx.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+                sys::throw_errno("probe receiver", errno);
+        });
+        sys::in_netns(lab.netns_fd("probe-a"), [&] {
+            tx = sys::Fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+            if (tx.get() < 0) sys::throw_errno("probe sender", errno);
+        });
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(7999);
+        ::inet_pton(AF_INET, lab.address("probe-b").c_str(), &to.sin_addr);
+        for (int i = 0; i < kPackets; ++i) {
+            const int64_t t = mono_ns();
+            ::sendto(tx.get(), &t, sizeof t, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+            ::usleep(1000);
+        }
+        std::vector<double> delays;
+        const int64_t until = mono_ns() + 1'000'000'000;
+        while (static_cast<int>(delays.size()) < kPackets && mono_ns() < until) {
+            pollfd p{rx.get(), POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            int64_t sent = 0;
+            while (::recv(rx.get(), &sent, sizeof sent, 0) == static_cast<ssize_t>(sizeof sent))
+                delays.push_back(static_cast<double>(mono_ns() - sent) / 1e6);
+        }
+        uint64_t held = 0;
+        for (const auto& l : lab.observe())
+            if (l.src == "probe-a" && l.dst == "probe-b") held = l.held;
+        std::sort(delays.begin(), delays.end());
+        const double median = delays.empty() ? 0 : delays[delays.size() / 2];
+        ok = delays.size() >= kPackets * 3 / 4 && median >= kDelayMs - 2 &&
+             median < kDelayMs + 30 && held >= delays.size();
+        std::ostringstream os;
+        os.precision(3);
+        os << "a " << kDelayMs << " ms link: " << delays.size() << " of " << kPackets
+           << " packets arrived, median delay " << median << " ms, " << held
+           << " counted as held";
+        detail = os.str();
+    } catch (const std::exception& e) {
+        detail = std::string("probe lab failed: ") + e.what();
+    }
+    return Capability{name, ok, detail,
+                      ok ? "" : "the backend does not shape: report it with this line",
+                      false};
+}
 
 Capability cap(const char* name, bool ok, std::string detail, std::string fix, bool required) {
     return Capability{name, ok, std::move(detail), ok ? "" : std::move(fix), required};
@@ -79,6 +153,8 @@ std::string read_first_line(const std::string& path) {
 }
 
 // Every probe that needs namespaces, run inside the child's fresh world.
+bool g_probe_world = false;  // doctor's child: probe labs may be built
+
 std::vector<Capability> probe_in_world() {
     std::vector<Capability> caps;
     const bool root = ::geteuid() == 0;
@@ -152,7 +228,19 @@ std::vector<Capability> probe_in_world() {
                            rc == 0 ? "NFQUEUE rule accepted (inside the probe namespace)"
                                    : "iptables exited " + std::to_string(rc) + ": " + out,
                            "apt-get install iptables; CONFIG_NETFILTER_XT_TARGET_NFQUEUE", true));
+        if (rc == 0)
+            sys::run({"iptables", "-w", "-D", "FORWARD", "-j", "NFQUEUE", "--queue-num", "0"});
     }
+    // Measured, not accepted: each backend this kernel has shapes a test link.
+    auto have = [&](const char* n) {
+        for (const auto& c : caps)
+            if (c.name == n) return c.ok;
+        return false;
+    };
+    g_probe_world = true;  // this forked child is in its own private world now
+    if (have(kNetem) && have(kHtb) && have(kIpt))
+        caps.push_back(probe_shaping(Backend::Netem, kNetemShapes));
+    if (have(kNfq) && have(kIpt)) caps.push_back(probe_shaping(Backend::Nfqueue, kNfqShapes));
     return caps;
 }
 
@@ -216,7 +304,7 @@ std::atomic<bool> g_in_private_world{false};
 }  // namespace
 
 bool in_private_world() {
-    return g_in_private_world.load();
+    return g_in_private_world.load() || g_probe_world;
 }
 
 void enter_private_world() {
@@ -301,17 +389,20 @@ Backend choose_backend(Backend requested, const std::vector<Capability>& caps) {
                            "; fix: " + c.fix + ")");
         }
     }
-    const bool netem = ok(kNetem) && ok(kHtb) && ok(kIpt);
-    const bool nfq = ok(kNfq) && ok(kIpt);
+    // Where the shaping probe ran, a backend counts only if it shaped the test link.
+    const bool netem = ok(kNetem) && ok(kHtb) && ok(kIpt) && (!find(kNetemShapes) || ok(kNetemShapes));
+    const bool nfq = ok(kNfq) && ok(kIpt) && (!find(kNfqShapes) || ok(kNfqShapes));
     switch (requested) {
         case Backend::Netem:
             if (!netem)
                 throw LabError("impairment backend netem unavailable: " +
-                               missing({kNetem, kHtb, kIpt}) + ". Use --impairment nfqueue");
+                               missing({kNetem, kHtb, kIpt, kNetemShapes}) +
+                               ". Use --impairment nfqueue");
             return Backend::Netem;
         case Backend::Nfqueue:
             if (!nfq)
-                throw LabError("impairment backend nfqueue unavailable: " + missing({kNfq, kIpt}));
+                throw LabError("impairment backend nfqueue unavailable: " +
+                               missing({kNfq, kIpt, kNfqShapes}));
             return Backend::Nfqueue;
         case Backend::Auto:
             if (netem) return Backend::Netem;

@@ -85,6 +85,9 @@ using Body = void (*)(Backend);
 void run_case(Backend b, Body body) {
     if (b == Backend::Netem) {
         if (auto why = netem_unavailable()) {
+            // In the stock-kernel VM (scripts/vm-tests.sh) a skip would hide the backend.
+            if (std::getenv("GOSSIPLAB_REQUIRE_NETEM"))
+                FAIL("GOSSIPLAB_REQUIRE_NETEM is set, but the netem backend cannot run: " << *why);
             WARN("SKIP: netem backend not testable here: " << *why);
             return;
         }
@@ -316,6 +319,59 @@ void change_mid_stream(Backend b) {
     CHECK(sa.median < 62 + late_ms());
 }
 LAB_CASE("changing a shape mid-stream takes effect", change_mid_stream)
+
+void observe(Backend b) {
+    auto lab = make_lab(b);
+    const LinkShape shape{.delay_ms = 20, .loss = 0.3};
+    lab->set_shape("a", "b", shape);
+    lab->set_grudge(one_way("c", "a"));  // a stops hearing c
+    stream(*lab, "a", "b", 1000, 2000);
+    stream(*lab, "c", "a", 100, 1000, 7001, 100);
+    auto obs = lab->observe();
+    auto find = [&](const std::string& s, const std::string& d) {
+        for (const auto& l : obs)
+            if (l.src == s && l.dst == d) return l;
+        FAIL("no observation of " << s << " -> " << d);
+        return Lab::LinkObservation{};
+    };
+    const auto ab = find("a", "b");
+    INFO("a -> b: forwarded " << ab.forwarded << ", packets " << ab.packets << ", lost "
+                              << ab.lost << ", held " << ab.held);
+    REQUIRE(ab.in_force);
+    CHECK(ab.in_force->delay_ms == Approx(20).margin(0.01));
+    CHECK(ab.in_force->loss == Approx(0.3).margin(1e-6));
+    CHECK(ab.forwarded >= 1000);
+    CHECK(ab.packets >= 1000);
+    CHECK(ab.lost > 240);
+    CHECK(ab.lost < 360);
+    CHECK(ab.held + ab.lost >= ab.packets - 5);
+    const auto ca = find("c", "a");
+    CHECK(ca.partitioned);
+    CHECK(ca.dropping);
+    CHECK(ca.cut >= 100);
+    CHECK(ca.forwarded == 0);
+    // Links never shaped nor partitioned are not observed.
+    for (const auto& l : obs) CHECK(((l.src == "a" && l.dst == "b") || (l.src == "c" && l.dst == "a")));
+}
+LAB_CASE("observe reads back what is in force and counts what it did", observe)
+
+void observe_broken(Backend b) {
+    // The sabotage the faults_landed check exists for: the netem backend's filters without
+    // their terminal flag (the bug that left every link unshaped), the engine's delay skipped.
+    ::setenv("GOSSIPLAB_BREAK_IMPAIRMENT", b == Backend::Netem ? "filter" : "delay", 1);
+    auto lab = make_lab(b);
+    ::unsetenv("GOSSIPLAB_BREAK_IMPAIRMENT");
+    lab->set_shape("a", "b", LinkShape{.delay_ms = 20});
+    auto got = stream(*lab, "a", "b", 500, 2000);
+    auto obs = lab->observe();
+    REQUIRE(obs.size() == 1);
+    const auto& l = obs[0];
+    INFO("a -> b: forwarded " << l.forwarded << ", packets " << l.packets << ", held " << l.held);
+    CHECK(l.forwarded >= 500);
+    CHECK(l.held == 0);  // netem: nothing reached the leaf; nfqueue: nothing was held
+    CHECK(summarize(delays(got)).median < 5);
+}
+LAB_CASE("a sabotaged backend shows in its own counters", observe_broken)
 
 }  // namespace
 

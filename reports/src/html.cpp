@@ -1,4 +1,5 @@
 // report.html and the suite index: static, escaped HTML plus embedded data for the charts.
+#include <cmath>
 #include <algorithm>
 #include <random>
 #include <string>
@@ -115,6 +116,48 @@ std::string summary_table(const json& report) {
     return s + "</tbody>\n</table>\n";
 }
 
+// faults_landed's table: each link interval, configured against what the lab read back.
+std::string faults_section(const json& report) {
+    const json* table = nullptr;
+    for (const auto& c : report["checks"])
+        if (c.value("check", std::string()) == "faults_landed" && c.contains("metrics") &&
+            c["metrics"].contains("table") && c["metrics"]["table"].is_array())
+            table = &c["metrics"]["table"];
+    if (!table || table->empty()) return "";
+    auto shape = [](const json& sh) {
+        if (!sh.is_object()) return std::string("none");
+        std::string out;
+        for (const auto& [k, v] : sh.items()) {
+            if (k == "distribution" || (v.is_number() && v.get<double>() == 0)) continue;
+            out += (out.empty() ? "" : " ") + k + " " + display(v);
+        }
+        return out.empty() ? std::string("none") : out;
+    };
+    std::string s =
+        "<section id=\"faults-section\"><h2>Faults: configured against observed</h2>\n"
+        "<p class=\"note\">What the lab read back from the kernel (netem) or its engine "
+        "(nfqueue) for each shaped or partitioned link, and what it counted between two "
+        "observations.</p>\n<table class=\"grid\" id=\"faults-table\">\n<thead><tr><th>link</th>"
+        "<th>from (s)</th><th>to (s)</th><th>configured</th><th>in force</th><th>forwarded</th>"
+        "<th>shaped</th><th>lost</th><th>held</th><th>problem</th></tr></thead>\n<tbody>\n";
+    for (const auto& r : *table) {
+        const bool cut = r.value("partitioned", false);
+        const std::string problem = r.value("problem", std::string());
+        std::string lost = display(r.value("lost", json()));
+        if (r.contains("observed_loss"))
+            lost += " (" + display(std::round(r["observed_loss"].get<double>() * 1000) / 10) + "%)";
+        s += std::string("<tr") + (problem.empty() ? "" : " class=\"row-fail\"") + "><td>" +
+             h(r.value("link", std::string())) + "</td><td>" + h(display(r.value("from", json()))) +
+             "</td><td>" + h(display(r.value("to", json()))) + "</td><td>" +
+             h(cut ? "partitioned" : shape(r.value("configured", json()))) + "</td><td>" +
+             h(shape(r.value("in_force", json()))) + "</td><td>" +
+             h(display(r.value("forwarded", json()))) + "</td><td>" +
+             h(display(r.value("packets", json()))) + "</td><td>" + h(lost) + "</td><td>" +
+             h(display(r.value("held", json()))) + "</td><td>" + h(problem) + "</td></tr>\n";
+    }
+    return s + "</tbody>\n</table>\n</section>\n";
+}
+
 std::string evidence_sections(const json& report, detail::NodeLogs& logs) {
     const json& checks = report["checks"];
     std::string s;
@@ -224,6 +267,7 @@ std::string render_html(const json& report, const json& timeline,
     s += "<section id=\"summary\"><h2>Checks</h2>\n" + summary_table(report) + "</section>\n";
     s += "<section id=\"failures\"><h2>Why</h2>\n" + evidence_sections(report, logs) +
          "</section>\n";
+    s += faults_section(report);
     s += "<section id=\"timeline-section\"><h2>Membership timeline</h2>\n"
          "<div id=\"timeline-controls\"></div><div id=\"timeline\" class=\"chart\"></div>"
          "<p id=\"timeline-note\" class=\"note\"></p></section>\n";

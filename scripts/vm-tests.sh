@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The tests that need a kernel with sch_netem. scripts/test.sh runs them inside the
+# stock-kernel guest of scripts/vm.sh; they also run as they are on any machine whose kernel
+# has sch_netem (as root):
+#   - the netem lab, backend and unit tests, with no skips (GOSSIPLAB_REQUIRE_NETEM);
+#   - slow-links (200 ms one way on every link) under both backends: time-to-all >= 0.2 s;
+#   - the netem backend sabotaged (GOSSIPLAB_BREAK_IMPAIRMENT=filter): faults_landed must
+#     fail the run and name the link;
+#   - the quick suite with --impairment netem.
+# Ends with "N passed, N failed"; exit 1 when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export GOSSIPLAB_REQUIRE_NETEM=1
+out=${GOSSIPLAB_VM_OUT:-runs/vm-tests}
+rm -rf "$out"; mkdir -p "$out"
+passed=0; failed=0
+result() {  # NAME STATUS(0 = pass) DETAIL
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "vm-tests: PASS $1 $3"
+  else failed=$((failed + 1)); echo "vm-tests: FAIL $1 $3"; fi
+}
+modprobe sch_netem 2>/dev/null
+if ! grep -qw sch_netem /proc/modules && [ ! -d /sys/module/sch_netem ]; then
+  echo "vm-tests: this kernel has no sch_netem ($(uname -r)); run through scripts/vm.sh" >&2
+  exit 3
+fi
+
+( cd build && ctest --output-on-failure --timeout 600 -R '^netem_(lab|backend|unit)_test' )
+result "ctest netem_lab_test netem_backend_test netem_unit_test" $? ""
+
+# Time-to-all on 200 ms links, per backend: the slowest rumor can't be faster than one hop.
+for b in netem nfqueue; do
+  dir=$out/slow-links-$b
+  build/bin/gossiplab run slow-links --impairment "$b" --seed 1 --out "$dir" >"$dir.log" 2>&1
+  rc=$?
+  tta=$(python3 - "$dir/report.json" <<'PY'
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    d = [c for c in r["checks"] if c["check"] == "dissemination"][0]
+    ts = [x["p100"] for x in d["metrics"]["rumors"] if x.get("p100") is not None]
+    print("%.3f %.3f %d" % (min(ts), sorted(ts)[len(ts) // 2], len(ts)))
+except Exception as e:
+    print("none none 0")
+PY
+)
+  read -r tmin tmed n <<<"$tta"
+  ok=1; [ "$rc" -eq 0 ] && python3 -c "import sys; sys.exit(0 if float('$tmin') >= 0.2 else 1)" 2>/dev/null && ok=0
+  result "slow-links --impairment $b" $ok "(exit $rc; time-to-all min ${tmin} s, median ${tmed} s over $n rumors)"
+  [ $ok -eq 0 ] || tail -12 "$dir.log"
+done
+
+# A sabotaged netem backend is caught by faults_landed, which names the link.
+dir=$out/slow-links-netem-broken
+GOSSIPLAB_BREAK_IMPAIRMENT=filter build/bin/gossiplab run slow-links --impairment netem --seed 1 \
+  --out "$dir" >"$dir.log" 2>&1
+rc=$?
+why=$(grep -E '^  faults_landed +fail' "$dir.log" | head -1)
+ok=1; [ "$rc" -eq 1 ] && echo "$why" | grep -qE 'link n[0-9]+ -> n[0-9]+' && ok=0
+result "netem sabotaged (filter) is caught" $ok "(exit $rc: ${why:-no faults_landed failure})"
+
+# The quick suite on the netem backend. An emulated (TCG) guest cannot hold the fast
+# profile's sub-second bounds (the same guest fails them on the nfqueue backend too: see
+# docs/performance.md), so there every scenario must run to its end with its faults landed,
+# and each other failure is listed with its numbers; on KVM or bare metal the suite must pass.
+build/bin/gossiplab suite --quick --impairment netem --seed 1 --out "$out/quick-netem" \
+  >"$out/quick-netem.log" 2>&1
+rc=$?
+tail -11 "$out/quick-netem.log"
+python3 - "$out/quick-netem" "${GOSSIPLAB_VM_ACCEL:-none}" <<'PY'
+import json, os, sys
+base, accel = sys.argv[1], sys.argv[2]
+bad = 0
+for s in sorted(os.listdir(base)):
+    p = os.path.join(base, s, "report.json")
+    if not os.path.isdir(os.path.join(base, s)):
+        continue
+    if not os.path.exists(p):
+        print("vm-tests:   %s: no report.json (the run did not end)" % s); bad += 1; continue
+    r = json.load(open(p))
+    for c in r["checks"]:
+        if c["verdict"] == "pass":
+            continue
+        b = (c.get("bound") or {}).get("value")
+        line = "vm-tests:   %s: %s %s (bound %s, measured %s): %s" % (
+            s, c["check"], c["verdict"], b, c.get("measured"), c["reason"][:160])
+        timing = c["check"] in ("membership_convergence", "dissemination", "partition_healing",
+                                "suspicion_refutation", "accuracy")
+        if accel == "tcg" and timing:
+            print(line + "  [not held under TCG]")
+        else:
+            print(line); bad += 1
+sys.exit(1 if bad else 0)
+PY
+ok=$?
+result "suite --quick --impairment netem" $ok "(suite exit $rc; under ${GOSSIPLAB_VM_ACCEL:-no VM})"
+
+echo "vm-tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
