@@ -24,8 +24,14 @@ if ! grep -qw sch_netem /proc/modules && [ ! -d /sys/module/sch_netem ]; then
   exit 3
 fi
 
-( cd build && ctest --output-on-failure --timeout 600 -R '^netem_(lab|backend|unit)_test' )
-result "ctest netem_lab_test netem_backend_test netem_unit_test" $? ""
+# One process per binary (ctest would start one per case: four times slower in the guest).
+for t in netem_unit_test netem_backend_test netem_lab_test; do
+  timeout 900 build/tests/$t >"$out/$t.log" 2>&1
+  rc=$?
+  summary=$(grep -E '^(All tests passed|test cases:)' "$out/$t.log" | tr '\n' ' ')
+  [ "$rc" -eq 0 ] || grep -v '^gossiplab netem: GOSSIPLAB_BREAK' "$out/$t.log" | tail -80
+  result "$t" "$rc" "($summary)"
+done
 
 # Time-to-all on 200 ms links, per backend: the slowest rumor can't be faster than one hop.
 for b in netem nfqueue; do

@@ -37,6 +37,20 @@ std::string shape_difference(const json& want, const json& got) {
     for (const char* k : {"loss", "loss_correlation", "duplicate", "reorder", "corrupt"})
         cmp(k, 1e-6, 0);
     cmp("rate_kbit", 0.5, 0.01);
+    const json ge_none = nullptr;
+    const json& wg = w.contains("gemodel") ? w["gemodel"] : ge_none;
+    const json& gg = g.contains("gemodel") ? g["gemodel"] : ge_none;
+    if (wg.is_object() != gg.is_object()) {
+        out += std::string(out.empty() ? "" : ", ") + "gemodel " +
+               (wg.is_object() ? "configured, none in force" : "in force, none configured");
+    } else if (wg.is_object()) {
+        for (const char* k : {"p", "r", "bad_loss", "good_loss"}) {
+            const double a = num(wg, k), b = num(gg, k);
+            if (std::fabs(a - b) > 1e-6)
+                out += std::string(out.empty() ? "" : ", ") + "gemodel." + k + " " + fmt(a) +
+                       " configured, " + fmt(b) + " in force";
+        }
+    }
     return out;
 }
 
@@ -143,11 +157,24 @@ CheckResult faults_landed(const Context& ctx, const json& options) {
                     if (holds && pk - lost >= min_held && held < 0.9 * (pk - lost) - 2)
                         failed("only " + fmt(held) + " of " + fmt(pk - lost) +
                                " packets were held for the configured delay or rate");
-                    const double loss = num(conf, "loss");
+                    double loss = num(conf, "loss");
+                    // Correlated loss widens the binomial's spread: by (1+rho)/(1-rho) for
+                    // netem's correlation, by (2-p-r)/(p+r) for a Gilbert-Elliott chain.
+                    double inflation = 1;
+                    if (conf.contains("gemodel") && conf["gemodel"].is_object()) {
+                        const json& ge = conf["gemodel"];
+                        const double p = num(ge, "p"), r = num(ge, "r");
+                        if (p + r > 0) {
+                            loss = (r * num(ge, "good_loss") + p * num(ge, "bad_loss")) / (p + r);
+                            inflation = std::max(1.0, (2 - p - r) / (p + r));
+                        }
+                    } else {
+                        const double rho = std::min(0.95, num(conf, "loss_correlation"));
+                        inflation = (1 + rho) / (1 - rho);
+                    }
                     if (pk > 0) row["observed_loss"] = lost / pk;
                     if (loss > 0 && pk >= min_packets) {
-                        const double rho = std::min(0.95, num(conf, "loss_correlation"));
-                        const double sd = std::sqrt(pk * loss * (1 - loss) * (1 + rho) / (1 - rho));
+                        const double sd = std::sqrt(pk * loss * (1 - loss) * inflation);
                         const double tol = sigmas * sd + 2;
                         row["loss_tolerance"] = tol / pk;
                         if (std::fabs(lost - pk * loss) > tol)

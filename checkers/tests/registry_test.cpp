@@ -21,10 +21,11 @@ CheckResult with(const std::string& v) {
 
 TEST_CASE("the registry names every checker of the issue") {
     auto names = check_names();
-    CHECK(names.size() == 8);
+    CHECK(names.size() == 9);
     for (const char* n :
          {"membership_convergence", "failure_detection", "accuracy", "suspicion_refutation",
-          "partition_healing", "dissemination", "message_load", "history_wellformed"})
+          "partition_healing", "dissemination", "message_load", "history_wellformed",
+          "faults_landed"})
         CHECK(std::find(names.begin(), names.end(), n) != names.end());
 }
 
@@ -42,7 +43,7 @@ TEST_CASE("errors become unknown, never exceptions") {
     auto bad = run_checks(ctx, json::array());
     REQUIRE(bad.size() == 1);
     CHECK(bad[0].verdict == "unknown");
-    CHECK(run_checks(ctx, nullptr).size() == 8);
+    CHECK(run_checks(ctx, nullptr).size() == 9);
     auto some = run_checks(ctx, {{"accuracy", nullptr}, {"history_wellformed", json::object()}});
     REQUIRE(some.size() == 2);
     CHECK(some[0].to_json()["check"] == "accuracy");

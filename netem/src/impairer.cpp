@@ -50,7 +50,16 @@ Fate Impairer::decide(int64_t now_ns, int src, int dst, size_t len) {
     if (!shape) return f;
     const LinkShape& s = *shape;
     LinkState& st = state_[i];
-    if (s.loss > 0 && correlated(s.loss_correlation, st.last_loss) < s.loss) {
+    if (s.gemodel) {
+        // netem's loss_gilb_ell: move on the chain, then draw the loss of the state it was in.
+        const GeModel& g = *s.gemodel;
+        const bool was_bad = st.ge_bad;
+        if (uniform() < (was_bad ? g.r : g.p)) st.ge_bad = !was_bad;
+        if (uniform() < (was_bad ? g.bad_loss : g.good_loss)) {
+            f.drop = true;
+            return f;
+        }
+    } else if (s.loss > 0 && correlated(s.loss_correlation, st.last_loss) < s.loss) {
         f.drop = true;
         return f;
     }

@@ -39,6 +39,7 @@ class Impairer {
     struct LinkState {
         double last_loss = 0;      // previous correlated draw (netem's get_crandom)
         int64_t next_free_ns = 0;  // when the rate-limited link is free again
+        bool ge_bad = false;       // Gilbert–Elliott: in the bad (bursty) state
     };
     double uniform() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
     double correlated(double rho, double& last);

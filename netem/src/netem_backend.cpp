@@ -148,6 +148,16 @@ class NetemBackend final : public Impairment {
             nl_cache_free(cc);
         }
         nl_cache_free(qc);
+        const auto ge = tc::read_gemodels();
+        for (int dst = 0; dst < n; ++dst) {
+            for (int src = 0; src < n; ++src) {
+                auto& sh = o.in_force.shape[applied_.at(src, dst)];
+                auto it = ge.find({ifindex_[static_cast<size_t>(dst)], tc::leaf_handle(src)});
+                if (it == ge.end()) continue;
+                if (!sh) sh = LinkShape{};
+                sh->gemodel = it->second;
+            }
+        }
         std::map<uint32_t, int> index;
         for (int i = 0; i < n; ++i) index[topo_.addr_be[static_cast<size_t>(i)]] = i;
         auto each = [&](const std::string& table, const std::string& chain, auto fn) {
@@ -230,7 +240,7 @@ class NetemBackend final : public Impairment {
         }
         built_[li] = built;
         auto leaf = tc::build_leaf(ifi, src, built);
-        if (int e = rtnl_qdisc_add(sock_.get(), leaf.get(), NLM_F_CREATE | NLM_F_REPLACE); e < 0)
+        if (int e = tc::add_leaf(sock_.get(), leaf.get(), built, NLM_F_CREATE | NLM_F_REPLACE); e < 0)
             sys::throw_nl("netem backend: add netem qdisc (is sch_netem available?)", e);
         const size_t i = applied_.at(src, dst);
         if (!filtered_[i]) {

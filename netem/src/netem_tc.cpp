@@ -11,7 +11,11 @@
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/qdisc/netem.h>
+#include <netlink/msg.h>
 #include <netlink/route/tc.h>
+#include <netlink/socket.h>
+
+#include "sys.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -153,10 +157,79 @@ Qdisc build_leaf(int ifindex, int src, const LinkShape& s) {
     return q;
 }
 
+int add_leaf(nl_sock* sk, rtnl_qdisc* leaf, const LinkShape& s, int flags) {
+    nl_msg* msg = nullptr;
+    if (int e = rtnl_qdisc_build_add_request(leaf, flags, &msg); e < 0) return e;
+    if (s.gemodel) {
+        // netem's TCA_OPTIONS is its fixed options followed by nested attributes and spans
+        // the rest of the message (libnl makes it so): append, then widen it.
+        nlmsghdr* h = nlmsg_hdr(msg);
+        nlattr* opts = nlmsg_find_attr(h, sizeof(tcmsg), TCA_OPTIONS);
+        if (!opts) {
+            nlmsg_free(msg);
+            return -NLE_MISSING_ATTR;
+        }
+        const auto off = reinterpret_cast<char*>(opts) - reinterpret_cast<char*>(h);
+        const uint32_t before = h->nlmsg_len;
+        const GeModel& g = *s.gemodel;
+        tc_netem_gemodel ge{scaled(g.p), scaled(g.r), scaled(1 - g.bad_loss), scaled(g.good_loss)};
+        nlattr* loss = nla_nest_start(msg, TCA_NETEM_LOSS);
+        if (!loss || nla_put(msg, NETEM_LOSS_GE, sizeof ge, &ge) < 0) {
+            nlmsg_free(msg);
+            return -NLE_NOMEM;
+        }
+        nla_nest_end(msg, loss);
+        h = nlmsg_hdr(msg);
+        opts = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(h) + off);
+        opts->nla_len = static_cast<uint16_t>(opts->nla_len + (h->nlmsg_len - before));
+    }
+    return nl_send_sync(sk, msg);  // frees msg
+}
+
+namespace {
+
+int on_qdisc(nl_msg* msg, void* arg) {
+    auto& out = *static_cast<std::map<std::pair<int, uint32_t>, GeModel>*>(arg);
+    nlmsghdr* h = nlmsg_hdr(msg);
+    if (h->nlmsg_type != RTM_NEWQDISC) return NL_OK;
+    const auto* t = static_cast<const tcmsg*>(nlmsg_data(h));
+    nlattr* kind = nlmsg_find_attr(h, sizeof(tcmsg), TCA_KIND);
+    nlattr* opts = nlmsg_find_attr(h, sizeof(tcmsg), TCA_OPTIONS);
+    if (!kind || !opts || std::string(static_cast<const char*>(nla_data(kind))) != "netem")
+        return NL_OK;
+    const int fixed = NLA_ALIGN(sizeof(tc_netem_qopt));
+    if (nla_len(opts) <= fixed) return NL_OK;
+    auto* first = reinterpret_cast<nlattr*>(static_cast<char*>(nla_data(opts)) + fixed);
+    nlattr* loss = nla_find(first, nla_len(opts) - fixed, TCA_NETEM_LOSS);
+    if (!loss) return NL_OK;
+    nlattr* ge = nla_find(static_cast<nlattr*>(nla_data(loss)), nla_len(loss), NETEM_LOSS_GE);
+    if (!ge || nla_len(ge) < static_cast<int>(sizeof(tc_netem_gemodel))) return NL_OK;
+    const auto* g = static_cast<const tc_netem_gemodel*>(nla_data(ge));
+    auto p = [](uint32_t v) { return v / 4294967295.0; };
+    out[{t->tcm_ifindex, t->tcm_handle}] = GeModel{p(g->p), p(g->r), 1 - p(g->h), p(g->k1)};
+    return NL_OK;
+}
+
+}  // namespace
+
+std::map<std::pair<int, uint32_t>, GeModel> read_gemodels() {
+    std::map<std::pair<int, uint32_t>, GeModel> out;
+    sys::NlSock sk;  // its own socket: the dump's callback stays off the backend's
+    tcmsg req{};
+    req.tcm_family = AF_UNSPEC;
+    if (int e = nl_send_simple(sk.get(), RTM_GETQDISC, NLM_F_DUMP, &req, sizeof req); e < 0)
+        sys::throw_nl("netem backend: dump the qdiscs", e);
+    nl_socket_modify_cb(sk.get(), NL_CB_VALID, NL_CB_CUSTOM, on_qdisc, &out);
+    if (int e = nl_recvmsgs_default(sk.get()); e < 0)
+        sys::throw_nl("netem backend: read the qdisc dump", e);
+    return out;
+}
+
 bool needs_new_leaf(const LinkShape& from, const LinkShape& to) {
     auto table = [](const LinkShape& s) { return s.jitter_ms > 0 && s.distribution != "uniform"; };
     return (from.corrupt > 0 && to.corrupt <= 0) || (from.reorder > 0 && to.reorder <= 0) ||
-           (from.loss_correlation > 0 && to.loss_correlation <= 0) || (table(from) && !table(to));
+           (from.loss_correlation > 0 && to.loss_correlation <= 0) || (table(from) && !table(to)) ||
+           (from.gemodel && !to.gemodel);
 }
 
 Cls build_filter(int ifindex, int src, uint32_t src_addr_be, bool terminal) {

@@ -5,12 +5,14 @@
 #include "gossiplab/netem/shape.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
 struct rtnl_qdisc;
 struct rtnl_class;
 struct rtnl_cls;
+struct nl_sock;
 
 namespace gossiplab::netem::tc {
 
@@ -48,6 +50,14 @@ Qdisc build_leaf(int ifindex, int src, const LinkShape& s);
 bool needs_new_leaf(const LinkShape& from, const LinkShape& to);
 // `terminal` false only for GOSSIPLAB_BREAK_IMPAIRMENT=filter (a filter that classifies nothing).
 Cls build_filter(int ifindex, int src, uint32_t src_addr_be, bool terminal = true);
+
+// Sends `leaf` (built by build_leaf for `s`) as RTM_NEWQDISC with `flags`, appending what
+// libnl cannot express: the Gilbert–Elliott loss model (TCA_NETEM_LOSS / NETEM_LOSS_GE).
+// Returns 0 or a negative libnl error.
+int add_leaf(nl_sock* sk, rtnl_qdisc* leaf, const LinkShape& s, int flags);
+// The Gilbert–Elliott models in force, by (ifindex, qdisc handle), read with a raw
+// RTM_GETQDISC dump (libnl's netem parser skips TCA_NETEM_LOSS). Throws LabError.
+std::map<std::pair<int, uint32_t>, GeModel> read_gemodels();
 
 // netem delay distribution tables (4096 entries scaled by 8192, as iproute2's .dist files).
 std::vector<int16_t> distribution_table(const std::string& name);

@@ -38,6 +38,18 @@ void validate(const LinkShape& s, const std::string& where) {
     check_range(where, "corrupt", s.corrupt, 0, 1, "a probability in 0..1");
     check_range(where, "rate_kbit", s.rate_kbit, 0, 100e6,
                 "kbit/s in 0..100000000 (0 = unlimited)");
+    if (s.gemodel) {
+        const GeModel& g = *s.gemodel;
+        check_range(where, "gemodel.p", g.p, 1e-9, 1, "a probability in (0, 1]");
+        check_range(where, "gemodel.r", g.r, 1e-9, 1, "a probability in (0, 1]");
+        check_range(where, "gemodel.bad_loss", g.bad_loss, 0, 1, "a probability in 0..1");
+        check_range(where, "gemodel.good_loss", g.good_loss, 0, 1, "a probability in 0..1");
+        if (s.loss > 0 || s.loss_correlation > 0)
+            throw LabError(where +
+                           ".gemodel: replaces loss and loss_correlation (netem has one loss "
+                           "model per link), got loss " +
+                           nlohmann::json(s.loss).dump());
+    }
     // netem's rule: reordering means "some packets skip the delay", so without delay it is void.
     if (s.reorder > 0 && s.delay_ms <= 0) {
         throw LabError(where +
@@ -50,12 +62,13 @@ LinkShape shape_from_json(const nlohmann::json& j, const std::string& where) {
     if (!j.is_object()) throw LabError(where + ": expected a link shape object, got " + show(j));
     static const std::set<std::string> known = {"delay_ms", "jitter_ms",        "distribution",
                                                 "loss",     "loss_correlation", "duplicate",
-                                                "reorder",  "corrupt",          "rate_kbit"};
+                                                "reorder",  "corrupt",          "rate_kbit",
+                                                "gemodel"};
     for (const auto& [k, v] : j.items()) {
         if (!known.count(k)) {
             throw LabError(where + ": unknown field \"" + k +
                            "\" (expected delay_ms, jitter_ms, distribution, loss, "
-                           "loss_correlation, duplicate, reorder, corrupt, rate_kbit)");
+                           "loss_correlation, duplicate, reorder, corrupt, rate_kbit, gemodel)");
         }
     }
     LinkShape s;
@@ -85,12 +98,34 @@ LinkShape shape_from_json(const nlohmann::json& j, const std::string& where) {
     num("reorder", s.reorder);
     num("corrupt", s.corrupt);
     num("rate_kbit", s.rate_kbit);
+    if (j.contains("gemodel")) {
+        const auto& g = j.at("gemodel");
+        const std::string w = where + ".gemodel";
+        if (!g.is_object())
+            throw LabError(w + ": expected an object {\"p\", \"r\", \"bad_loss\", \"good_loss\"}, got " +
+                           show(g));
+        GeModel m;
+        bool has_r = false;
+        for (const auto& [k, v] : g.items()) {
+            double* out = k == "p" ? &m.p : k == "r" ? &m.r : k == "bad_loss" ? &m.bad_loss
+                          : k == "good_loss" ? &m.good_loss : nullptr;
+            if (!out)
+                throw LabError(w + ": unknown field \"" + k +
+                               "\" (expected p, r, bad_loss, good_loss)");
+            if (!v.is_number()) throw LabError(w + "." + k + ": expected a number, got " + show(v));
+            *out = v.get<double>();
+            has_r |= k == "r";
+        }
+        if (!g.contains("p")) throw LabError(w + ".p: missing (the good -> bad probability)");
+        if (!has_r) m.r = 1 - m.p;  // netem's default
+        s.gemodel = m;
+    }
     validate(s, where);
     return s;
 }
 
 nlohmann::json to_json(const LinkShape& s) {
-    return {{"delay_ms", s.delay_ms},
+    nlohmann::json j = {{"delay_ms", s.delay_ms},
             {"jitter_ms", s.jitter_ms},
             {"distribution", s.distribution},
             {"loss", s.loss},
@@ -99,6 +134,12 @@ nlohmann::json to_json(const LinkShape& s) {
             {"reorder", s.reorder},
             {"corrupt", s.corrupt},
             {"rate_kbit", s.rate_kbit}};
+    if (s.gemodel)
+        j["gemodel"] = {{"p", s.gemodel->p},
+                        {"r", s.gemodel->r},
+                        {"bad_loss", s.gemodel->bad_loss},
+                        {"good_loss", s.gemodel->good_loss}};
+    return j;
 }
 
 }  // namespace gossiplab::netem

@@ -38,12 +38,15 @@ std::unique_ptr<Lab> make_lab(Backend b) {
 
 // The reason the netem backend cannot run here, if any.
 std::optional<std::string> netem_unavailable() {
-    try {
-        make_lab(Backend::Netem);
-        return std::nullopt;
-    } catch (const LabError& e) {
-        return std::string(e.what());
-    }
+    static const std::optional<std::string> why = []() -> std::optional<std::string> {
+        try {
+            make_lab(Backend::Netem);
+            return std::nullopt;
+        } catch (const LabError& e) {
+            return std::string(e.what());
+        }
+    }();
+    return why;
 }
 
 // Sends `count` packets src -> dst at `pps` and returns what dst received.
@@ -74,10 +77,10 @@ bool emulated() {
     return a && std::string(a) == "tcg";
 }
 // What an emulated guest adds to a delay's median on top of the backend's own error: its
-// timers and its packet path run late by up to ~2 ms when the host is busy (measured under
+// timers and its packet path run late by up to ~2-3 ms when the host is busy (measured under
 // TCG on a 2-core host).
 double late_ms() {
-    return emulated() ? 3 : 0;
+    return emulated() ? 5 : 0;
 }
 
 using Body = void (*)(Backend);
@@ -140,8 +143,9 @@ void delay(Backend b) {
     CHECK(s.median > 48);
     CHECK(s.median < 52 + late_ms());
     // An emulated guest (scripts/vm.sh under TCG) wakes its timers late now and then: the
-    // tail gets 5 ms more there, the median none.
-    const double tail_ms = emulated() ? 10 : 5;
+    // tail gets 15 ms more there (measured up to +10 ms on a busy 2-core host), the median
+    // late_ms().
+    const double tail_ms = emulated() ? 20 : 5;
     INFO("p99 allowance +" << tail_ms << " ms" << (emulated() ? " (emulated guest)" : ""));
     CHECK(s.p99 < 50 + tail_ms);
     // Other links keep their own (no) delay.
@@ -319,6 +323,44 @@ void change_mid_stream(Backend b) {
     CHECK(sa.median < 62 + late_ms());
 }
 LAB_CASE("changing a shape mid-stream takes effect", change_mid_stream)
+
+void bursty_loss(Backend b) {
+    // Gilbert–Elliott: p = 5% into the bad state, r = 25% out; all lost in bad, none in good.
+    // Mean loss p / (p + r) = 16.7%, mean burst 1 / r = 4 packets (uniform loss at 16.7%
+    // would give bursts of 1.2).
+    auto lab = make_lab(b);
+    LinkShape s;
+    s.gemodel = GeModel{.p = 0.05, .r = 0.25, .bad_loss = 1, .good_loss = 0};
+    lab->set_shape("a", "b", s);
+    auto got = stream(*lab, "a", "b", 5000, 5000);
+    std::vector<char> seen(5000, 0);
+    for (const auto& a : got)
+        if (a.seq < 5000) seen[a.seq] = 1;
+    int lost = 0, bursts = 0;
+    for (size_t i = 0; i < seen.size(); ++i) {
+        if (seen[i]) continue;
+        ++lost;
+        if (i == 0 || seen[i - 1]) ++bursts;
+    }
+    const double loss = lost / 5000.0, burst = bursts ? double(lost) / bursts : 0;
+    INFO("lost " << lost << " of 5000 (" << loss * 100 << "%) in " << bursts
+                 << " bursts, mean burst " << burst << " packets");
+    CHECK(loss > 0.12);
+    CHECK(loss < 0.22);
+    CHECK(burst > 3.0);
+    CHECK(burst < 5.5);
+    // The kernel (or the engine) reports the model it enforces.
+    auto obs = lab->observe();
+    REQUIRE(obs.size() == 1);
+    REQUIRE(obs[0].in_force);
+    REQUIRE(obs[0].in_force->gemodel);
+    CHECK(obs[0].in_force->gemodel->p == Approx(0.05).margin(1e-6));
+    CHECK(obs[0].in_force->gemodel->r == Approx(0.25).margin(1e-6));
+    CHECK(obs[0].in_force->gemodel->bad_loss == Approx(1).margin(1e-6));
+    CHECK(obs[0].lost <= static_cast<uint64_t>(lost));  // the receiver may miss one or two more
+    CHECK(obs[0].lost + 50 >= static_cast<uint64_t>(lost));
+}
+LAB_CASE("bursty loss (Gilbert-Elliott) drops packets in bursts of 1/r", bursty_loss)
 
 void observe(Backend b) {
     auto lab = make_lab(b);

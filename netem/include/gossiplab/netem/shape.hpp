@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +15,19 @@ namespace gossiplab::netem {
 class LabError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
+};
+
+// Gilbert–Elliott bursty loss (netem's "loss gemodel p r 1-h 1-k"): a two-state chain. In the
+// good state a packet is lost with `good_loss` and the chain moves to bad with `p`; in the bad
+// state a packet is lost with `bad_loss` and the chain moves back with `r`. Mean loss:
+// (r * good_loss + p * bad_loss) / (p + r); mean burst (bad-state stay): 1 / r packets.
+struct GeModel {
+    double p = 0;          // good -> bad, per packet (> 0)
+    double r = 1;          // bad -> good, per packet (> 0)
+    double bad_loss = 1;   // netem's 1-h
+    double good_loss = 0;  // netem's 1-k
+    bool operator==(const GeModel&) const = default;
+    double mean_loss() const { return (r * good_loss + p * bad_loss) / (p + r); }
 };
 
 // One directed link's impairment, with netem's meaning for every field (docs/history-format.md,
@@ -28,6 +42,7 @@ struct LinkShape {
     double reorder = 0;    // probability a packet skips the delay (needs delay_ms > 0, as in netem)
     double corrupt = 0;    // probability one bit of the payload is flipped
     double rate_kbit = 0;  // link bandwidth; 0 = unlimited
+    std::optional<GeModel> gemodel = std::nullopt;  // bursty loss instead of `loss` (netem: exclusive)
 
     bool operator==(const LinkShape&) const = default;
     bool is_identity() const { return *this == LinkShape{}; }
