@@ -56,6 +56,7 @@ std::string shape_difference(const json& want, const json& got) {
 
 struct Link {
     const json* last = nullptr;  // the previous observation of this link
+    bool last_before = false;    // it was taken right before a change (ends an interval)
     double last_t = 0;
     uint32_t last_line = 0;
 };
@@ -97,6 +98,9 @@ CheckResult faults_landed(const Context& ctx, const json& options) {
         auto it = a->body.find("links");
         if (it == a->body.end() || !it->is_array()) continue;
         const json& arr = *it;  // kept: Link::last points into it
+        // "before": read right before a change, closing the interval of the configuration
+        // in force; from it to the next ("after") the change itself was being applied.
+        const bool before = a->body.value("when", std::string("after")) == "before";
         for (const auto& l : arr) {
             if (!l.is_object()) continue;
             const std::string name = row_of(l);
@@ -121,7 +125,7 @@ CheckResult faults_landed(const Context& ctx, const json& options) {
             }
             // 2. The counters over the interval since this link's previous observation.
             Link& k = links[name];
-            if (k.last) {
+            if (k.last && !k.last_before) {
                 const json& p = *k.last;
                 auto d = [&](const char* f) { return std::max(0.0, num(l, f) - num(p, f)); };
                 const double fwd = d("forwarded"), pk = d("packets"), lost = d("lost"),
@@ -190,6 +194,7 @@ CheckResult faults_landed(const Context& ctx, const json& options) {
             }
             if (bad) ++bad_links;
             k.last = &l;
+            k.last_before = before;
             k.last_t = a->t;
             k.last_line = a->line;
         }

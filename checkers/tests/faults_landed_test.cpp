@@ -152,3 +152,38 @@ TEST_CASE("faults_landed: no fault passes quietly; faults without observations a
     CHECK(u.verdict == "unknown");
     CHECK(u.reason.find("no \"observe\" record") != std::string::npos);
 }
+
+TEST_CASE("faults_landed: packets counted while a change is applied blame no configuration") {
+    // Partitioned from 2 s; the heal at 5 s is applied between the "before" and the "after"
+    // observation, and 11 packets cross in that window: they belong to neither interval.
+    auto obs = [](HB& b, const char* when, double fwd, bool cut) {
+        b.action("observe", {{"when", when},
+                             {"links", {link("n1", "n2", nullptr, nullptr, fwd, fwd, 0, 0, cut,
+                                             cut)}}});
+    };
+    HB b = cluster();
+    b.at(2).split({"n1"}, {"n2", "n3"});
+    b.at(2);
+    obs(b, "after", 10, true);
+    b.at(5);
+    obs(b, "before", 10, true);
+    b.at(5).heal();
+    b.at(5.7);
+    obs(b, "after", 21, false);
+    b.at(9);
+    obs(b, "before", 60, false);
+    b.at(9.5).end();
+    CheckResult r = check("faults_landed", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == "pass");
+    // Without the "before" observation the same counters fail the partition.
+    HB c = cluster();
+    c.at(2).split({"n1"}, {"n2", "n3"});
+    c.at(2);
+    obs(c, "after", 10, true);
+    c.at(5).heal();
+    c.at(5.7);
+    obs(c, "after", 21, false);
+    c.at(9.5).end();
+    CHECK(check("faults_landed", c.history()).verdict == "fail");
+}

@@ -208,13 +208,19 @@ class Controller {
     static double round_ms(double t) { return std::round(t * 1e6) / 1e6; }
 
     // Reads back what the network has in force and what it counted, into the history, right
-    // after each network fault (and once at the end): the faults_landed check compares it
-    // with what was configured.
-    void observe_faults() {
+    // after each network fault ("after"), and right before the next one and at the end
+    // ("before", closing the interval, so that packets counted while a change is applied
+    // are not blamed on the configuration before it): faults_landed compares it with what
+    // was configured.
+    void close_fault_interval() {
+        if (faults_seen_) observe_faults("before");
+    }
+    void observe_faults(const char* when = "after") {
         faults_seen_ = true;
         try {
             json links = net_.observe();
-            if (!links.is_null()) record_action("observe", -1, {{"links", std::move(links)}});
+            if (!links.is_null())
+                record_action("observe", -1, {{"when", when}, {"links", std::move(links)}});
         } catch (const std::exception& e) {
             record_action("error", -1, {{"op", "observe"}, {"message", e.what()}});
         }
@@ -536,22 +542,26 @@ class Controller {
                     *n,
                     {{"cmd", "broadcast"}, {"rumor", args["rumor"]}, {"payload", args["payload"]}});
             } else if (a.op == "partition") {
+                close_fault_interval();
                 net_.set_grudge(args["grudge"]);
                 json f = args;
                 record_action("partition", a.at, f);
                 ++active_partitions_;
                 observe_faults();
             } else if (a.op == "heal") {
+                close_fault_interval();
                 net_.heal();
                 record_action("heal", a.at);
                 active_partitions_ = 0;
                 observe_faults();
             } else if (a.op == "shape") {
+                close_fault_interval();
                 net_.shape(args["links"], args["shape"]);
                 record_action("shape", a.at, {{"links", args["links"]}, {"shape", args["shape"]}});
                 ++active_shapes_;
                 observe_faults();
             } else if (a.op == "clear") {
+                close_fault_interval();
                 net_.clear(args["links"]);
                 record_action("clear", a.at, {{"links", args["links"]}});
                 active_shapes_ = 0;
@@ -597,7 +607,7 @@ class Controller {
         finishing_ = true;
         end_reason_ = reason;
         end_timer_.cancel();
-        if (faults_seen_) observe_faults();  // closes the last interval's counters
+        close_fault_interval();  // the last interval's counters
         // Ask every node for its final view, then to stop.
         for (auto& [id, n] : nodes_) {
             if (!n.running) continue;

@@ -313,6 +313,7 @@ std::vector<Lab::LinkObservation> Lab::observe() {
 }
 
 std::string break_impairment() {
+    if (in_doctor_probe()) return "";
     const char* v = std::getenv("GOSSIPLAB_BREAK_IMPAIRMENT");
     std::string b = v ? v : "";
     if (!b.empty() && b != "delay" && b != "partition" && b != "filter")

@@ -11,6 +11,9 @@ namespace gossiplab::netem {
 // True once enter_private_world() succeeded in this process: the lab refuses to build
 // anything in the host's own namespace.
 bool in_private_world();
+// True inside doctor()'s probe child: its test labs are never sabotaged
+// (GOSSIPLAB_BREAK_IMPAIRMENT is for the run's own check to catch, not the backend choice).
+bool in_doctor_probe();
 
 bool probe_qdisc(nl_sock* sk, int ifindex, const std::string& kind, std::string* why);
 

@@ -303,6 +303,10 @@ namespace {
 std::atomic<bool> g_in_private_world{false};
 }  // namespace
 
+bool in_doctor_probe() {
+    return g_probe_world;
+}
+
 bool in_private_world() {
     return g_in_private_world.load() || g_probe_world;
 }
