@@ -253,11 +253,14 @@ TEST_CASE("build_report keeps a well-formed run as given and composes the verdic
     CHECK(r["summary"]["failing"] == json::array({"failure_detection"}));
     CHECK(r["checks"][0]["evidence"][0]["node"] == kS2);
     CHECK_FALSE(r["checks"][0].contains("report_notes"));
-    info.verdict = "unknown";  // the harness's verdict wins when it gives a valid one
+    info.verdict = gossiplab::checkers::Verdict::Unknown;  // the harness's verdict wins
     CHECK(build_report(info)["verdict"] == "unknown");
-    info.checks = json::array();
-    info.verdict = "";
+    info.verdict = std::nullopt;
+    info.checks = json::array({{{"check", "a"}, {"verdict", "pass"}}});
     CHECK(build_report(info)["verdict"] == "pass");
+    // No checks: nothing was checked, so unknown (checkers::compose, docs/checkers.md).
+    info.checks = json::array();
+    CHECK(build_report(info)["verdict"] == "unknown");
 }
 
 TEST_CASE("build_report repairs malformed check results instead of writing an invalid report") {

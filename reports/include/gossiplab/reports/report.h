@@ -3,11 +3,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "gossiplab/checkers/verdict.hpp"
 
 namespace gossiplab::reports {
 
@@ -35,8 +38,8 @@ struct RunInfo {
     nlohmann::json environment;  // kernel, impairment backend, versions ... (object)
     std::string command;         // the exact command that reproduces the run
     double duration_s = 0;
-    nlohmann::json checks;  // array of check results (docs/history-format.md)
-    std::string verdict;    // pass|fail|unknown; empty: composed from the checks
+    nlohmann::json checks;                     // array of check results (docs/history-format.md)
+    std::optional<checkers::Verdict> verdict;  // none: composed from the checks
 };
 
 // Builds report.json's content. Check results are normalised so the output always
