@@ -19,6 +19,7 @@
 #include "gossiplab/harness/scenario.hpp"
 #include "gossiplab/netem/lab.hpp"
 #include "gossiplab/reports/report.h"
+#include "gossiplab/version.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -273,7 +274,7 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
                        {"backend", net->name()},
                        {"impl", m.name},
                        {"impl_version", impl_version(m, bin)},
-                       {"gossiplab_version", "0.1.0"},
+                       {"gossiplab_version", gossiplab::kVersion},
                        {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
     std::fprintf(stderr, "gossiplab: %s: %zu nodes, %s, %.0f s, seed %llu -> %s\n", sc.name.c_str(),
                  sc.nodes.size(), net->name().c_str(), sc.duration,
@@ -537,7 +538,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "--version") {
-            std::puts("gossiplab 0.1.0");
+            std::printf("gossiplab %s\n", gossiplab::kVersion);
             return 0;
         }
         std::fprintf(stderr, "gossiplab: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "gossiplab/version.hpp"
+
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -405,7 +407,7 @@ TEST_CASE("the command line: --version, --help, bad flags exit 2, a busy port ex
     };
     std::string out;
     CHECK(run("--version", &out) == 0);
-    CHECK(out == "gossip-node 0.1.0\n");
+    CHECK(out == std::string("gossip-node ") + GOSSIPLAB_VERSION + "\n");
     CHECK(run("--help", &out) == 0);
     CHECK(out.find("--break") != std::string::npos);
     CHECK(out.find("Test-only") != std::string::npos);

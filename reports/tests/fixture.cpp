@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gossiplab/reports/report.h"
+#include "gossiplab/version.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -277,7 +278,7 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
     info.features = {"suspicion_events", "incarnations", "rumors", "counters", "view", "leave"};
     info.environment = {{"kernel", "6.1.0-synthetic"},
                         {"backend", "nfqueue"},
-                        {"gossiplab", "0.1.0"},
+                        {"gossiplab", gossiplab::kVersion},
                         {"compiler", "g++ 12"},
                         {"nodes", n}};
     info.duration_s = end;

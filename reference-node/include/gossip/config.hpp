@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gossip/types.hpp"
+#include "gossiplab/version.hpp"
 
 namespace gossip {
 
@@ -116,6 +117,7 @@ Duration parse_duration(const std::string& text, const std::string& what);
 // The --help text: every flag with its default.
 std::string help_text();
 
-constexpr const char* kVersion = "0.1.0";
+// gossip-node is versioned with the project (project() in the top-level CMakeLists.txt).
+inline constexpr const char* kVersion = gossiplab::kVersion;
 
 }  // namespace gossip
