@@ -15,6 +15,7 @@
 #include "gossiplab/checkers/checkers.hpp"
 #include "gossiplab/harness/controller.hpp"
 #include "gossiplab/harness/manifest.hpp"
+#include "gossiplab/harness/reproduce.hpp"
 #include "gossiplab/harness/run_health.hpp"
 #include "gossiplab/harness/scenario.hpp"
 #include "gossiplab/netem/lab.hpp"
@@ -179,8 +180,11 @@ std::string kernel() {
 // possible while the process is single-threaded, so it happens before any run.
 struct World {
     std::string backend;  // resolved: nfqueue | netem | none
-    static World prepare(const std::string& requested) {
+    std::string given;  // --impairment as given, "" when absent (the reproduce command repeats it)
+    static World prepare(const std::optional<std::string>& given) {
+        const std::string requested = given.value_or("auto");
         World w;
+        w.given = given.value_or("");
         if (requested != "auto" && requested != "nfqueue" && requested != "netem" &&
             requested != "none")
             throw UsageError("--impairment expects auto, nfqueue, netem or none, got \"" +
@@ -239,15 +243,6 @@ struct RunOutcome {
     bool interrupted = false;
 };
 
-std::string argv_line(const std::string& file, const harness::Scenario& sc, const std::string& impl,
-                      const std::string& backend) {
-    std::string cmd = "gossiplab run " + file + " --impl " + impl + " --seed " +
-                      std::to_string(sc.seed) + " --nodes " + std::to_string(sc.nodes.size());
-    if (!sc.profile.empty()) cmd += " --profile " + sc.profile;
-    if (backend == "none") cmd += " --impairment none";
-    return cmd;
-}
-
 RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs::path& out,
                    const World& world) {
     harness::Scenario sc = harness::load_scenario(file, ov);
@@ -269,7 +264,7 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     opt.run_dir = out;
     opt.bin_dir = bin;
     opt.progress = ::isatty(2);
-    opt.command_line = argv_line(file.string(), sc, m.name, world.backend);
+    opt.command_line = harness::reproduce_command(file.string(), sc, m.name, world.given);
     opt.environment = {{"kernel", kernel()},
                        {"backend", net->name()},
                        {"impl", m.name},
@@ -332,7 +327,8 @@ int cmd_run(int argc, char** argv) {
     harness::load_manifest(home(), sc.impl).profile(sc.profile);
     fs::path out =
         a.opt.count("out") ? fs::path(a.opt["out"]) : fs::path("runs") / (sc.name + "-" + stamp());
-    World w = World::prepare(a.opt.count("impairment") ? a.opt["impairment"] : "auto");
+    World w = World::prepare(
+        a.opt.count("impairment") ? std::optional<std::string>(a.opt["impairment"]) : std::nullopt);
     RunOutcome r = run_one(file, ov, out, w);
     if (r.interrupted) return kExitInterrupted;
     return verdict_exit(r.verdict);
@@ -386,8 +382,10 @@ int cmd_suite(int argc, char** argv) {
     if (files.empty()) throw ScenarioError(dir.string(), "", "no scenarios selected");
     fs::path out =
         a.opt.count("out") ? fs::path(a.opt["out"]) : fs::path("runs") / ("suite-" + stamp());
-    World w = World::prepare(a.opt.count("impairment") ? a.opt["impairment"] : "auto");
+    World w = World::prepare(
+        a.opt.count("impairment") ? std::optional<std::string>(a.opt["impairment"]) : std::nullopt);
     std::vector<fs::path> run_dirs;
+    std::vector<reports::SuiteCheck> across_runs;  // load flatness of each sweep
     std::vector<std::pair<std::string, Verdict>> verdicts;
     bool any_fail = false, interrupted = false;
     auto t0 = std::chrono::steady_clock::now();
@@ -436,9 +434,10 @@ int cmd_suite(int argc, char** argv) {
         std::printf("%s: load per member across N: %s (%s)\n", stem.c_str(),
                     checkers::to_string(flat.verdict).c_str(), flat.reason.c_str());
         verdicts.push_back({stem + " (load flatness)", flat.verdict});
+        across_runs.push_back({stem, flat.to_json(), stem + "-sweep.json"});
         any_fail |= flat.verdict == Verdict::Fail;
     }
-    reports::write_suite_index(out, run_dirs);
+    reports::write_suite_index(out, run_dirs, across_runs);
     double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("\nsuite: %zu scenarios in %.0f s\n", verdicts.size(), el);
     for (const auto& [n, v] : verdicts)

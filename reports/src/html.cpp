@@ -1,6 +1,7 @@
 // report.html and the suite index: static, escaped HTML plus embedded data for the charts.
 #include <cmath>
 #include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 
@@ -338,7 +339,19 @@ void write_run_reports(const fs::path& run_dir, const RunInfo& info) {
     render_run(run_dir);
 }
 
-void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& run_dirs) {
+// The report a scenario's checks across runs make for the renderers (never written to disk).
+static json across_runs_report(const std::string& scenario,
+                               const std::vector<const SuiteCheck*>& checks) {
+    RunInfo info;
+    info.scenario_name = scenario + " (across runs)";
+    info.scenario_description = "checks that judge the runs of " + scenario + " together";
+    info.checks = json::array();
+    for (const SuiteCheck* c : checks) info.checks.push_back(c->result);
+    return build_report(info);
+}
+
+void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& run_dirs,
+                       const std::vector<SuiteCheck>& across_runs) {
     std::error_code ec;
     fs::create_directories(suite_dir, ec);
     if (ec)
@@ -394,16 +407,60 @@ void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& r
                 "</td><td>" + h(display(report["seed"])) + "</td></tr>\n";
         suites += detail::junit_testsuite(report);
     }
+    // Checks across runs (load flatness of a scale sweep): their own rows and testsuites, and
+    // they count in every total, so a CI that reads only junit.xml sees them fail.
+    std::vector<std::string> across_order;
+    std::map<std::string, std::vector<const SuiteCheck*>> across_by_scenario;
+    for (const auto& c : across_runs) {
+        if (!across_by_scenario.count(c.scenario)) across_order.push_back(c.scenario);
+        across_by_scenario[c.scenario].push_back(&c);
+    }
+    std::string across_rows;
+    int across_failed = 0;
+    for (const auto& scenario : across_order) {
+        const auto& group = across_by_scenario[scenario];
+        const json report = across_runs_report(scenario, group);
+        const auto n = detail::junit_counts(report);
+        tests += n.tests, failures += n.failures, skipped += n.skipped;
+        suites += detail::junit_testsuite(report);
+        for (size_t i = 0; i < group.size(); ++i) {
+            const json& c = report["checks"][i];
+            const Verdict v = verdict_of(c);
+            if (v == Verdict::Fail) ++across_failed;
+            const std::string name = h(c.value("check", std::string()));
+            const std::string& details = group[i]->details;
+            const json bound = c.value("bound", json());
+            across_rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td>" + h(scenario) +
+                           "</td><td>" +
+                           (details.empty() ? name
+                                            : "<a href=\"" + h(url_encode_path(details)) + "\">" +
+                                                  name + "</a>") +
+                           "</td><td>" + verdict_badge(v) + "</td><td><code>" +
+                           h(bound.is_object() ? display(bound.value("expr", json())) : "—") +
+                           "</code></td><td>" + h(display(c.value("measured", json()))) +
+                           "</td><td>" + h(c.value("reason", std::string())) + "</td></tr>\n";
+        }
+    }
     std::string s = page_head("gossiplab suite", nonce);
     s += "<body>\n<header><h1>gossiplab suite</h1>\n<p id=\"suite-summary\">" +
          std::to_string(run_dirs.size()) + " scenario(s): " + std::to_string(runs_failed) +
-         " failed, " + std::to_string(errors) + " without a report; " + std::to_string(tests) +
-         " checks, " + std::to_string(failures) + " failed, " + std::to_string(skipped) +
-         " unknown</p></header>\n";
+         " failed, " + std::to_string(errors) + " without a report; " +
+         (across_runs.empty() ? std::string()
+                              : std::to_string(across_runs.size()) + " check(s) across runs, " +
+                                    std::to_string(across_failed) + " failed; ") +
+         std::to_string(tests) + " checks, " + std::to_string(failures) + " failed, " +
+         std::to_string(skipped) + " unknown</p></header>\n";
     s += "<table id=\"suite-table\" class=\"grid\">\n<thead><tr><th>scenario</th><th>verdict</th>"
          "<th>checks</th><th>duration</th><th>implementation</th><th>seed</th></tr></thead>\n"
          "<tbody>\n" +
-         rows + "</tbody>\n</table>\n</body>\n</html>\n";
+         rows + "</tbody>\n</table>\n";
+    if (!across_rows.empty()) {
+        s += "<h2>Checks across runs</h2>\n<table id=\"across-table\" class=\"grid\">\n<thead><tr>"
+             "<th>scenario</th><th>check</th><th>verdict</th><th>bound</th><th>measured</th>"
+             "<th>reason</th></tr></thead>\n<tbody>\n" +
+             across_rows + "</tbody>\n</table>\n";
+    }
+    s += "</body>\n</html>\n";
     detail::write_file_atomic(suite_dir / "index.html", s);
     detail::write_file_atomic(
         suite_dir / "junit.xml",

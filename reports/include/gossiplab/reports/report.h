@@ -58,11 +58,21 @@ void write_run_reports(const std::filesystem::path& run_dir, const RunInfo& info
 // history or log, or malformed history lines, are noted on the page instead.
 void render_run(const std::filesystem::path& run_dir);
 
+// A check that judges several runs together, so it belongs to the suite and to no one run:
+// the scale sweep's load_flatness.
+struct SuiteCheck {
+    std::string scenario;   // the scenario whose runs it judged, e.g. "scale-sweep"
+    nlohmann::json result;  // a check-result object (docs/history-format.md); normalised
+    std::string details;    // a file under suite_dir with the details (may be empty)
+};
+
 // Writes suite_dir/index.html (one row per run: verdict per check, duration, link to its
-// report.html) and suite_dir/junit.xml (one testsuite per run). A run directory without a
+// report.html; then one row per check across runs) and suite_dir/junit.xml (one testsuite
+// per run, and one per scenario with checks across runs). A run directory without a
 // readable report.json gets a row and a testsuite that say so; throws ReportError only
 // when suite_dir's files cannot be written.
 void write_suite_index(const std::filesystem::path& suite_dir,
-                       const std::vector<std::filesystem::path>& run_dirs);
+                       const std::vector<std::filesystem::path>& run_dirs,
+                       const std::vector<SuiteCheck>& across_runs = {});
 
 }  // namespace gossiplab::reports
