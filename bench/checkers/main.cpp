@@ -315,9 +315,9 @@ int main(int argc, char** argv) {
         ck::CheckResult r = ck::run_check(name, ctx, json::object());
         double s = seconds_since(c0);
         checks_s += s;
-        std::printf("  %-24s %-7s %7.3f s  %s\n", name.c_str(), r.verdict.c_str(), s,
+        std::printf("  %-24s %-7s %7.3f s  %s\n", name.c_str(), to_string(r.verdict).c_str(), s,
                     r.reason.substr(0, 110).c_str());
-        if (r.verdict != "pass" && std::getenv("BENCH_VERBOSE"))
+        if (r.verdict != ck::Verdict::Pass && std::getenv("BENCH_VERBOSE"))
             std::printf("%s\n", r.to_json().dump(1).substr(0, 3000).c_str());
     }
     double checks_cpu = cpu_seconds() - cpu1;

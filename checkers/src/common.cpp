@@ -119,13 +119,13 @@ void ResultBuilder::unknown(const std::string& reason) {
 
 CheckResult ResultBuilder::finish(const std::string& pass_reason) {
     if (failed_) {
-        r.verdict = "fail";
+        r.verdict = Verdict::Fail;
         r.reason = fail_reason_;
     } else if (unknown_) {
-        r.verdict = "unknown";
+        r.verdict = Verdict::Unknown;
         r.reason = unknown_reason_;
     } else {
-        r.verdict = "pass";
+        r.verdict = Verdict::Pass;
         r.reason = pass_reason;
     }
     if (dropped_) r.metrics["evidence_dropped"] = dropped_;

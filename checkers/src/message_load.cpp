@@ -145,7 +145,7 @@ CheckResult load_flatness(const std::vector<json>& runs, double tolerance) {
     r.metrics = {{"runs", points}, {"tolerance", tolerance}};
     r.bound = {{"expr", "max/min - 1 <= " + detail::fmt(tolerance)}, {"value", tolerance}};
     if (count < 2) {
-        r.verdict = "unknown";
+        r.verdict = Verdict::Unknown;
         r.reason = "needs message_load results of at least two runs";
         return r;
     }
@@ -153,11 +153,11 @@ CheckResult load_flatness(const std::vector<json>& runs, double tolerance) {
     r.measured = std::isfinite(spread) ? json(spread) : json(nullptr);
     r.metrics["spread"] = r.measured;
     if (spread > tolerance) {
-        r.verdict = "fail";
+        r.verdict = Verdict::Fail;
         r.reason = "per-member load varies by " + detail::fmt(spread * 100) +
                    "% across cluster sizes (tolerance " + detail::fmt(tolerance * 100) + "%)";
     } else {
-        r.verdict = "pass";
+        r.verdict = Verdict::Pass;
         r.reason = "per-member load stays within " + detail::fmt(tolerance * 100) + "% across " +
                    std::to_string(count) + " runs";
     }

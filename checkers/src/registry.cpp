@@ -46,7 +46,7 @@ const std::vector<Entry>& registry() {
 CheckResult unknown(const std::string& name, const std::string& why) {
     CheckResult r;
     r.check = name;
-    r.verdict = "unknown";
+    r.verdict = Verdict::Unknown;
     r.reason = why;
     return r;
 }
@@ -128,21 +128,11 @@ std::vector<CheckResult> run_checks(const Context& ctx, const json& checks) {
     return out;
 }
 
-std::string compose(const std::vector<CheckResult>& results) {
-    json arr = json::array();
-    for (const auto& r : results) arr.push_back({{"verdict", r.verdict}});
-    return compose_json(arr);
-}
-
-std::string compose_json(const json& results) {
-    if (!results.is_array() || results.empty()) return "unknown";
-    bool unknown_seen = false;
-    for (const auto& r : results) {
-        const json* v = r.is_object() && r.contains("verdict") ? &r["verdict"] : nullptr;
-        if (v && *v == "fail") return "fail";
-        if (!v || *v != "pass") unknown_seen = true;
-    }
-    return unknown_seen ? "unknown" : "pass";
+std::vector<Verdict> verdicts_of(const std::vector<CheckResult>& results) {
+    std::vector<Verdict> out;
+    out.reserve(results.size());
+    for (const auto& r : results) out.push_back(r.verdict);
+    return out;
 }
 
 json check_run_dir(const std::filesystem::path& run_dir) {
@@ -165,10 +155,10 @@ json check_run_dir(const std::filesystem::path& run_dir) {
     // asks (a null `checks` already ran every checker).
     if (checks.is_object() && !checks.contains("faults_landed")) {
         CheckResult f = run_check("faults_landed", ctx, json::object());
-        if (!(f.verdict == "pass" && f.metrics.value("observations", 0) == 0))
+        if (!(f.verdict == Verdict::Pass && f.metrics.value("observations", 0) == 0))
             results.push_back(std::move(f));
     }
-    json out = {{"checks", json::array()}, {"verdict", compose(results)}};
+    json out = {{"checks", json::array()}, {"verdict", compose(verdicts_of(results))}};
     for (const auto& r : results) out["checks"].push_back(r.to_json());
     return out;
 }

@@ -10,7 +10,7 @@ TEST_CASE("accuracy passes with no deaths and reports node-hours") {
     HB b = cluster();
     b.at(3600).end();
     CheckResult r = check("accuracy", b.history());
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.measured == 0);
     CHECK(r.metrics["node_hours"].get<double>() == Approx(3 - 0.3 / 3600));
     CHECK(r.metrics["false_suspicions"] == 0);
@@ -24,7 +24,7 @@ TEST_CASE("accuracy fails on the false death of a healthy node, naming the activ
     uint32_t dead = uint32_t(b.line());
     b.at(3600).end();
     CheckResult r = check("accuracy", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n1", dead, "n1 declared n2 dead while it was live and reachable"));
     CHECK(has_evidence(r, "n1", dead, "loss"));
     CHECK(r.metrics["false_deaths"] == 1);
@@ -32,13 +32,13 @@ TEST_CASE("accuracy fails on the false death of a healthy node, naming the activ
     CHECK(r.metrics["false_deaths_per_node_hour"].get<double>() == Approx(1 / (3 - 0.3 / 3600)));
     CHECK(r.metrics["items"][1]["faults"][0].get<std::string>().find("shape") == 0);
     // Configurable: one false death allowed.
-    CHECK(check("accuracy", b.history(), {{"bound", 1}}).verdict == "pass");
+    CHECK(check("accuracy", b.history(), {{"bound", 1}}).verdict == Verdict::Pass);
     // False suspicions have their own optional limit.
     CheckResult s = check("accuracy", b.history(), {{"bound", 1}, {"max_false_suspicions", 0}});
-    CHECK(s.verdict == "fail");
+    CHECK(s.verdict == Verdict::Fail);
     CheckResult u = check("accuracy", b.history(), {{"bound", 1}, {"max_false_suspicions", 0}},
                           {"incarnations"});
-    CHECK(u.verdict == "unknown");
+    CHECK(u.verdict == Verdict::Unknown);
     CHECK(u.metrics["false_suspicions"].is_null());
 }
 
@@ -55,7 +55,7 @@ TEST_CASE("deaths explained by a real fault are not false positives") {
     b.at(100).end();
     CheckResult r = check("accuracy", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
 }
 
 TEST_CASE("a false left (no leave command) counts as a false death") {
@@ -66,7 +66,7 @@ TEST_CASE("a false left (no leave command) counts as a false death") {
     b.at(60.5).member("n2", "n1", "left");  // a real leave: fine
     b.at(100).end();
     CheckResult r = check("accuracy", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.measured == 1);
     CHECK(has_evidence(r, "n2", line, "declared n3 left"));
 }
@@ -76,7 +76,7 @@ TEST_CASE("accuracy still reports when evidence is capped to nothing") {
     b.at(25).member("n1", "n2", "dead");
     b.at(3600).end();
     CheckResult r = check("accuracy", b.history(), {{"max_evidence", 0}});
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.evidence.empty());
     CHECK(r.metrics["evidence_dropped"] == 1);
     CHECK(r.reason.find("first: n1 declared n2 dead") != std::string::npos);
@@ -93,7 +93,7 @@ TEST_CASE("a one-way cut that other members route around does not excuse a death
     uint32_t dead = uint32_t(b.line());
     b.at(3600).end();
     CheckResult r = check("accuracy", b.history(), {{"max_false_suspicions", 0}});
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n2", dead, "n2 declared n3 dead while it was live and reachable"));
     CHECK(has_evidence(r, "n2", susp, "n3"));
     CHECK(r.metrics["false_deaths"] == 1);
@@ -107,6 +107,6 @@ TEST_CASE("a dead member is no bridge between the halves of a partition") {
     b.at(20).member("n1", "n2", "dead");
     b.at(3600).end();
     CheckResult r = check("accuracy", b.history());
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["false_deaths"] == 0);
 }

@@ -11,7 +11,7 @@ TEST_CASE("convergence passes when every start is seen within the bound") {
     b.at(10).end();
     CheckResult r = check("membership_convergence", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.measured.get<double>() == Approx(0.4));  // n2 started at 0.1, seen at 0.5
     CHECK(r.metrics["changes"].size() == 3);
     CHECK(r.metrics["changes"][1]["slowest"] != nullptr);
@@ -28,7 +28,7 @@ TEST_CASE("convergence fails when an observer never sees a started node") {
     b.member("n2", "n3", "alive").member("n3", "n1", "alive").member("n3", "n2", "alive");
     b.at(10).end();
     CheckResult r = check("membership_convergence", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("n3 started") != std::string::npos);
     CHECK(has_evidence(r, "n3", start_n3, "started"));
     CHECK(has_evidence(r, "n1", start_n3, "n1 still sees n3 absent"));
@@ -43,7 +43,7 @@ TEST_CASE("convergence fails when a crash is noticed after the bound") {
     uint32_t late = uint32_t(b.line());
     b.at(50).end();
     CheckResult r = check("membership_convergence", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n3", kill, "crashed"));
     CHECK(has_evidence(r, "n2", late, "only after 35"));
     CHECK(r.metrics["changes"][3]["status"] == "late");
@@ -64,12 +64,12 @@ TEST_CASE("a restarted node must be seen alive with a higher incarnation") {
     SECTION("pass") {
         CheckResult r = check("membership_convergence", build(true).history());
         INFO(r.to_json().dump(1));
-        CHECK(r.verdict == "pass");
+        CHECK(r.verdict == Verdict::Pass);
     }
     SECTION("fail: n2 still holds the old incarnation") {
         HB b = build(false);
         CheckResult r = check("membership_convergence", b.history());
-        CHECK(r.verdict == "fail");
+        CHECK(r.verdict == Verdict::Fail);
         CHECK(r.reason.find("n3 restarted") != std::string::npos);
         // n2's last view of n3 is the alive (inc 0) at 0.5 s.
         bool found = false;
@@ -81,7 +81,7 @@ TEST_CASE("a restarted node must be seen alive with a higher incarnation") {
     SECTION("unknown without the incarnations feature (the rest still checked)") {
         CheckResult r = check("membership_convergence", build(false).history(), json::object(),
                               {"suspicion_events", "rumors", "counters"});
-        CHECK(r.verdict == "unknown");
+        CHECK(r.verdict == Verdict::Unknown);
         CHECK(r.reason.find("incarnations") != std::string::npos);
     }
 }
@@ -95,11 +95,11 @@ TEST_CASE("a leave must be seen as left, not dead") {
     uint32_t dead = uint32_t(b.line());
     b.at(20).end();
     CheckResult r = check("membership_convergence", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n3", leave, "leave"));
     CHECK(has_evidence(r, "n2", dead, "still sees n3 dead (inc 0) (expected left)"));
     CHECK(check("membership_convergence", b.history(), {{"leave_accepts_dead", true}}).verdict ==
-          "pass");
+          Verdict::Pass);
 }
 
 TEST_CASE("a paused observer is not held to a change it could not see") {
@@ -112,7 +112,7 @@ TEST_CASE("a paused observer is not held to a change it could not see") {
     b.at(60).end();
     CheckResult r = check("membership_convergence", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
 }
 
 TEST_CASE("convergence of a change cut off by the run's end is not a failure") {
@@ -120,16 +120,16 @@ TEST_CASE("convergence of a change cut off by the run's end is not a failure") {
     b.at(5).kill("n3");
     b.at(6).end();
     CheckResult r = check("membership_convergence", b.history());
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["changes"][3]["status"] == "truncated");
 }
 
 TEST_CASE("convergence is unknown with nothing to measure, or with a bad bound") {
     HB b;
     b.at(0).run_start({"n1"}).at(1).end();
-    CHECK(check("membership_convergence", b.history()).verdict == "unknown");
+    CHECK(check("membership_convergence", b.history()).verdict == Verdict::Unknown);
     CheckResult r = check("membership_convergence", cluster().history(), {{"bound", "3 *"}});
-    CHECK(r.verdict == "unknown");
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason.find("bound '3 *'") != std::string::npos);
 }
 
@@ -138,9 +138,9 @@ TEST_CASE("a scenario bound in seconds overrides the defaults") {
     b.at(5).kill("n3");
     b.at(7).mesh({"n1", "n2"}, {"n3"}, "dead");
     b.at(20).end();
-    CHECK(check("membership_convergence", b.history()).verdict == "pass");
+    CHECK(check("membership_convergence", b.history()).verdict == Verdict::Pass);
     CheckResult r = check("membership_convergence", b.history(), {{"bound", 1.5}});
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.bound["value"].get<double>() == Approx(1.5));
 }
 
@@ -157,10 +157,10 @@ TEST_CASE("the run ends where the teardown begins, not at run_end") {
     b.at(10.3).end();
     CheckResult r = check("membership_convergence", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     REQUIRE(r.metrics["changes"].size() == 4);  // three starts and the kill; no teardown crashes
     CHECK(r.metrics["changes"][3]["status"] == "truncated");
-    CHECK(check("failure_detection", b.history()).verdict == "unknown");
+    CHECK(check("failure_detection", b.history()).verdict == Verdict::Unknown);
 }
 
 TEST_CASE("final views: a late joiner that learns a dead node as alive, a never-started node") {
@@ -175,12 +175,13 @@ TEST_CASE("final views: a late joiner that learns a dead node as alive, a never-
     uint32_t zombie = uint32_t(b.line());
     b.at(100).end();
     CheckResult r = check("membership_convergence", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("final views: 1 view(s) wrong") == 0);
     CHECK(has_evidence(r, "n4", zombie,
                        "n4 sees n3 alive (inc 0) at the end of the run (expected dead or left)"));
     CHECK(r.metrics["final"]["mismatches"] == 1);
-    CHECK(check("membership_convergence", b.history(), {{"final_views", false}}).verdict == "pass");
+    CHECK(check("membership_convergence", b.history(), {{"final_views", false}}).verdict ==
+          Verdict::Pass);
 }
 
 TEST_CASE("final views: a view that was right once and went wrong later") {
@@ -189,7 +190,7 @@ TEST_CASE("final views: a view that was right once and went wrong later") {
     uint32_t dead = uint32_t(b.line());
     b.at(100).end();
     CheckResult r = check("membership_convergence", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n1", dead,
                        "n1 sees n2 dead (inc 0) at the end of the run (expected alive)"));
 }

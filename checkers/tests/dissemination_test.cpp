@@ -24,7 +24,7 @@ HB rumor_run(bool n3_gets_it) {
 TEST_CASE("dissemination passes when every live node gets the rumor in time") {
     CheckResult r = check("dissemination", rumor_run(true).history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     const json& it = r.metrics["rumors"][0];
     CHECK(it["targets"] == 2);
     CHECK(it["first"].get<double>() == Approx(0.1));
@@ -39,7 +39,7 @@ TEST_CASE("dissemination passes when every live node gets the rumor in time") {
 TEST_CASE("dissemination fails when a live connected node never gets the rumor") {
     HB b = rumor_run(false);
     CheckResult r = check("dissemination", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("reached 1 of 2") != std::string::npos);
     CHECK(has_evidence(r, "n3", 14, "n3 never got r1"));  // 14: the broadcast line
     CHECK(r.metrics["rumors"][0]["p100"].is_null());
@@ -52,17 +52,17 @@ TEST_CASE("dissemination fails on late delivery, duplicates and an origin that n
     uint32_t late_line = uint32_t(late.line());
     late.at(20).end();
     CheckResult l = check("dissemination", late.history());
-    CHECK(l.verdict == "fail");
+    CHECK(l.verdict == Verdict::Fail);
     CHECK(has_evidence(l, "n3", late_line, "n3 got r1 only after 4 s"));
 
     HB dup = rumor_run(true);
     dup.rumor("n2", "r1", "n1");
     uint32_t dup_line = uint32_t(dup.line());
     CheckResult d = check("dissemination", dup.history());
-    CHECK(d.verdict == "fail");
+    CHECK(d.verdict == Verdict::Fail);
     CHECK(has_evidence(d, "n2", dup_line, "delivered r1 again"));
     CHECK(d.metrics["duplicates"] == 1);
-    CHECK(check("dissemination", dup.history(), {{"max_duplicates", 1}}).verdict == "pass");
+    CHECK(check("dissemination", dup.history(), {{"max_duplicates", 1}}).verdict == Verdict::Pass);
 
     HB silent = cluster();
     silent.at(5).broadcast("n1", "r1");
@@ -70,7 +70,7 @@ TEST_CASE("dissemination fails on late delivery, duplicates and an origin that n
     silent.rumor("n2", "r1", "n1").rumor("n3", "r1", "n1");
     silent.at(20).end();
     CheckResult s = check("dissemination", silent.history());
-    CHECK(s.verdict == "fail");
+    CHECK(s.verdict == Verdict::Fail);
     CHECK(has_evidence(s, "n1", bc, "never printed r1"));
 }
 
@@ -80,20 +80,20 @@ TEST_CASE("nodes cut off from the origin are not targets") {
     b.at(5).broadcast("n1", "r1").rumor("n1", "r1", "n1").rumor("n2", "r1", "n1");
     b.at(20).end();
     CheckResult r = check("dissemination", b.history());
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["rumors"][0]["targets"] == 1);
 }
 
 TEST_CASE("dissemination is unknown without broadcasts or without the rumors feature") {
     HB b = cluster();
     b.at(10).end();
-    CHECK(check("dissemination", b.history()).verdict == "unknown");
+    CHECK(check("dissemination", b.history()).verdict == Verdict::Unknown);
     CheckResult r = check("dissemination", rumor_run(true).history(), json::object(), {"counters"});
-    CHECK(r.verdict == "unknown");
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason.find("rumors feature") != std::string::npos);
     CheckResult m =
         check("dissemination", rumor_run(true).history(), {{"max_msgs_per_rumor", 10}}, {"rumors"});
-    CHECK(m.verdict == "unknown");
+    CHECK(m.verdict == Verdict::Unknown);
     CHECK(check("dissemination", rumor_run(true).history(), {{"max_msgs_per_rumor", 10}}).verdict ==
-          "fail");
+          Verdict::Fail);
 }

@@ -15,7 +15,7 @@ TEST_CASE("failure_detection passes when every live node declares the killed nod
     b.at(40).end();
     CheckResult r = check("failure_detection", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     const json& f = r.metrics["failures"][0];
     CHECK(f["cause"] == "killed");
     CHECK(f["first_detection"].get<double>() == Approx(1.5));
@@ -39,7 +39,7 @@ TEST_CASE("failure_detection fails when a live node never declares the crash") {
     b.at(6).member("n1", "n3", "dead");
     b.at(40).end();
     CheckResult r = check("failure_detection", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("n3 crashed at 5 s: n2 never declared it dead") != std::string::npos);
     CHECK(has_evidence(r, "n3", crash, "crashed"));
     CHECK(has_evidence(r, "n2", n2_sees_n3, "still sees n3 alive (inc 0)"));
@@ -54,7 +54,7 @@ TEST_CASE("failure_detection fails when detection comes after the bound") {
     uint32_t late = uint32_t(b.line());
     b.at(50).end();
     CheckResult r = check("failure_detection", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n2", late, "only after 33"));
     CHECK(r.metrics["failures"][0]["status"] == "late");
 }
@@ -68,13 +68,14 @@ TEST_CASE("a node cut off for good must be declared dead on both sides") {
         b.at(60).end();
         return b;
     };
-    CHECK(check("failure_detection", build(true).history()).verdict == "pass");
+    CHECK(check("failure_detection", build(true).history()).verdict == Verdict::Pass);
     HB b = build(false);
     CheckResult r = check("failure_detection", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("cut off by a partition") != std::string::npos);
     CHECK(has_evidence(r, "n3", 12, "still sees n1 alive"));  // line 12: n3 sees n1 alive
-    CHECK(check("failure_detection", b.history(), {{"partitions", false}}).verdict == "unknown");
+    CHECK(check("failure_detection", b.history(), {{"partitions", false}}).verdict ==
+          Verdict::Unknown);
 }
 
 TEST_CASE("left counts as a detection only when allowed") {
@@ -82,15 +83,16 @@ TEST_CASE("left counts as a detection only when allowed") {
     b.at(5).kill("n3");
     b.at(6).member("n1", "n3", "dead").member("n2", "n3", "left");
     b.at(40).end();
-    CHECK(check("failure_detection", b.history()).verdict == "fail");
-    CHECK(check("failure_detection", b.history(), {{"accept_left", true}}).verdict == "pass");
+    CHECK(check("failure_detection", b.history()).verdict == Verdict::Fail);
+    CHECK(check("failure_detection", b.history(), {{"accept_left", true}}).verdict ==
+          Verdict::Pass);
 }
 
 TEST_CASE("failure_detection is unknown without failures and ignores observers that never knew") {
     HB b = cluster();
     b.at(10).end();
     CheckResult r = check("failure_detection", b.history());
-    CHECK(r.verdict == "unknown");
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason.find("nothing to check") != std::string::npos);
 
     HB c;
@@ -98,7 +100,7 @@ TEST_CASE("failure_detection is unknown without failures and ignores observers t
     c.at(1).kill("n2");  // n1 never saw n2
     c.at(40).end();
     CheckResult u = check("failure_detection", c.history());
-    CHECK(u.verdict == "unknown");
+    CHECK(u.verdict == Verdict::Unknown);
     CHECK(u.metrics["failures"][0]["status"] == "no_observer");
 }
 
@@ -109,6 +111,6 @@ TEST_CASE("partitions compose until a heal (the harness adds each grudge to the 
     b.at(12).member("n2", "n3", "dead").mesh({"n3"}, {"n1", "n2"}, "dead");
     b.at(60).end();
     CheckResult r = check("failure_detection", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n1", 9, "n1 still sees n3 alive"));  // 9: n1 sees n3 alive
 }

@@ -39,15 +39,16 @@ HB with_shape() {
 
 TEST_CASE("faults_landed passes when what was configured is in force and did its work") {
     HB b = with_shape();
-    b.at(2).action("observe", {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1),
-                                               0, 0, 0, 0)}}});
+    b.at(2).action("observe",
+                   {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 0, 0, 0, 0)}}});
     // 1000 packets, 100 lost (10%), every other one held for the delay.
-    b.at(8).action("observe", {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1),
-                                               1000, 1000, 100, 900)}}});
+    b.at(8).action(
+        "observe",
+        {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 1000, 1000, 100, 900)}}});
     b.at(9).end();
     CheckResult r = check("faults_landed", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["intervals_judged"] == 1);
     const json& row = r.metrics["table"][0];
     CHECK(row["link"] == "n1 -> n2");
@@ -57,12 +58,12 @@ TEST_CASE("faults_landed passes when what was configured is in force and did its
 
 TEST_CASE("faults_landed fails a shape that is not in force, naming the link") {
     HB b = with_shape();
-    b.at(2).action("observe", {{"links", {link("n1", "n2", shape(200, 0.1), shape(0, 0.1),
-                                               0, 0, 0, 0)}}});
+    b.at(2).action("observe",
+                   {{"links", {link("n1", "n2", shape(200, 0.1), shape(0, 0.1), 0, 0, 0, 0)}}});
     const auto line = uint32_t(b.line());
     b.at(9).end();
     CheckResult r = check("faults_landed", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("link n1 -> n2") != std::string::npos);
     CHECK(r.reason.find("delay_ms 200 configured, 0 in force") != std::string::npos);
     CHECK(has_evidence(r, "", line, "n1 -> n2"));
@@ -70,67 +71,69 @@ TEST_CASE("faults_landed fails a shape that is not in force, naming the link") {
 
 TEST_CASE("faults_landed fails packets that bypassed the shaping or were not held") {
     HB b = with_shape();
-    b.at(2).action("observe", {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 0, 0,
-                                               0, 0)}}});
+    b.at(2).action("observe",
+                   {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 0, 0, 0, 0)}}});
     // The classification bug: the kernel forwarded 500 packets, the link's leaf saw none.
-    b.at(8).action("observe", {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 500, 0,
-                                               0, 0)}}});
+    b.at(8).action("observe",
+                   {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 500, 0, 0, 0)}}});
     b.at(9).end();
     CheckResult r = check("faults_landed", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("link n1 -> n2: only 0 of 500 forwarded packets reached the link's "
                         "shaping") != std::string::npos);
 
     // An engine that saw the packets but released them at once.
     HB c = with_shape();
-    c.at(2).action("observe", {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 0, 0,
-                                               0, 0)}}});
-    c.at(8).action("observe", {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 500,
-                                               500, 0, 0)}}});
+    c.at(2).action("observe",
+                   {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 0, 0, 0, 0)}}});
+    c.at(8).action("observe",
+                   {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 500, 500, 0, 0)}}});
     c.at(9).end();
     CheckResult s = check("faults_landed", c.history());
-    CHECK(s.verdict == "fail");
+    CHECK(s.verdict == Verdict::Fail);
     CHECK(s.reason.find("only 0 of 500 packets were held") != std::string::npos);
 }
 
 TEST_CASE("faults_landed judges loss within a binomial tolerance") {
     auto run = [](double lost) {
         HB b = with_shape();
-        b.at(2).action("observe", {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1),
-                                                   0, 0, 0, 0)}}});
-        b.at(8).action("observe", {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1),
-                                                   1000, 1000, lost, 1000 - lost)}}});
+        b.at(2).action(
+            "observe",
+            {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 0, 0, 0, 0)}}});
+        b.at(8).action("observe", {{"links",
+                                    {link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 1000, 1000,
+                                          lost, 1000 - lost)}}});
         b.at(9).end();
         return check("faults_landed", b.history());
     };
     // sd = sqrt(1000 * 0.1 * 0.9) = 9.5; tolerance 4 sd + 2 = 40.
-    CHECK(run(100).verdict == "pass");
-    CHECK(run(135).verdict == "pass");
+    CHECK(run(100).verdict == Verdict::Pass);
+    CHECK(run(135).verdict == Verdict::Pass);
     CheckResult none = run(0);
-    CHECK(none.verdict == "fail");
+    CHECK(none.verdict == Verdict::Fail);
     CHECK(none.reason.find("lost 0 of 1000 packets (0%), configured 10%") != std::string::npos);
-    CHECK(run(150).verdict == "fail");
+    CHECK(run(150).verdict == Verdict::Fail);
 }
 
 TEST_CASE("faults_landed fails a partition that lets packets through or has no rule") {
     HB b = cluster();
     b.at(2).split({"n1"}, {"n2", "n3"});
-    b.at(2).action("observe", {{"links", {link("n1", "n2", nullptr, nullptr, 10, 10, 0, 0, true,
-                                               true)}}});
-    b.at(5).action("observe", {{"links", {link("n1", "n2", nullptr, nullptr, 10, 10, 0, 0, true,
-                                               true)}}});
+    b.at(2).action("observe",
+                   {{"links", {link("n1", "n2", nullptr, nullptr, 10, 10, 0, 0, true, true)}}});
+    b.at(5).action("observe",
+                   {{"links", {link("n1", "n2", nullptr, nullptr, 10, 10, 0, 0, true, true)}}});
     b.at(9).end();
-    CHECK(check("faults_landed", b.history()).verdict == "pass");
+    CHECK(check("faults_landed", b.history()).verdict == Verdict::Pass);
 
     HB c = cluster();
     c.at(2).split({"n1"}, {"n2", "n3"});
-    c.at(2).action("observe", {{"links", {link("n1", "n2", nullptr, nullptr, 10, 10, 0, 0, true,
-                                               false)}}});
-    c.at(5).action("observe", {{"links", {link("n1", "n2", nullptr, nullptr, 70, 70, 0, 0, true,
-                                               false)}}});
+    c.at(2).action("observe",
+                   {{"links", {link("n1", "n2", nullptr, nullptr, 10, 10, 0, 0, true, false)}}});
+    c.at(5).action("observe",
+                   {{"links", {link("n1", "n2", nullptr, nullptr, 70, 70, 0, 0, true, false)}}});
     c.at(9).end();
     CheckResult r = check("faults_landed", c.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("link n1 -> n2: partitioned, but no partition rule is in force") !=
           std::string::npos);
     bool crossed = false;
@@ -144,12 +147,12 @@ TEST_CASE("faults_landed: no fault passes quietly; faults without observations a
     HB b = cluster();
     b.at(9).end();
     CheckResult r = check("faults_landed", b.history());
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["observations"] == 0);
     HB c = with_shape();
     c.at(9).end();
     CheckResult u = check("faults_landed", c.history());
-    CHECK(u.verdict == "unknown");
+    CHECK(u.verdict == Verdict::Unknown);
     CHECK(u.reason.find("no \"observe\" record") != std::string::npos);
 }
 

@@ -15,17 +15,17 @@ TEST_CASE("message_load measures packets per node per second") {
     b.at(11).end();
     CheckResult r = check("message_load", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["per_node"]["n1"]["pkts_sent_per_s"].get<double>() == Approx(10));
     CHECK(r.metrics["per_node"]["n3"]["bytes_sent_per_s"].get<double>() == Approx(2000));
     CHECK(r.metrics["mean_pkts_sent_per_s"].get<double>() == Approx(40.0 / 3));
     CHECK(r.bound["value"].get<double>() == Approx(46));
 
     CheckResult f = check("message_load", b.history(), {{"bound", 15}});
-    CHECK(f.verdict == "fail");
+    CHECK(f.verdict == Verdict::Fail);
     CHECK(has_evidence(f, "n3", hot, "n3 sent 20 packets/s"));
     CheckResult i = check("message_load", b.history(), {{"max_imbalance", 1.2}});
-    CHECK(i.verdict == "fail");
+    CHECK(i.verdict == Verdict::Fail);
     CHECK(i.reason.find("imbalance 1.5") != std::string::npos);
 }
 
@@ -55,10 +55,10 @@ TEST_CASE("message_load from a time measures the steady state after a burst") {
 TEST_CASE("message_load is unknown without counters") {
     HB b = cluster();
     b.at(10).end();
-    CHECK(check("message_load", b.history()).verdict == "unknown");
+    CHECK(check("message_load", b.history()).verdict == Verdict::Unknown);
     b.at(10).counters("n1", 1, 1);
     CheckResult r = check("message_load", b.history(), json::object(), {"rumors"});
-    CHECK(r.verdict == "unknown");
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason.find("counters") != std::string::npos);
 }
 
@@ -67,9 +67,9 @@ TEST_CASE("load_flatness compares per-member load across cluster sizes") {
         return json{{"check", "message_load"},
                     {"metrics", {{"N", n}, {"mean_pkts_sent_per_s", rate}}}};
     };
-    CHECK(load_flatness({run(5, 10), run(50, 11), run(200, 10.5)}, 0.25).verdict == "pass");
+    CHECK(load_flatness({run(5, 10), run(50, 11), run(200, 10.5)}, 0.25).verdict == Verdict::Pass);
     CheckResult f = load_flatness({run(5, 10), run(200, 30)}, 0.25);
-    CHECK(f.verdict == "fail");
+    CHECK(f.verdict == Verdict::Fail);
     CHECK(f.measured.get<double>() == Approx(2));
-    CHECK(load_flatness({run(5, 10)}, 0.25).verdict == "unknown");
+    CHECK(load_flatness({run(5, 10)}, 0.25).verdict == Verdict::Unknown);
 }

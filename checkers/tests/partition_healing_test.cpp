@@ -25,7 +25,7 @@ TEST_CASE("partition_healing passes when every pair sees each other alive again"
     b.at(120).end();
     CheckResult r = check("partition_healing", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.measured.get<double>() == Approx(2));
     CHECK(r.metrics["changes"][0]["lags"]["n3"].get<double>() == Approx(1));
     CHECK(r.metrics["changes"][0]["slowest"] == "n2");
@@ -39,7 +39,7 @@ TEST_CASE("partition_healing fails when a pair never heals") {
     b.at(62).member("n1", "n3", "alive", 1);
     b.at(120).end();
     CheckResult r = check("partition_healing", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "", heal, "partition healed"));
     // n2's last view of n3: the dead at 40 s (line 16).
     CHECK(has_evidence(r, "n2", 16, "n2 still sees n3 dead (inc 0) (expected alive)"));
@@ -50,9 +50,9 @@ TEST_CASE("partition_healing fails when healing takes longer than the bound") {
     HB b = long_split();
     b.at(65).mesh({"n1", "n2", "n3"}, {"n1", "n2", "n3"}, "alive", 1);
     b.at(120).end();
-    CHECK(check("partition_healing", b.history()).verdict == "pass");
+    CHECK(check("partition_healing", b.history()).verdict == Verdict::Pass);
     CheckResult r = check("partition_healing", b.history(), {{"bound", "probe_interval * 2"}});
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.bound == json({{"expr", "probe_interval * 2"}, {"value", 2.0}}));
     CHECK(r.reason.find("converged after 5 s") != std::string::npos);
 }
@@ -73,10 +73,10 @@ TEST_CASE("two nodes that joined separately through one seed find each other aft
         b.at(60).end();
         return b;
     };
-    CHECK(check("partition_healing", build(true).history()).verdict == "pass");
+    CHECK(check("partition_healing", build(true).history()).verdict == Verdict::Pass);
     HB b = build(false);
     CheckResult r = check("partition_healing", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "b", 13, "b still sees a absent"));  // 13: the heal line
 }
 
@@ -85,6 +85,6 @@ TEST_CASE("partition_healing is unknown without a heal") {
     b.at(5).split({"n1"}, {"n2", "n3"});
     b.at(10).end();
     CheckResult r = check("partition_healing", b.history());
-    CHECK(r.verdict == "unknown");
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason == "nothing to check: no heal in this history");
 }

@@ -63,14 +63,15 @@ TEST_CASE("relabelling ids and shifting time leaves every verdict unchanged") {
 }
 
 TEST_CASE("the mixed run passes clean and fails with its faults") {
-    std::map<std::string, std::string> expect_faulty{
-        {"dissemination", "fail"}, {"accuracy", "fail"}, {"membership_convergence", "fail"}};
+    std::map<std::string, Verdict> expect_faulty{{"dissemination", Verdict::Fail},
+                                                 {"accuracy", Verdict::Fail},
+                                                 {"membership_convergence", Verdict::Fail}};
     for (const auto& name : check_names()) {
         // The mixed run's faults have no lab read-back (faults_landed_test has its own runs).
         if (name == "faults_landed") continue;
         CheckResult clean = check(name, mixed(false).history());
         INFO(name << ": " << clean.to_json().dump(1));
-        CHECK(clean.verdict == "pass");
+        CHECK(clean.verdict == Verdict::Pass);
         CheckResult bad = check(name, mixed(true).history());
         INFO(bad.to_json().dump(1));
         if (expect_faulty.count(name)) CHECK(bad.verdict == expect_faulty[name]);

@@ -9,16 +9,6 @@
 using namespace gossiplab::checkers;
 using namespace gossiplab::checkers::test;
 
-namespace {
-
-CheckResult with(const std::string& v) {
-    CheckResult r;
-    r.verdict = v;
-    return r;
-}
-
-}  // namespace
-
 TEST_CASE("the registry names every checker of the issue") {
     auto names = check_names();
     CHECK(names.size() == 9);
@@ -32,17 +22,17 @@ TEST_CASE("the registry names every checker of the issue") {
 TEST_CASE("errors become unknown, never exceptions") {
     History h = cluster().history();
     CheckResult a = check("no_such_check", h);
-    CHECK(a.verdict == "unknown");
+    CHECK(a.verdict == Verdict::Unknown);
     CHECK(a.reason.find("no checker named \"no_such_check\"") == 0);
     CheckResult b = check("accuracy", h, {{"bound", json::array()}});
-    CHECK(b.verdict == "unknown");
+    CHECK(b.verdict == Verdict::Unknown);
     CHECK(b.reason.find("option \"bound\"") != std::string::npos);
     CheckResult c = check("accuracy", h, json(42));
-    CHECK(c.verdict == "unknown");
+    CHECK(c.verdict == Verdict::Unknown);
     Context ctx{h, json::object(), lan_profile(), all_features()};
     auto bad = run_checks(ctx, json::array());
     REQUIRE(bad.size() == 1);
-    CHECK(bad[0].verdict == "unknown");
+    CHECK(bad[0].verdict == Verdict::Unknown);
     CHECK(run_checks(ctx, nullptr).size() == 9);
     auto some = run_checks(ctx, {{"accuracy", nullptr}, {"history_wellformed", json::object()}});
     REQUIRE(some.size() == 2);
@@ -50,10 +40,24 @@ TEST_CASE("errors become unknown, never exceptions") {
 }
 
 TEST_CASE("verdicts compose: fail > unknown > pass") {
-    CHECK(compose({with("pass"), with("pass")}) == "pass");
-    CHECK(compose({with("pass"), with("unknown")}) == "unknown");
-    CHECK(compose({with("unknown"), with("fail"), with("pass")}) == "fail");
-    CHECK(compose({}) == "unknown");
+    using V = Verdict;
+    CHECK(compose({V::Pass, V::Pass}) == V::Pass);
+    CHECK(compose({V::Pass, V::Unknown}) == V::Unknown);
+    CHECK(compose({V::Unknown, V::Fail, V::Pass}) == V::Fail);
+    CHECK(compose({}) == V::Unknown);  // nothing was checked (docs/checkers.md)
+}
+
+TEST_CASE("verdicts keep their report.json spelling") {
+    for (Verdict v : {Verdict::Pass, Verdict::Fail, Verdict::Unknown}) {
+        CHECK(verdict_from_string(to_string(v)) == v);
+        CHECK(json(v) == to_string(v));
+    }
+    CHECK(to_string(Verdict::Pass) == "pass");
+    CHECK(to_string(Verdict::Fail) == "fail");
+    CHECK(to_string(Verdict::Unknown) == "unknown");
+    CHECK_FALSE(verdict_from_string("maybe").has_value());
+    CHECK_FALSE(verdict_from_string("PASS").has_value());
+    CHECK_FALSE(verdict_from_string("").has_value());
 }
 
 TEST_CASE("check_run_dir re-judges a recorded run") {
@@ -103,11 +107,11 @@ TEST_CASE("check_run_dir re-judges a recorded run") {
 TEST_CASE("a misspelt option is bad input, not silently ignored") {
     History h = cluster().history();
     CheckResult r = check("accuracy", h, {{"bund", 3}});
-    CHECK(r.verdict == "unknown");
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason ==
           "\"bund\" is not an option of accuracy (expected one of: bound, max_evidence, lookback, "
           "max_false_suspicions)");
-    CHECK(check("accuracy", h, {{"bound", 3}, {"lookback", 10}}).verdict == "pass");
+    CHECK(check("accuracy", h, {{"bound", 3}, {"lookback", 10}}).verdict == Verdict::Pass);
 }
 
 TEST_CASE("check_run_dir names a missing history") {

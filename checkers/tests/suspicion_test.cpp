@@ -26,7 +26,7 @@ TEST_CASE("a short pause is refuted with a higher incarnation and nobody declare
     b.at(20).end();
     CheckResult r = check("suspicion_refutation", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     const json& ep = r.metrics["episodes"][0];
     CHECK(ep["class"] == "short");
     CHECK(ep["suspected_by"] == json::array({"n1"}));
@@ -40,7 +40,7 @@ TEST_CASE("a short pause fails when someone declares the node dead") {
     b.at(7.5).member("n1", "n3", "alive", 1);
     b.at(20).end();
     CheckResult r = check("suspicion_refutation", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n1", dead, "declared n3 dead although it was away only 2 s"));
     CHECK(has_evidence(r, "n3", 14, "pause began"));
 }
@@ -53,14 +53,14 @@ TEST_CASE(
     HB same = b;
     b.at(20).end();
     CheckResult r = check("suspicion_refutation", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n1", suspect, "still sees n3 suspect (inc 0)"));
 
     same.at(7.5).member("n1", "n3", "alive", 0);
     uint32_t alive = uint32_t(same.line());
     same.at(20).end();
     CheckResult s = check("suspicion_refutation", same.history());
-    CHECK(s.verdict == "fail");
+    CHECK(s.verdict == Verdict::Fail);
     CHECK(has_evidence(s, "n1", alive, "still sees n3 alive (inc 0)"));
 }
 
@@ -77,16 +77,16 @@ TEST_CASE("a long pause: declared dead by all, then rejoins with a higher incarn
     };
     CheckResult ok = check("suspicion_refutation", build(true, true).history());
     INFO(ok.to_json().dump(1));
-    CHECK(ok.verdict == "pass");
+    CHECK(ok.verdict == Verdict::Pass);
     CHECK(ok.metrics["episodes"][0]["class"] == "long");
 
     CheckResult lazy = check("suspicion_refutation", build(false, true).history());
-    CHECK(lazy.verdict == "fail");
+    CHECK(lazy.verdict == Verdict::Fail);
     CHECK(lazy.reason.find("n2 never declared it dead") != std::string::npos);
     CHECK(has_evidence(lazy, "n2", 11, "had not declared n3 dead"));  // line 11: n2 sees n3
 
     CheckResult stuck = check("suspicion_refutation", build(true, false).history());
-    CHECK(stuck.verdict == "fail");
+    CHECK(stuck.verdict == Verdict::Fail);
     CHECK(stuck.reason.find("did not see it alive again") != std::string::npos);
 }
 
@@ -99,7 +99,7 @@ TEST_CASE("a short isolation is refuted like a pause") {
     b.at(20).end();
     CheckResult r = check("suspicion_refutation", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["episodes"][0]["kind"] == "isolation");
 }
 
@@ -109,7 +109,7 @@ TEST_CASE("without suspicion events or incarnations the rest is checked, the ver
     b.at(7).resume("n3");
     b.at(20).end();
     CheckResult r = check("suspicion_refutation", b.history(), json::object(), {"rumors"});
-    CHECK(r.verdict == "unknown");
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason.find("suspicion_events") != std::string::npos);
 
     HB d = b;
@@ -120,11 +120,11 @@ TEST_CASE("without suspicion events or incarnations the rest is checked, the ver
     c.at(8).member("n1", "n3", "alive");
     c.at(20).end();
     CheckResult f = check("suspicion_refutation", c.history(), json::object(), {"rumors"});
-    CHECK(f.verdict == "fail");  // a death is visible without any feature
+    CHECK(f.verdict == Verdict::Fail);  // a death is visible without any feature
 
     HB none = cluster();
     none.at(10).end();
-    CHECK(check("suspicion_refutation", none.history()).verdict == "unknown");
+    CHECK(check("suspicion_refutation", none.history()).verdict == Verdict::Unknown);
 }
 
 TEST_CASE("suspicion_refutation reports the refutation time next to its bound") {

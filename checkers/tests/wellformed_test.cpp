@@ -12,7 +12,7 @@ TEST_CASE("a clean history is well formed") {
     b.at(10).end();
     CheckResult r = check("history_wellformed", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["lines"] == 16);
 }
 
@@ -41,7 +41,7 @@ TEST_CASE("each kind of problem is reported with its line") {
     uint32_t never_started = uint32_t(b.line());
     b.at(10).end();
     CheckResult r = check("history_wellformed", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "", bad_json, "not a JSON object"));
     CHECK(has_evidence(r, "n2", malformed, "malformed line: not JSON"));
     CHECK(has_evidence(r, "n1", unknown_type, "unknown type \"gossip\""));
@@ -56,10 +56,10 @@ TEST_CASE("each kind of problem is reported with its line") {
 
 TEST_CASE("a history without lines or run_start is not well formed") {
     History empty = parse_history("");
-    CHECK(check("history_wellformed", empty).verdict == "fail");
+    CHECK(check("history_wellformed", empty).verdict == Verdict::Fail);
     HB b;
     b.at(0).start("n1");
     CheckResult r = check("history_wellformed", b.history());
-    CHECK(r.verdict == "fail");
+    CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("no run_start") != std::string::npos);
 }

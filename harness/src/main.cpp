@@ -15,14 +15,18 @@
 #include "gossiplab/checkers/checkers.hpp"
 #include "gossiplab/harness/controller.hpp"
 #include "gossiplab/harness/manifest.hpp"
+#include "gossiplab/harness/reproduce.hpp"
 #include "gossiplab/harness/run_health.hpp"
 #include "gossiplab/harness/scenario.hpp"
 #include "gossiplab/netem/lab.hpp"
 #include "gossiplab/reports/report.h"
+#include "gossiplab/version.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace gossiplab;
+using checkers::Verdict;
+using checkers::verdict_of;
 using harness::ScenarioError;
 
 namespace {
@@ -176,8 +180,11 @@ std::string kernel() {
 // possible while the process is single-threaded, so it happens before any run.
 struct World {
     std::string backend;  // resolved: nfqueue | netem | none
-    static World prepare(const std::string& requested) {
+    std::string given;  // --impairment as given, "" when absent (the reproduce command repeats it)
+    static World prepare(const std::optional<std::string>& given) {
+        const std::string requested = given.value_or("auto");
         World w;
+        w.given = given.value_or("");
         if (requested != "auto" && requested != "nfqueue" && requested != "netem" &&
             requested != "none")
             throw UsageError("--impairment expects auto, nfqueue, netem or none, got \"" +
@@ -224,24 +231,17 @@ void print_checks(const json& checks) {
 json check_all(const fs::path& run_dir) {
     json r = checkers::check_run_dir(run_dir);
     r["checks"].push_back(harness::run_health(run_dir));
-    r["verdict"] = checkers::compose_json(r["checks"]);
+    std::vector<Verdict> verdicts;
+    for (const auto& c : r["checks"]) verdicts.push_back(verdict_of(c));
+    r["verdict"] = checkers::compose(verdicts);
     return r;
 }
 
 struct RunOutcome {
-    std::string verdict;
+    Verdict verdict = Verdict::Unknown;
     fs::path dir;
     bool interrupted = false;
 };
-
-std::string argv_line(const std::string& file, const harness::Scenario& sc, const std::string& impl,
-                      const std::string& backend) {
-    std::string cmd = "gossiplab run " + file + " --impl " + impl + " --seed " +
-                      std::to_string(sc.seed) + " --nodes " + std::to_string(sc.nodes.size());
-    if (!sc.profile.empty()) cmd += " --profile " + sc.profile;
-    if (backend == "none") cmd += " --impairment none";
-    return cmd;
-}
 
 RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs::path& out,
                    const World& world) {
@@ -264,12 +264,12 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     opt.run_dir = out;
     opt.bin_dir = bin;
     opt.progress = ::isatty(2);
-    opt.command_line = argv_line(file.string(), sc, m.name, world.backend);
+    opt.command_line = harness::reproduce_command(file.string(), sc, m.name, world.given);
     opt.environment = {{"kernel", kernel()},
                        {"backend", net->name()},
                        {"impl", m.name},
                        {"impl_version", impl_version(m, bin)},
-                       {"gossiplab_version", "0.1.0"},
+                       {"gossiplab_version", gossiplab::kVersion},
                        {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
     std::fprintf(stderr, "gossiplab: %s: %zu nodes, %s, %.0f s, seed %llu -> %s\n", sc.name.c_str(),
                  sc.nodes.size(), net->name().c_str(), sc.duration,
@@ -290,17 +290,18 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     info.command = opt.command_line;
     info.duration_s = rr.duration_s;
     info.checks = checked["checks"];
-    info.verdict = checked.value("verdict", "unknown");
+    const Verdict verdict = verdict_of(checked);
+    info.verdict = verdict;
     reports::write_run_reports(out, info);
     print_checks(info.checks);
-    std::printf("%s: %s  (report: %s)\n", sc.name.c_str(), info.verdict.c_str(),
+    std::printf("%s: %s  (report: %s)\n", sc.name.c_str(), checkers::to_string(verdict).c_str(),
                 (out / "report.html").string().c_str());
     std::fflush(stdout);  // keep the table next to its scenario when stdout is a file
-    return {info.verdict, out, rr.interrupted};
+    return {verdict, out, rr.interrupted};
 }
 
-int verdict_exit(const std::string& v) {
-    return v == "fail" ? kExitFail : kExitPass;
+int verdict_exit(Verdict v) {
+    return v == Verdict::Fail ? kExitFail : kExitPass;
 }
 
 int cmd_run(int argc, char** argv) {
@@ -326,7 +327,8 @@ int cmd_run(int argc, char** argv) {
     harness::load_manifest(home(), sc.impl).profile(sc.profile);
     fs::path out =
         a.opt.count("out") ? fs::path(a.opt["out"]) : fs::path("runs") / (sc.name + "-" + stamp());
-    World w = World::prepare(a.opt.count("impairment") ? a.opt["impairment"] : "auto");
+    World w = World::prepare(
+        a.opt.count("impairment") ? std::optional<std::string>(a.opt["impairment"]) : std::nullopt);
     RunOutcome r = run_one(file, ov, out, w);
     if (r.interrupted) return kExitInterrupted;
     return verdict_exit(r.verdict);
@@ -380,9 +382,11 @@ int cmd_suite(int argc, char** argv) {
     if (files.empty()) throw ScenarioError(dir.string(), "", "no scenarios selected");
     fs::path out =
         a.opt.count("out") ? fs::path(a.opt["out"]) : fs::path("runs") / ("suite-" + stamp());
-    World w = World::prepare(a.opt.count("impairment") ? a.opt["impairment"] : "auto");
+    World w = World::prepare(
+        a.opt.count("impairment") ? std::optional<std::string>(a.opt["impairment"]) : std::nullopt);
     std::vector<fs::path> run_dirs;
-    std::vector<std::pair<std::string, std::string>> verdicts;
+    std::vector<reports::SuiteCheck> across_runs;  // load flatness of each sweep
+    std::vector<std::pair<std::string, Verdict>> verdicts;
     bool any_fail = false, interrupted = false;
     auto t0 = std::chrono::steady_clock::now();
     for (size_t i = 0; i < files.size() && !interrupted; ++i) {
@@ -393,7 +397,7 @@ int cmd_suite(int argc, char** argv) {
             RunOutcome r = run_one(files[i], ov, out / stem, w);
             run_dirs.push_back(r.dir);
             verdicts.push_back({stem, r.verdict});
-            any_fail |= r.verdict == "fail";
+            any_fail |= r.verdict == Verdict::Fail;
             interrupted = r.interrupted;
             continue;
         }
@@ -408,7 +412,7 @@ int cmd_suite(int argc, char** argv) {
             RunOutcome r = run_one(files[i], at_n, out / name, w);
             run_dirs.push_back(r.dir);
             verdicts.push_back({name, r.verdict});
-            any_fail |= r.verdict == "fail";
+            any_fail |= r.verdict == Verdict::Fail;
             json row = {{"nodes", n}, {"verdict", r.verdict}, {"run", name}};
             std::ifstream rep(r.dir / "report.json");
             json report = json::parse(rep, nullptr, false);
@@ -424,18 +428,20 @@ int cmd_suite(int argc, char** argv) {
                 break;
             }
         }
-        json flat = checkers::load_flatness(loads, 0.25).to_json();
+        checkers::CheckResult flat = checkers::load_flatness(loads, 0.25);
         std::ofstream(out / (stem + "-sweep.json"))
-            << json{{"runs", per_n}, {"load_flatness", flat}}.dump(2) << "\n";
+            << json{{"runs", per_n}, {"load_flatness", flat.to_json()}}.dump(2) << "\n";
         std::printf("%s: load per member across N: %s (%s)\n", stem.c_str(),
-                    flat.value("verdict", "?").c_str(), flat.value("reason", "").c_str());
-        verdicts.push_back({stem + " (load flatness)", flat.value("verdict", "unknown")});
-        any_fail |= flat.value("verdict", "") == "fail";
+                    checkers::to_string(flat.verdict).c_str(), flat.reason.c_str());
+        verdicts.push_back({stem + " (load flatness)", flat.verdict});
+        across_runs.push_back({stem, flat.to_json(), stem + "-sweep.json"});
+        any_fail |= flat.verdict == Verdict::Fail;
     }
-    reports::write_suite_index(out, run_dirs);
+    reports::write_suite_index(out, run_dirs, across_runs);
     double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("\nsuite: %zu scenarios in %.0f s\n", verdicts.size(), el);
-    for (const auto& [n, v] : verdicts) std::printf("  %-32s %s\n", n.c_str(), v.c_str());
+    for (const auto& [n, v] : verdicts)
+        std::printf("  %-32s %s\n", n.c_str(), checkers::to_string(v).c_str());
     std::printf("index: %s\n", (out / "index.html").string().c_str());
     if (interrupted) return kExitInterrupted;
     return any_fail ? kExitFail : kExitPass;
@@ -454,8 +460,9 @@ int cmd_check(int argc, char** argv) {
         throw ScenarioError((d / "history.jsonl").string(), "", "no recorded history here");
     json r = check_all(d);
     print_checks(r["checks"]);
-    std::printf("%s: %s\n", d.string().c_str(), r.value("verdict", "unknown").c_str());
-    return verdict_exit(r.value("verdict", "unknown"));
+    const Verdict v = verdict_of(r);
+    std::printf("%s: %s\n", d.string().c_str(), checkers::to_string(v).c_str());
+    return verdict_exit(v);
 }
 
 int cmd_report(int argc, char** argv) {
@@ -530,7 +537,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (cmd == "--version") {
-            std::puts("gossiplab 0.1.0");
+            std::printf("gossiplab %s\n", gossiplab::kVersion);
             return 0;
         }
         std::fprintf(stderr, "gossiplab: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "gossiplab/checkers/verdict.hpp"
+
 namespace gossiplab::harness {
 
 using nlohmann::json;
@@ -43,10 +45,10 @@ json run_health(const std::filesystem::path& run_dir) {
               {"metrics", {{"problems", problems}, {"lines", lineno}}},
               {"evidence", evidence}};
     if (problems == 0) {
-        r["verdict"] = "pass";
+        r["verdict"] = checkers::Verdict::Pass;
         r["reason"] = "every node started, behaved and stopped as the scenario asked";
     } else {
-        r["verdict"] = "fail";
+        r["verdict"] = checkers::Verdict::Fail;
         const json& e = evidence[0];
         r["reason"] = std::to_string(problems) + " problem(s) with the nodes; first: " +
                       (e["node"].is_string() ? e["node"].get<std::string>() + ": " : "") +

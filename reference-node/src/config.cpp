@@ -103,6 +103,24 @@ Config profile_by_name(const std::string& name) {
     throw ConfigError("--profile: expected 'lan' or 'fast', got '" + name + "'");
 }
 
+std::vector<std::string> profile_names() {
+    return {"lan", "fast"};
+}
+
+nlohmann::json timing_profile(const Config& c) {
+    return {{"probe_interval", seconds(c.probe_interval)},
+            {"probe_timeout", seconds(c.probe_timeout)},
+            {"gossip_interval", seconds(c.gossip_interval)},
+            {"fanout", c.fanout},
+            {"indirect_checks", c.indirect_checks},
+            {"suspicion_mult", c.suspicion_mult},
+            {"suspicion_max_timeout_mult", c.suspicion_max_timeout_mult},
+            {"retransmit_mult", c.retransmit_mult},
+            {"push_pull_interval", seconds(c.push_pull_interval)},
+            {"dead_retention", seconds(c.dead_retention)},
+            {"reconnect_interval", seconds(c.reconnect_interval)}};
+}
+
 Duration parse_duration(const std::string& text, const std::string& what) {
     std::string num = text;
     double unit = 1e6;  // microseconds per unit; plain numbers are seconds
@@ -191,6 +209,8 @@ std::string help_text() {
           "  --version                  print 'gossip-node "
        << kVersion
        << "' and exit\n"
+          "  --print-profile NAME       print profile NAME's timing knobs as JSON (seconds;\n"
+          "                             the shape of a profile in impl.json) and exit\n"
           "  --help                     print this text and exit\n"
           "\n"
           "Test-only (conformance negative tests; never in production):\n"
@@ -253,7 +273,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
                                                        "--awareness-max",
                                                        "--counters-interval",
                                                        "--dissemination",
-                                                       "--break"};
+                                                       "--break",
+                                                       "--print-profile"};
         if (std::find(known.begin(), known.end(), a) == known.end()) {
             throw ConfigError("unknown flag '" + a + "' (try --help)");
         }
@@ -262,9 +283,19 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
             value = args[++i];
         }
         if (a == "--profile") profile = value;
+        if (a == "--print-profile") {
+            out.print_profile = value;
+            continue;
+        }
         flags.emplace_back(a, value);
     }
-    if (out.help || out.version) return out;
+    if (out.print_profile) {
+        const auto names = profile_names();
+        if (std::find(names.begin(), names.end(), *out.print_profile) == names.end())
+            throw ConfigError("--print-profile: expected 'lan' or 'fast', got '" +
+                              *out.print_profile + "'");
+    }
+    if (out.help || out.version || out.print_profile) return out;
     Config c = profile_by_name(profile);
     bool seed_given = false;
     for (const auto& [flag, v] : flags) {

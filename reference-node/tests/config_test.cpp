@@ -1,6 +1,9 @@
 // Unit tests of the configuration: profiles, overrides, formulas and flag errors.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <set>
+
 #include "gossip/config.hpp"
 
 using namespace gossip;
@@ -156,4 +159,34 @@ TEST_CASE("derived formulas match the contract", "[config]") {
     CHECK(c.retransmits(9) == 4);
     CHECK(c.retransmits(10) == 8);
     CHECK(c.retransmits(250) == 12);
+}
+
+// adapters/reference/impl.json tells the checkers which timing the node runs; it must say what
+// the node actually does (timing_profile is what `gossip-node --print-profile NAME` prints).
+TEST_CASE("adapters/reference/impl.json gives exactly the profiles gossip-node runs", "[config]") {
+    std::ifstream in(std::string(GOSSIPLAB_SOURCE_DIR) + "/adapters/reference/impl.json");
+    REQUIRE(in);
+    const nlohmann::json impl = nlohmann::json::parse(in);
+    REQUIRE(impl["profiles"].is_object());
+    std::set<std::string> in_manifest, in_node;
+    for (const auto& [name, profile] : impl["profiles"].items()) in_manifest.insert(name);
+    for (const auto& name : profile_names()) in_node.insert(name);
+    CHECK(in_manifest == in_node);
+    for (const auto& name : profile_names()) {
+        INFO("profile " << name);
+        const nlohmann::json node = timing_profile(profile_by_name(name));
+        REQUIRE(impl["profiles"].contains(name));
+        CHECK(impl["profiles"][name] == node);
+    }
+    CHECK(impl["default_profile"] == "fast");
+}
+
+TEST_CASE("print-profile: --print-profile names a known profile and needs no --id", "[config]") {
+    ParsedArgs a = parse_args({"--print-profile", "lan"});
+    REQUIRE(a.print_profile);
+    CHECK(*a.print_profile == "lan");
+    CHECK(timing_profile(profile_by_name("fast"))["retransmit_mult"] == 6);
+    CHECK(timing_profile(profile_by_name("lan"))["probe_timeout"] == 0.5);
+    CHECK(error_of({"--print-profile", "wan"}) ==
+          "--print-profile: expected 'lan' or 'fast', got 'wan'");
 }

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "gossiplab/version.hpp"
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -390,8 +393,9 @@ TEST_CASE("bad input: datagrams are counted and dropped, commands answered with 
     CHECK(wait_for(1.0, [&] { return c[0].has("view"); }) >= 0);
 }
 
-TEST_CASE("the command line: --version, --help, bad flags exit 2, a busy port exits 3",
-          "[integration]") {
+TEST_CASE(
+    "the command line: --version, --print-profile, --help, bad flags exit 2, a busy port exits 3",
+    "[integration]") {
     auto run = [](const std::string& args, std::string* out) {
         std::string cmd = bin_dir() + "/gossip-node " + args + " 2>&1";
         FILE* p = ::popen(cmd.c_str(), "r");
@@ -405,8 +409,18 @@ TEST_CASE("the command line: --version, --help, bad flags exit 2, a busy port ex
     };
     std::string out;
     CHECK(run("--version", &out) == 0);
-    CHECK(out == "gossip-node 0.1.0\n");
+    CHECK(out == std::string("gossip-node ") + GOSSIPLAB_VERSION + "\n");
+    for (const char* name : {"lan", "fast"}) {
+        INFO("--print-profile " << name);
+        CHECK(run(std::string("--print-profile ") + name, &out) == 0);
+        std::ifstream in(std::string(GOSSIPLAB_SOURCE_DIR) + "/adapters/reference/impl.json");
+        const json impl = json::parse(in);
+        const json printed = json::parse(out, nullptr, false);
+        CHECK(printed == impl["profiles"][name]);  // impl.json cannot drift from the node
+    }
+    CHECK(run("--print-profile wan", &out) == 2);
     CHECK(run("--help", &out) == 0);
+    CHECK(out.find("--print-profile") != std::string::npos);
     CHECK(out.find("--break") != std::string::npos);
     CHECK(out.find("Test-only") != std::string::npos);
     CHECK(run("--id n1 --fanout lots", &out) == 2);

@@ -106,7 +106,7 @@ json load_report(const fs::path& report_json) {
     info.command = str(j, "command");
     info.duration_s = j.value("duration_s", json()).is_number() ? j["duration_s"].get<double>() : 0;
     info.checks = j["checks"];
-    info.verdict = j["verdict"].get<std::string>();
+    info.verdict = checkers::verdict_from_string(j["verdict"].get<std::string>());
     return build_report(info);
 }
 

@@ -1,6 +1,7 @@
 // report.html and the suite index: static, escaped HTML plus embedded data for the charts.
 #include <cmath>
 #include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 
@@ -12,8 +13,10 @@
 namespace gossiplab::reports {
 
 namespace fs = std::filesystem;
+using checkers::Verdict;
 using detail::display;
 using detail::fmt_num;
+using detail::verdict_of;
 using nlohmann::json;
 
 namespace {
@@ -49,13 +52,26 @@ std::string page_head(const std::string& title, const std::string& nonce) {
            "</style>\n</head>\n";
 }
 
-std::string verdict_badge(const std::string& v) {
-    const std::string cls = v == "pass" || v == "fail" ? v : "unknown";
-    return "<span class=\"verdict v-" + cls + "\">" + h(v) + "</span>";
+// A badge for a verdict, or for another word ("error") drawn like unknown.
+std::string verdict_badge(const std::string& text) {
+    const Verdict v = checkers::verdict_from_string(text).value_or(Verdict::Unknown);
+    return "<span class=\"verdict v-" + checkers::to_string(v) + "\">" + h(text) + "</span>";
 }
 
-int verdict_rank(const std::string& v) {
-    return v == "fail" ? 0 : v == "unknown" ? 1 : 2;
+std::string verdict_badge(Verdict v) {
+    return verdict_badge(checkers::to_string(v));
+}
+
+int verdict_rank(Verdict v) {
+    switch (v) {
+        case Verdict::Fail:
+            return 0;
+        case Verdict::Unknown:
+            return 1;
+        case Verdict::Pass:
+            return 2;
+    }
+    return 1;
 }
 
 std::string kv_rows(const json& obj) {
@@ -86,8 +102,7 @@ std::vector<size_t> check_order(const json& checks) {
     std::vector<size_t> order(checks.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return verdict_rank(checks[a].value("verdict", "")) <
-               verdict_rank(checks[b].value("verdict", ""));
+        return verdict_rank(verdict_of(checks[a])) < verdict_rank(verdict_of(checks[b]));
     });
     return order;
 }
@@ -100,17 +115,18 @@ std::string summary_table(const json& report) {
         "value</th><th>measured</th><th>reason</th></tr></thead>\n<tbody>\n";
     for (size_t i : check_order(checks)) {
         const json& c = checks[i];
-        const std::string v = c.value("verdict", "unknown");
+        const Verdict v = verdict_of(c);
         const json bound = c.value("bound", json());
         const std::string name = h(c.value("check", std::string()));
-        s +=
-            "<tr class=\"row-" + h(v) + "\"><td>" +
-            (v != "pass" ? "<a href=\"#check-" + std::to_string(i) + "\">" + name + "</a>" : name) +
-            "</td><td>" + verdict_badge(v) + "</td><td><code>" +
-            h(bound.is_object() ? display(bound.value("expr", json())) : "—") + "</code></td><td>" +
-            h(bound.is_object() ? display(bound.value("value", json())) : "—") + "</td><td>" +
-            h(display(c.value("measured", json()))) + "</td><td>" +
-            h(c.value("reason", std::string())) + "</td></tr>\n";
+        s += "<tr class=\"row-" + checkers::to_string(v) + "\"><td>" +
+             (v != Verdict::Pass ? "<a href=\"#check-" + std::to_string(i) + "\">" + name + "</a>"
+                                 : name) +
+             "</td><td>" + verdict_badge(v) + "</td><td><code>" +
+             h(bound.is_object() ? display(bound.value("expr", json())) : "—") +
+             "</code></td><td>" +
+             h(bound.is_object() ? display(bound.value("value", json())) : "—") + "</td><td>" +
+             h(display(c.value("measured", json()))) + "</td><td>" +
+             h(c.value("reason", std::string())) + "</td></tr>\n";
     }
     if (checks.empty()) s += "<tr><td colspan=\"6\">no checks ran</td></tr>\n";
     return s + "</tbody>\n</table>\n";
@@ -163,8 +179,8 @@ std::string evidence_sections(const json& report, detail::NodeLogs& logs) {
     std::string s;
     for (size_t i : check_order(checks)) {
         const json& c = checks[i];
-        const std::string v = c.value("verdict", "unknown");
-        if (v == "pass") continue;
+        const Verdict v = verdict_of(c);
+        if (v == Verdict::Pass) continue;
         s += "<div class=\"check-detail\" id=\"check-" + std::to_string(i) + "\">\n<h3>" +
              verdict_badge(v) + " " + h(c.value("check", std::string())) + "</h3>\n<p>" +
              h(c.value("reason", std::string())) + "</p>\n";
@@ -232,7 +248,7 @@ std::string render_html(const json& report, const json& timeline,
     const json& sc = report["scenario"];
     const json& impl = report["implementation"];
     const std::string name = sc.value("name", std::string());
-    const std::string verdict = report.value("verdict", "unknown");
+    const std::string verdict = checkers::to_string(verdict_of(report));
     const json& sum = report["summary"];
 
     std::string s = page_head("gossiplab: " + name + " — " + verdict, nonce);
@@ -323,7 +339,19 @@ void write_run_reports(const fs::path& run_dir, const RunInfo& info) {
     render_run(run_dir);
 }
 
-void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& run_dirs) {
+// The report a scenario's checks across runs make for the renderers (never written to disk).
+static json across_runs_report(const std::string& scenario,
+                               const std::vector<const SuiteCheck*>& checks) {
+    RunInfo info;
+    info.scenario_name = scenario + " (across runs)";
+    info.scenario_description = "checks that judge the runs of " + scenario + " together";
+    info.checks = json::array();
+    for (const SuiteCheck* c : checks) info.checks.push_back(c->result);
+    return build_report(info);
+}
+
+void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& run_dirs,
+                       const std::vector<SuiteCheck>& across_runs) {
     std::error_code ec;
     fs::create_directories(suite_dir, ec);
     if (ec)
@@ -362,33 +390,77 @@ void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& r
         tests += n.tests, failures += n.failures, skipped += n.skipped;
         const double dur = report.value("duration_s", 0.0);
         total_time += dur;
-        const std::string v = report.value("verdict", "unknown");
-        if (v == "fail") ++runs_failed;
+        const Verdict v = verdict_of(report);
+        if (v == Verdict::Fail) ++runs_failed;
         std::string chips;
         for (size_t i : check_order(report["checks"])) {
             const json& c = report["checks"][i];
-            const std::string cv = c.value("verdict", "unknown");
-            chips += "<span class=\"chip v-" + h(cv == "pass" || cv == "fail" ? cv : "unknown") +
-                     "\" title=\"" + h(c.value("reason", std::string())) + "\">" +
-                     h(c.value("check", std::string())) + ": " + h(cv) + "</span> ";
+            const std::string cv = checkers::to_string(verdict_of(c));
+            chips += "<span class=\"chip v-" + cv + "\" title=\"" +
+                     h(c.value("reason", std::string())) + "\">" +
+                     h(c.value("check", std::string())) + ": " + cv + "</span> ";
         }
-        rows += "<tr class=\"row-" + h(v) + "\"><td><a href=\"" + href + "\">" +
+        rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td><a href=\"" + href + "\">" +
                 h(report["scenario"].value("name", std::string())) + "</a></td><td>" +
                 verdict_badge(v) + "</td><td>" + chips + "</td><td>" + h(fmt_num(dur)) +
                 " s</td><td>" + h(display(report["implementation"].value("name", json()))) +
                 "</td><td>" + h(display(report["seed"])) + "</td></tr>\n";
         suites += detail::junit_testsuite(report);
     }
+    // Checks across runs (load flatness of a scale sweep): their own rows and testsuites, and
+    // they count in every total, so a CI that reads only junit.xml sees them fail.
+    std::vector<std::string> across_order;
+    std::map<std::string, std::vector<const SuiteCheck*>> across_by_scenario;
+    for (const auto& c : across_runs) {
+        if (!across_by_scenario.count(c.scenario)) across_order.push_back(c.scenario);
+        across_by_scenario[c.scenario].push_back(&c);
+    }
+    std::string across_rows;
+    int across_failed = 0;
+    for (const auto& scenario : across_order) {
+        const auto& group = across_by_scenario[scenario];
+        const json report = across_runs_report(scenario, group);
+        const auto n = detail::junit_counts(report);
+        tests += n.tests, failures += n.failures, skipped += n.skipped;
+        suites += detail::junit_testsuite(report);
+        for (size_t i = 0; i < group.size(); ++i) {
+            const json& c = report["checks"][i];
+            const Verdict v = verdict_of(c);
+            if (v == Verdict::Fail) ++across_failed;
+            const std::string name = h(c.value("check", std::string()));
+            const std::string& details = group[i]->details;
+            const json bound = c.value("bound", json());
+            across_rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td>" + h(scenario) +
+                           "</td><td>" +
+                           (details.empty() ? name
+                                            : "<a href=\"" + h(url_encode_path(details)) + "\">" +
+                                                  name + "</a>") +
+                           "</td><td>" + verdict_badge(v) + "</td><td><code>" +
+                           h(bound.is_object() ? display(bound.value("expr", json())) : "—") +
+                           "</code></td><td>" + h(display(c.value("measured", json()))) +
+                           "</td><td>" + h(c.value("reason", std::string())) + "</td></tr>\n";
+        }
+    }
     std::string s = page_head("gossiplab suite", nonce);
     s += "<body>\n<header><h1>gossiplab suite</h1>\n<p id=\"suite-summary\">" +
          std::to_string(run_dirs.size()) + " scenario(s): " + std::to_string(runs_failed) +
-         " failed, " + std::to_string(errors) + " without a report; " + std::to_string(tests) +
-         " checks, " + std::to_string(failures) + " failed, " + std::to_string(skipped) +
-         " unknown</p></header>\n";
+         " failed, " + std::to_string(errors) + " without a report; " +
+         (across_runs.empty() ? std::string()
+                              : std::to_string(across_runs.size()) + " check(s) across runs, " +
+                                    std::to_string(across_failed) + " failed; ") +
+         std::to_string(tests) + " checks, " + std::to_string(failures) + " failed, " +
+         std::to_string(skipped) + " unknown</p></header>\n";
     s += "<table id=\"suite-table\" class=\"grid\">\n<thead><tr><th>scenario</th><th>verdict</th>"
          "<th>checks</th><th>duration</th><th>implementation</th><th>seed</th></tr></thead>\n"
          "<tbody>\n" +
-         rows + "</tbody>\n</table>\n</body>\n</html>\n";
+         rows + "</tbody>\n</table>\n";
+    if (!across_rows.empty()) {
+        s += "<h2>Checks across runs</h2>\n<table id=\"across-table\" class=\"grid\">\n<thead><tr>"
+             "<th>scenario</th><th>check</th><th>verdict</th><th>bound</th><th>measured</th>"
+             "<th>reason</th></tr></thead>\n<tbody>\n" +
+             across_rows + "</tbody>\n</table>\n";
+    }
+    s += "</body>\n</html>\n";
     detail::write_file_atomic(suite_dir / "index.html", s);
     detail::write_file_atomic(
         suite_dir / "junit.xml",

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gossiplab/checkers/verdict.hpp"
+
 namespace gossiplab::reports::detail {
 
 // The script and style inlined into every report.html (generated from reports/assets/).
@@ -36,6 +38,8 @@ struct JunitCounts {
     int tests = 0, failures = 0, skipped = 0;
 };
 JunitCounts junit_counts(const nlohmann::json& report);
+
+using checkers::verdict_of;
 
 // A number formatted for people: up to 3 decimals, no trailing zeros.
 std::string fmt_num(double v);

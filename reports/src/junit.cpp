@@ -37,9 +37,9 @@ JunitCounts junit_counts(const json& report) {
     JunitCounts n;
     for (const auto& c : report["checks"]) {
         ++n.tests;
-        const std::string v = c.value("verdict", "unknown");
-        if (v == "fail") ++n.failures;
-        if (v == "unknown") ++n.skipped;
+        const checkers::Verdict v = verdict_of(c);
+        if (v == checkers::Verdict::Fail) ++n.failures;
+        if (v == checkers::Verdict::Unknown) ++n.skipped;
     }
     return n;
 }
@@ -64,14 +64,14 @@ std::string junit_testsuite(const json& report) {
     x += "    </properties>\n";
     const std::string classname = "gossiplab." + scenario;
     for (const auto& c : report["checks"]) {
-        const std::string v = c.value("verdict", "unknown");
+        const checkers::Verdict v = verdict_of(c);
         x += "    <testcase classname=\"" + xml_escape(classname) + "\" name=\"" +
              xml_escape(c.value("check", std::string())) + "\" time=\"0\"";
         const std::string reason = c.value("reason", std::string());
-        if (v == "fail") {
+        if (v == checkers::Verdict::Fail) {
             x += ">\n      <failure message=\"" + xml_escape(reason) + "\" type=\"check_failed\">" +
                  xml_escape(failure_text(c)) + "</failure>\n    </testcase>\n";
-        } else if (v == "unknown") {
+        } else if (v == checkers::Verdict::Unknown) {
             // unknown: the check could not decide (a missing feature, a checker error);
             // a skip keeps CI honest without claiming the property broke.
             x += ">\n      <skipped message=\"" + xml_escape("unknown: " + reason) +

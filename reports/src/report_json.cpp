@@ -4,6 +4,7 @@
 
 #include "gossiplab/reports/escape.h"
 #include "gossiplab/reports/report.h"
+#include "internal.h"
 
 namespace gossiplab::reports {
 namespace {
@@ -14,8 +15,10 @@ bool finite_number(const json& v) {
     return v.is_number() && std::isfinite(v.get<double>());
 }
 
+using checkers::Verdict;
+
 bool valid_verdict(const json& v) {
-    return v.is_string() && (v == "pass" || v == "fail" || v == "unknown");
+    return v.is_string() && checkers::verdict_from_string(v.get_ref<const std::string&>());
 }
 
 // Text from any JSON value; strings are kept as they are (sanitised), others dumped.
@@ -49,7 +52,7 @@ json normalise_check(const json& in, size_t index) {
     const std::string fallback_name = "check[" + std::to_string(index) + "]";
     if (!in.is_object()) {
         out["check"] = fallback_name;
-        out["verdict"] = "unknown";
+        out["verdict"] = Verdict::Unknown;
         out["reason"] = "malformed check result: expected an object, got " + text_of(in);
         out["bound"] = nullptr;
         out["measured"] = nullptr;
@@ -69,7 +72,7 @@ json normalise_check(const json& in, size_t index) {
     if (valid_verdict(verdict)) {
         out["verdict"] = verdict;
     } else {
-        out["verdict"] = "unknown";
+        out["verdict"] = Verdict::Unknown;
         notes.push_back("verdict " + text_of(verdict) + " is not pass/fail/unknown");
     }
     const json reason = in.value("reason", json());
@@ -138,18 +141,15 @@ json build_report(const RunInfo& info) {
                     {"unknown", 0},
                     {"failing", json::array()},
                     {"unknown_checks", json::array()}};
+    std::vector<Verdict> verdicts;
     for (const auto& c : checks) {
-        const std::string v = c["verdict"];
-        summary[v] = summary[v].get<int>() + 1;
-        if (v == "fail") summary["failing"].push_back(c["check"]);
-        if (v == "unknown") summary["unknown_checks"].push_back(c["check"]);
+        const Verdict v = detail::verdict_of(c);  // normalised: always one of the three
+        verdicts.push_back(v);
+        const std::string key = checkers::to_string(v);
+        summary[key] = summary[key].get<int>() + 1;
+        if (v == Verdict::Fail) summary["failing"].push_back(c["check"]);
+        if (v == Verdict::Unknown) summary["unknown_checks"].push_back(c["check"]);
     }
-    // Verdicts compose: fail > unknown > pass (docs/history-format.md).
-    std::string composed = "pass";
-    if (summary["unknown"].get<int>() > 0) composed = "unknown";
-    if (summary["fail"].get<int>() > 0) composed = "fail";
-    const bool given =
-        info.verdict == "pass" || info.verdict == "fail" || info.verdict == "unknown";
 
     json profile = info.profile;
     if (!profile.is_object() && !profile.is_string()) profile = nullptr;
@@ -172,7 +172,7 @@ json build_report(const RunInfo& info) {
         {"command", sanitize_utf8(info.command)},
         {"duration_s",
          std::isfinite(info.duration_s) && info.duration_s >= 0 ? info.duration_s : 0.0},
-        {"verdict", given ? info.verdict : composed},
+        {"verdict", info.verdict ? *info.verdict : checkers::compose(verdicts)},
         {"summary", summary},
         {"checks", checks},
     };

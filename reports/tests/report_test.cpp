@@ -253,11 +253,14 @@ TEST_CASE("build_report keeps a well-formed run as given and composes the verdic
     CHECK(r["summary"]["failing"] == json::array({"failure_detection"}));
     CHECK(r["checks"][0]["evidence"][0]["node"] == kS2);
     CHECK_FALSE(r["checks"][0].contains("report_notes"));
-    info.verdict = "unknown";  // the harness's verdict wins when it gives a valid one
+    info.verdict = gossiplab::checkers::Verdict::Unknown;  // the harness's verdict wins
     CHECK(build_report(info)["verdict"] == "unknown");
-    info.checks = json::array();
-    info.verdict = "";
+    info.verdict = std::nullopt;
+    info.checks = json::array({{{"check", "a"}, {"verdict", "pass"}}});
     CHECK(build_report(info)["verdict"] == "pass");
+    // No checks: nothing was checked, so unknown (checkers::compose, docs/checkers.md).
+    info.checks = json::array();
+    CHECK(build_report(info)["verdict"] == "unknown");
 }
 
 TEST_CASE("build_report repairs malformed check results instead of writing an invalid report") {
@@ -391,4 +394,43 @@ TEST_CASE("timeline data: lifecycles, faults and rumor deliveries from the histo
     CHECK(empty["nodes"].empty());
     REQUIRE(none.size() == 1);
     CHECK(none[0].find("absent.jsonl: missing") != std::string::npos);
+}
+
+TEST_CASE("a check across runs (load flatness) reaches the suite's index.html and junit.xml") {
+    TempDir d;
+    RunInfo info = hostile_run();
+    info.scenario_name = "scale-sweep";
+    info.checks = json::array({info.checks[2]});  // the one passing check
+    write_run_reports(d.path / "scale-sweep-n5", info);
+    const json flat = {{"check", "load_flatness"},
+                       {"verdict", "fail"},
+                       {"reason", "per-member load varies by 80% across cluster sizes"},
+                       {"bound", {{"expr", "max/min - 1 <= 0.25"}, {"value", 0.25}}},
+                       {"measured", 0.8},
+                       {"metrics", json::object()},
+                       {"evidence", json::array()}};
+    write_suite_index(d.path, {d.path / "scale-sweep-n5"},
+                      {{"scale-sweep", flat, "scale-sweep-sweep.json"}});
+
+    const std::string index = slurp(d.path / "index.html");
+    CHECK(index.find("id=\"across-table\"") != std::string::npos);
+    CHECK(index.find("<a href=\"scale-sweep-sweep.json\">load_flatness</a>") != std::string::npos);
+    CHECK(index.find("per-member load varies by 80%") != std::string::npos);
+    CHECK(index.find("1 check(s) across runs, 1 failed") != std::string::npos);
+
+    const std::string xml = slurp(d.path / "junit.xml");
+    INFO(xml);
+    CHECK(XmlChecker(xml).check() == "");
+    CHECK(xml.find("<testsuites name=\"gossiplab\" tests=\"2\" failures=\"1\"") !=
+          std::string::npos);
+    CHECK(xml.find("<testsuite name=\"scale-sweep (across runs)\" tests=\"1\" failures=\"1\"") !=
+          std::string::npos);
+    CHECK(xml.find("name=\"load_flatness\"") != std::string::npos);
+    CHECK(xml.find("<failure message=\"per-member load varies by 80% across cluster sizes\"") !=
+          std::string::npos);
+
+    // Without checks across runs the index has no such table (and nothing else changes).
+    write_suite_index(d.path, {d.path / "scale-sweep-n5"});
+    CHECK(slurp(d.path / "index.html").find("across-table") == std::string::npos);
+    CHECK(slurp(d.path / "junit.xml").find("load_flatness") == std::string::npos);
 }

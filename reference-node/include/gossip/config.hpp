@@ -4,11 +4,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "gossip/types.hpp"
+#include "gossiplab/version.hpp"
 
 namespace gossip {
 
@@ -92,6 +96,13 @@ Config lan_profile();
 Config fast_profile();
 // Either profile by name; throws ConfigError for an unknown name.
 Config profile_by_name(const std::string& name);
+// The names profile_by_name knows.
+std::vector<std::string> profile_names();
+
+// The timing profile of docs/node-contract.md section 4 that `c` runs, in the shape of a
+// profile in adapters/reference/impl.json: every knob, durations in seconds. What
+// `gossip-node --print-profile NAME` prints; a test holds impl.json to it.
+nlohmann::json timing_profile(const Config& c);
 
 // A bad flag or value; the message names the flag and what was expected.
 struct ConfigError : std::runtime_error {
@@ -103,6 +114,7 @@ struct ParsedArgs {
     bool help = false;
     bool version = false;
     bool incarnation_given = false;  // --incarnation overrides the driver's wall-clock floor
+    std::optional<std::string> print_profile;  // --print-profile NAME: print it and exit
 };
 
 // Parses gossip-node's command line (argv[0] is skipped). The profile is applied first,
@@ -116,6 +128,7 @@ Duration parse_duration(const std::string& text, const std::string& what);
 // The --help text: every flag with its default.
 std::string help_text();
 
-constexpr const char* kVersion = "0.1.0";
+// gossip-node is versioned with the project (project() in the top-level CMakeLists.txt).
+inline constexpr const char* kVersion = gossiplab::kVersion;
 
 }  // namespace gossip

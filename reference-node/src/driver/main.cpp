@@ -408,6 +408,11 @@ int main(int argc, char** argv) {
         std::printf("gossip-node %s\n", gossip::kVersion);
         return 0;
     }
+    if (args.print_profile) {
+        const auto profile = gossip::timing_profile(gossip::profile_by_name(*args.print_profile));
+        std::printf("%s\n", profile.dump(2).c_str());
+        return 0;
+    }
     if (!args.incarnation_given) {
         // No disk state in the lab: the wall clock in ms is a floor that only grows, so a
         // restarted node outbids every incarnation its previous life used (unless it refuted

@@ -129,8 +129,11 @@ async function caseSuite(browser, dir, outDir) {
     rows: [...document.querySelectorAll('#suite-table tbody tr')].map((tr) => tr.textContent),
     links: [...document.querySelectorAll('#suite-table a')].map((a) => a.href),
     imgs: document.querySelectorAll('img').length,
+    across: [...document.querySelectorAll('#across-table tbody tr')].map((tr) => tr.textContent),
   }))()`);
   expect(s.rows.length === 4, `index has ${s.rows.length} rows, expected 4`);
+  expect(s.across.length === 1 && /load_flatness/.test(s.across[0]) && /fail/.test(s.across[0]),
+    `index lacks the load flatness row across runs: ${JSON.stringify(s.across)}`);
   expect(s.rows.some((r) => /missing/.test(r)), 'the run without a report is not listed');
   expect(s.links.length === 3, `index has ${s.links.length} report links, expected 3`);
   for (const href of s.links) {

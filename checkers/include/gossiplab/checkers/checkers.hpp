@@ -4,6 +4,7 @@
 
 #include <gossiplab/checkers/bound.hpp>
 #include <gossiplab/checkers/history.hpp>
+#include <gossiplab/checkers/verdict.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -30,10 +31,10 @@ struct Context {
 // One checker's answer; to_json() gives the object of docs/history-format.md "Check results".
 struct CheckResult {
     std::string check;
-    std::string verdict;  // "pass" | "fail" | "unknown"
-    std::string reason;   // one line
-    json bound;           // {"expr": ..., "value": ...} or null
-    json measured;        // number or null
+    Verdict verdict = Verdict::Unknown;
+    std::string reason;  // one line
+    json bound;          // {"expr": ..., "value": ...} or null
+    json measured;       // number or null
     json metrics = json::object();
     json evidence = json::array();  // [{"t","node","what","ref"}...]
 
@@ -53,11 +54,8 @@ CheckResult run_check(const std::string& name, const Context& ctx, const json& o
 // `checks` that is not an object gives one unknown result named "checks".
 std::vector<CheckResult> run_checks(const Context& ctx, const json& checks);
 
-// The composed verdict: "fail" if any failed, else "unknown" if any is unknown, else "pass"
-// (an empty list is "unknown": nothing was checked).
-std::string compose(const std::vector<CheckResult>& results);
-// The same over check-result objects (an array of {"verdict": ...}), e.g. report.json's checks.
-std::string compose_json(const json& results);
+// The verdicts of results, in order, for compose() (verdict.hpp).
+std::vector<Verdict> verdicts_of(const std::vector<CheckResult>& results);
 
 // Re-checks a recorded run: loads RUN_DIR/history.jsonl, RUN_DIR/scenario.json (its "checks")
 // and RUN_DIR/impl.json ("profile", "features"), runs the checks and returns

@@ -3,11 +3,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "gossiplab/checkers/verdict.hpp"
 
 namespace gossiplab::reports {
 
@@ -35,8 +38,8 @@ struct RunInfo {
     nlohmann::json environment;  // kernel, impairment backend, versions ... (object)
     std::string command;         // the exact command that reproduces the run
     double duration_s = 0;
-    nlohmann::json checks;  // array of check results (docs/history-format.md)
-    std::string verdict;    // pass|fail|unknown; empty: composed from the checks
+    nlohmann::json checks;                     // array of check results (docs/history-format.md)
+    std::optional<checkers::Verdict> verdict;  // none: composed from the checks
 };
 
 // Builds report.json's content. Check results are normalised so the output always
@@ -55,11 +58,21 @@ void write_run_reports(const std::filesystem::path& run_dir, const RunInfo& info
 // history or log, or malformed history lines, are noted on the page instead.
 void render_run(const std::filesystem::path& run_dir);
 
+// A check that judges several runs together, so it belongs to the suite and to no one run:
+// the scale sweep's load_flatness.
+struct SuiteCheck {
+    std::string scenario;   // the scenario whose runs it judged, e.g. "scale-sweep"
+    nlohmann::json result;  // a check-result object (docs/history-format.md); normalised
+    std::string details;    // a file under suite_dir with the details (may be empty)
+};
+
 // Writes suite_dir/index.html (one row per run: verdict per check, duration, link to its
-// report.html) and suite_dir/junit.xml (one testsuite per run). A run directory without a
+// report.html; then one row per check across runs) and suite_dir/junit.xml (one testsuite
+// per run, and one per scenario with checks across runs). A run directory without a
 // readable report.json gets a row and a testsuite that say so; throws ReportError only
 // when suite_dir's files cannot be written.
 void write_suite_index(const std::filesystem::path& suite_dir,
-                       const std::vector<std::filesystem::path>& run_dirs);
+                       const std::vector<std::filesystem::path>& run_dirs,
+                       const std::vector<SuiteCheck>& across_runs = {});
 
 }  // namespace gossiplab::reports
