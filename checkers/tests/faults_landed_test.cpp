@@ -178,7 +178,7 @@ TEST_CASE("faults_landed: packets counted while a change is applied blame no con
     b.at(9.5).end();
     CheckResult r = check("faults_landed", b.history());
     INFO(r.to_json().dump(1));
-    CHECK(r.verdict == "pass");
+    CHECK(r.verdict == Verdict::Pass);
     // Without the "before" observation the same counters fail the partition.
     HB c = cluster();
     c.at(2).split({"n1"}, {"n2", "n3"});
@@ -188,5 +188,5 @@ TEST_CASE("faults_landed: packets counted while a change is applied blame no con
     c.at(5.7);
     obs(c, "after", 21, false);
     c.at(9.5).end();
-    CHECK(check("faults_landed", c.history()).verdict == "fail");
+    CHECK(check("faults_landed", c.history()).verdict == Verdict::Fail);
 }
