@@ -25,4 +25,10 @@ print('slow-links (200 ms one way) on %s: time-to-all min %.3f s, median %.3f s,
       % (sys.argv[2], t[0], t[len(t) // 2], t[-1], len(t), r['verdict']))
 PY
   done
+  rm -rf runs/bench-quick-netem runs/bench-quick-nfqueue
+  for b in netem nfqueue; do
+    build/bin/gossiplab suite --quick --impairment \$b --seed 1 --out runs/bench-quick-\$b >/dev/null 2>&1
+  done
+  echo 'quick suite in the same guest, seed 1 (checks that did not pass):'
+  bench/impairment/suite-compare.py netem runs/bench-quick-netem nfqueue runs/bench-quick-nfqueue
 "
