@@ -15,7 +15,9 @@ exec scripts/vm.sh -- bash -c "
     build/bin/bench-impairment $nodes $secs $rate \$b 2>&1 | grep -v '^gossiplab netem'
   done
   for b in netem nfqueue; do
-    build/bin/gossiplab run slow-links --impairment \$b --seed 1 --out runs/bench-slow-links-\$b >/dev/null 2>&1
+    rm -rf runs/bench-slow-links-\$b
+    build/bin/gossiplab run slow-links --impairment \$b --seed 1 --out runs/bench-slow-links-\$b \
+      >runs/bench-slow-links-\$b.log 2>&1 || tail -5 runs/bench-slow-links-\$b.log
     python3 - runs/bench-slow-links-\$b/report.json \$b <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

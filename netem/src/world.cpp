@@ -125,8 +125,10 @@ Capability probe_shaping(Backend b, const char* name) {
             if (l.src == "probe-a" && l.dst == "probe-b") held = l.held;
         std::sort(delays.begin(), delays.end());
         const double median = delays.empty() ? 0 : delays[delays.size() / 2];
-        ok = delays.size() >= kPackets * 3 / 4 && median >= kDelayMs - 2 &&
-             median < kDelayMs + 30 && held >= delays.size();
+        // What it must catch is a delay that is not there (a median near 0); a busy or
+        // emulated machine only adds to the delay, so the upper side is generous.
+        ok = delays.size() >= kPackets / 2 && median >= kDelayMs - 2 && median < kDelayMs * 6 &&
+             held >= delays.size();
         std::ostringstream os;
         os.precision(3);
         os << "a " << kDelayMs << " ms link: " << delays.size() << " of " << kPackets
