@@ -129,7 +129,7 @@ CheckResult faults_landed(const Context& ctx, const json& options) {
                 const json& p = *k.last;
                 auto d = [&](const char* f) { return std::max(0.0, num(l, f) - num(p, f)); };
                 const double fwd = d("forwarded"), pk = d("packets"), lost = d("lost"),
-                             held = d("held");
+                             held = d("held"), cut_pk = d("cut");
                 const std::string when = " (" + fmt(k.last_t) + " s to " + fmt(a->t) + " s)";
                 json row = {{"link", name},
                             {"from", k.last_t},
@@ -140,7 +140,8 @@ CheckResult faults_landed(const Context& ctx, const json& options) {
                             {"forwarded", fwd},
                             {"packets", pk},
                             {"lost", lost},
-                            {"held", held}};
+                            {"held", held},
+                            {"cut", cut_pk}};
                 auto failed = [&](const std::string& what) {
                     rb.fail("link " + name + ": " + what + when);
                     rb.evidence(a->t, kNone, "link " + name + ": " + what + when, a->line);

@@ -155,7 +155,8 @@ std::string faults_section(const json& report) {
         "(nfqueue) for each shaped or partitioned link, and what it counted between two "
         "observations.</p>\n<table class=\"grid\" id=\"faults-table\">\n<thead><tr><th>link</th>"
         "<th>from (s)</th><th>to (s)</th><th>configured</th><th>in force</th><th>forwarded</th>"
-        "<th>shaped</th><th>lost</th><th>held</th><th>problem</th></tr></thead>\n<tbody>\n";
+        "<th>shaped</th><th>lost</th><th>held</th><th>cut by the partition</th><th>problem</th>"
+        "</tr></thead>\n<tbody>\n";
     for (const auto& r : *table) {
         const bool cut = r.value("partitioned", false);
         const std::string problem = r.value("problem", std::string());
@@ -169,7 +170,8 @@ std::string faults_section(const json& report) {
              h(shape(r.value("in_force", json()))) + "</td><td>" +
              h(display(r.value("forwarded", json()))) + "</td><td>" +
              h(display(r.value("packets", json()))) + "</td><td>" + h(lost) + "</td><td>" +
-             h(display(r.value("held", json()))) + "</td><td>" + h(problem) + "</td></tr>\n";
+             h(display(r.value("held", json()))) + "</td><td>" +
+             h(display(r.value("cut", json()))) + "</td><td>" + h(problem) + "</td></tr>\n";
     }
     return s + "</tbody>\n</table>\n</section>\n";
 }
