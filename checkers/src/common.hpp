@@ -3,13 +3,24 @@
 
 #include <gossiplab/checkers/checkers.hpp>
 
-#include "truth.hpp"
+#include <gossiplab/history/truth.hpp>
 
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace gossiplab::checkers::detail {
+
+// The ground truth (gossiplab/history/truth.hpp) by the names the checkers use.
+using history::Change;
+using history::ChangeKind;
+using history::EndHow;
+using history::Epoch;
+using history::Interval;
+using history::kForever;
+using history::Life;
+using history::ShapeFault;
+using history::Truth;
 
 // One observer's view of one member after some line.
 struct ViewState {

@@ -1,155 +1,27 @@
-// The in-memory form of one run's history.jsonl and its loader.
+// The history as the checkers see it: the record is defined by the history module
+// (gossiplab/history/history.hpp); these names keep the checkers' spelling.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
-#include <cstdint>
-#include <filesystem>
-#include <functional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <unordered_map>
-#include <vector>
+#include <gossiplab/history/history.hpp>
 
 namespace gossiplab::checkers {
 
 using nlohmann::json;
 
-// Thrown only when the history as a whole cannot be read (missing file, I/O error). The message
-// reads "FILE:LINE: what was expected" (LINE is 0 when it concerns the whole file).
-class HistoryError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
-
-inline constexpr uint32_t kNone = 0xffffffffu;
-
-enum class EventType : uint8_t {
-    started,
-    member,
-    refute,
-    rumor,
-    counters,
-    view,
-    stopping,
-    error,
-    other  // a type the contract does not define (flagged by history_wellformed)
-};
-
-enum class MemberState : uint8_t { none, alive, suspect, dead, left };
-
-const char* to_string(MemberState s);
-
-// One `kind: "event"` line, typed. Fields that the event type does not carry are kNone / -1 / NaN.
-struct Event {
-    double t = 0;              // controller time of the line
-    double ts = 0;             // the node's own clock; NaN when missing or not a number
-    uint32_t line = 0;         // 1-based line number in history.jsonl
-    uint32_t node = kNone;     // interned id of the node that printed it
-    uint32_t subject = kNone;  // member: the member's id; rumor: the rumor's id; started: its `id`
-    uint32_t aux = kNone;      // counters: index into History::counters; rumor: the origin's id
-    int64_t incarnation = -1;  // member/started/refute: the incarnation; -1 when absent
-    EventType type = EventType::other;
-    MemberState state = MemberState::none;  // member events only
-};
-
-struct CountersSample {
-    double pkts_sent = 0, pkts_recv = 0, bytes_sent = 0, bytes_recv = 0;
-};
-
-enum class ActionType : uint8_t {
-    run_start,
-    node_start,
-    node_exit,
-    node_error,
-    kill,
-    pause,
-    resume,
-    starve_start,
-    starve_stop,
-    leave,
-    restart,
-    partition,
-    heal,
-    shape,
-    clear,
-    broadcast,
-    observe,
-    run_end,
-    other
-};
-
-// One `kind: "action"` line. Actions are few, so the whole line is kept as `body`.
-struct Action {
-    double t = 0;
-    uint32_t line = 0;
-    ActionType type = ActionType::other;
-    uint32_t node = kNone;  // interned `node` field, when the action has one
-    json body;
-};
-
-// A per-line problem found while loading (kept for history_wellformed, never thrown).
-struct Problem {
-    uint32_t line = 0;
-    uint32_t node = kNone;
-    double t = 0;
-    std::string what;
-};
-
-// A loaded history. Node ids and rumor ids are interned to dense integers; `events` and
-// `actions` are each in line order; the indexes below are built by the loader.
-struct History {
-    std::string file;                    // the name used in error messages and refs
-    std::vector<std::string> ids;        // node id by interned number
-    std::vector<std::string> rumor_ids;  // rumor id by interned number
-    std::vector<uint32_t> declared;      // run_start.nodes, interned (empty without run_start)
-    std::vector<Event> events;
-    std::vector<Action> actions;
-    std::vector<CountersSample> counters;
-    std::vector<Problem> problems;
-    json run_start;      // the run_start action line, or null
-    uint32_t lines = 0;  // number of lines read
-    double last_t = 0;   // the largest `t` seen (0 before any)
-    bool any_t = false;  // whether a line with a valid `t` was read
-
-    // Indexes into `events`, built by finish(): member events by (observer, member) pair
-    // (pair_index(o, m)), all events by node, rumor events by rumor id.
-    std::vector<std::vector<uint32_t>> by_pair;
-    std::vector<std::vector<uint32_t>> by_node;
-    std::vector<std::vector<uint32_t>> by_rumor;
-
-    size_t node_count() const { return ids.size(); }
-    size_t pair_index(uint32_t observer, uint32_t member) const {
-        return size_t(observer) * ids.size() + member;
-    }
-    // The interned number of `id`, or kNone.
-    uint32_t find(std::string_view id) const;
-    uint32_t find_rumor(std::string_view id) const;
-    uint32_t intern(std::string_view id);
-    uint32_t intern_rumor(std::string_view id);
-    // Builds the indexes; called by the loaders (and by anyone who appends events by hand).
-    void finish();
-
-  private:
-    // Transparent hashing: look-ups by string_view allocate nothing.
-    struct Hash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
-    std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> rumor_index_;
-};
-
-// Loads history.jsonl. Throws HistoryError("FILE:0: ...") when the file cannot be read; a bad
-// line becomes a Problem (with its line number) and loading goes on.
-History load_history(const std::filesystem::path& file);
-
-// The same, from text already in memory (tests, benchmarks). `name` is used in refs.
-History parse_history(std::string_view text, std::string name = "history.jsonl");
-
-// Appends one line (`line` is its 1-based number) to `h`; the building block of both loaders.
-// Call h.finish() after the last line.
-void add_line(History& h, std::string_view text, uint32_t line);
+using history::Action;
+using history::ActionType;
+using history::add_line;
+using history::CountersSample;
+using history::Event;
+using history::EventType;
+using history::History;
+using history::HistoryError;
+using history::kNone;
+using history::load_history;
+using history::Malformed;
+using history::MemberState;
+using history::parse_history;
+using history::Problem;
+using history::to_string;
 
 }  // namespace gossiplab::checkers

@@ -1,11 +1,11 @@
 // Deriving the ground truth (who is live, paused, reachable; what changed) from the actions.
-#include "truth.hpp"
+#include <gossiplab/history/truth.hpp>
 
 #include <algorithm>
 #include <numeric>
 #include <sstream>
 
-namespace gossiplab::checkers::detail {
+namespace gossiplab::history {
 
 const char* to_string(ChangeKind k) {
     switch (k) {
@@ -196,6 +196,8 @@ Truth::Truth(const History& hist) : h(hist), n(hist.ids.size()), lives(n), pause
                 std::string links = a.body.contains("links") ? a.body["links"].dump() : "\"all\"";
                 s.desc = "shape " + (a.body.contains("shape") ? a.body["shape"].dump() : "{}") +
                          " on " + links;
+                s.links = a.body.contains("links") ? a.body["links"] : json("all");
+                s.shape = a.body.contains("shape") ? a.body["shape"] : json::object();
                 shapes.push_back(s);
                 break;
             }
@@ -203,7 +205,10 @@ Truth::Truth(const History& hist) : h(hist), n(hist.ids.size()), lives(n), pause
                 bool all = !a.body.contains("links") || a.body["links"] == "all";
                 std::string links = all ? "" : a.body["links"].dump();
                 for (auto& s : shapes)
-                    if (s.to == kForever && (all || s.desc.ends_with(" on " + links))) s.to = a.t;
+                    if (s.to == kForever && (all || s.desc.ends_with(" on " + links))) {
+                        s.to = a.t;
+                        s.to_line = a.line;
+                    }
                 break;
             }
             default:
@@ -295,4 +300,4 @@ std::vector<std::string> Truth::faults_at(double t) const {
     return out;
 }
 
-}  // namespace gossiplab::checkers::detail
+}  // namespace gossiplab::history

@@ -1,60 +1,111 @@
 // Loading history.jsonl into the compact typed form; bad lines become problems, not exceptions.
-#include <gossiplab/checkers/history.hpp>
+#include <gossiplab/history/history.hpp>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
+#include <utility>
 
-namespace gossiplab::checkers {
+namespace gossiplab::history {
 
 namespace {
 
+// The names of the record: one table each, in enum order (checked at compile time).
+constexpr std::pair<EventType, const char*> kEventNames[] = {
+    {EventType::started, "started"},   {EventType::member, "member"},
+    {EventType::refute, "refute"},     {EventType::rumor, "rumor"},
+    {EventType::counters, "counters"}, {EventType::view, "view"},
+    {EventType::stopping, "stopping"}, {EventType::error, "error"},
+};
+
+constexpr std::pair<ActionType, const char*> kActionNames[] = {
+    {ActionType::run_start, "run_start"},
+    {ActionType::node_start, "node_start"},
+    {ActionType::node_exit, "node_exit"},
+    {ActionType::node_error, "node_error"},
+    {ActionType::kill, "kill"},
+    {ActionType::pause, "pause"},
+    {ActionType::resume, "resume"},
+    {ActionType::starve_start, "starve_start"},
+    {ActionType::starve_stop, "starve_stop"},
+    {ActionType::leave, "leave"},
+    {ActionType::restart, "restart"},
+    {ActionType::partition, "partition"},
+    {ActionType::heal, "heal"},
+    {ActionType::shape, "shape"},
+    {ActionType::clear, "clear"},
+    {ActionType::broadcast, "broadcast"},
+    {ActionType::observe, "observe"},
+    {ActionType::run_end, "run_end"},
+    {ActionType::error, "error"},
+    {ActionType::interrupted, "interrupted"},
+};
+
+constexpr std::pair<MemberState, const char*> kStateNames[] = {
+    {MemberState::alive, "alive"},
+    {MemberState::suspect, "suspect"},
+    {MemberState::dead, "dead"},
+    {MemberState::left, "left"},
+};
+
+template <class E, size_t N>
+constexpr bool in_enum_order(const std::pair<E, const char*> (&table)[N], size_t first) {
+    for (size_t i = 0; i < N; ++i)
+        if (size_t(table[i].first) != first + i) return false;
+    return true;
+}
+static_assert(in_enum_order(kEventNames, 0) && std::size(kEventNames) == size_t(EventType::other));
+static_assert(in_enum_order(kActionNames, 0) &&
+              std::size(kActionNames) == size_t(ActionType::other));
+static_assert(in_enum_order(kStateNames, 1));
+
+template <class E, size_t N>
+E lookup(const std::pair<E, const char*> (&table)[N], std::string_view s, E none) {
+    for (const auto& [e, name] : table)
+        if (s == name) return e;
+    return none;
+}
+
+}  // namespace
+
+const char* to_string(LineKind k) {
+    switch (k) {
+        case LineKind::event:
+            return "event";
+        case LineKind::action:
+            return "action";
+        case LineKind::malformed:
+            return "malformed";
+    }
+    return "?";
+}
+
+const char* to_string(EventType t) {
+    return t < EventType::other ? kEventNames[size_t(t)].second : "other";
+}
+
 EventType event_type(std::string_view s) {
-    if (s == "member") return EventType::member;
-    if (s == "counters") return EventType::counters;
-    if (s == "rumor") return EventType::rumor;
-    if (s == "started") return EventType::started;
-    if (s == "refute") return EventType::refute;
-    if (s == "view") return EventType::view;
-    if (s == "stopping") return EventType::stopping;
-    if (s == "error") return EventType::error;
-    return EventType::other;
+    return lookup(kEventNames, s, EventType::other);
+}
+
+const char* to_string(ActionType a) {
+    return a < ActionType::other ? kActionNames[size_t(a)].second : "other";
 }
 
 ActionType action_type(std::string_view s) {
-    static const std::unordered_map<std::string_view, ActionType> m{
-        {"run_start", ActionType::run_start},
-        {"node_start", ActionType::node_start},
-        {"node_exit", ActionType::node_exit},
-        {"node_error", ActionType::node_error},
-        {"kill", ActionType::kill},
-        {"pause", ActionType::pause},
-        {"resume", ActionType::resume},
-        {"starve_start", ActionType::starve_start},
-        {"starve_stop", ActionType::starve_stop},
-        {"leave", ActionType::leave},
-        {"restart", ActionType::restart},
-        {"partition", ActionType::partition},
-        {"heal", ActionType::heal},
-        {"shape", ActionType::shape},
-        {"clear", ActionType::clear},
-        {"broadcast", ActionType::broadcast},
-        {"observe", ActionType::observe},
-        {"run_end", ActionType::run_end},
-    };
-    auto it = m.find(s);
-    return it == m.end() ? ActionType::other : it->second;
+    return lookup(kActionNames, s, ActionType::other);
 }
 
 MemberState member_state(std::string_view s) {
-    if (s == "alive") return MemberState::alive;
-    if (s == "suspect") return MemberState::suspect;
-    if (s == "dead") return MemberState::dead;
-    if (s == "left") return MemberState::left;
-    return MemberState::none;
+    return lookup(kStateNames, s, MemberState::none);
+}
+
+const char* to_string(MemberState s) {
+    return s == MemberState::none ? "absent" : kStateNames[size_t(s) - 1].second;
 }
 
 bool needs_node(ActionType a) {
@@ -75,6 +126,8 @@ bool needs_node(ActionType a) {
             return false;
     }
 }
+
+namespace {
 
 const std::string* str_field(const json& o, const char* key) {
     auto it = o.find(key);
@@ -212,7 +265,7 @@ class Scanner {
                 if (key == "kind") {
                     Str k;
                     if (!string(k)) return false;
-                    is_event = k.v == "event";
+                    is_event = k.v == to_string(LineKind::event);
                     return is_event;
                 }
                 if (key == "node") return string(f.node);
@@ -416,9 +469,7 @@ void add_action(History& h, json&& j, double t, uint32_t line) {
     a.t = t;
     a.line = line;
     a.type = action_type(*name);
-    // The controller also records its own failures ("error") and an interrupt; they are
-    // known but judged by no checker.
-    if (a.type == ActionType::other && *name != "error" && *name != "interrupted") {
+    if (a.type == ActionType::other) {
         problem(h, line, kNone, t, "unknown action \"" + *name + "\"");
         return;
     }
@@ -468,21 +519,6 @@ void add_action(History& h, json&& j, double t, uint32_t line) {
 
 }  // namespace
 
-const char* to_string(MemberState s) {
-    switch (s) {
-        case MemberState::alive:
-            return "alive";
-        case MemberState::suspect:
-            return "suspect";
-        case MemberState::dead:
-            return "dead";
-        case MemberState::left:
-            return "left";
-        default:
-            return "absent";
-    }
-}
-
 uint32_t History::find(std::string_view id) const {
     auto it = index_.find(id);
     return it == index_.end() ? kNone : it->second;
@@ -491,6 +527,12 @@ uint32_t History::find(std::string_view id) const {
 uint32_t History::find_rumor(std::string_view id) const {
     auto it = rumor_index_.find(id);
     return it == rumor_index_.end() ? kNone : it->second;
+}
+
+const Action* History::action_at(uint32_t line) const {
+    auto it = std::lower_bound(actions.begin(), actions.end(), line,
+                               [](const Action& a, uint32_t l) { return a.line < l; });
+    return it != actions.end() && it->line == line ? &*it : nullptr;
 }
 
 uint32_t History::intern(std::string_view id) {
@@ -566,15 +608,18 @@ void add_line(History& h, std::string_view text, uint32_t line) {
     const std::string* kind = str_field(j, "kind");
     if (!kind) {
         problem(h, line, kNone, t, "missing string \"kind\" (event, action or malformed)");
-    } else if (*kind == "event") {
+    } else if (*kind == to_string(LineKind::event)) {
         add_event(h, j, t, line);
-    } else if (*kind == "action") {
+    } else if (*kind == to_string(LineKind::action)) {
         add_action(h, std::move(j), t, line);
-    } else if (*kind == "malformed") {
+    } else if (*kind == to_string(LineKind::malformed)) {
         const std::string* node = str_field(j, "node");
         const std::string* why = str_field(j, "why");
-        problem(h, line, node ? h.intern(*node) : kNone, t,
+        Malformed m{t, line, node ? h.intern(*node) : kNone,
+                    why ? std::optional<std::string>(*why) : std::nullopt};
+        problem(h, line, m.node, t,
                 "node printed a malformed line" + (why ? ": " + *why : std::string()));
+        h.malformed.push_back(std::move(m));
     } else {
         problem(h, line, kNone, t,
                 "unknown kind \"" + *kind + "\" (expected event, action or malformed)");
@@ -614,4 +659,4 @@ History load_history(const std::filesystem::path& file) {
     return parse_history(text, file.filename().string());
 }
 
-}  // namespace gossiplab::checkers
+}  // namespace gossiplab::history

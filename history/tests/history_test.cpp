@@ -1,18 +1,65 @@
 // The loader: typed events, interned ids, indexes, per-line problems, unreadable files.
-#include "history_builder.hpp"
+#include <gossiplab/history/history.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
 
-using namespace gossiplab::checkers;
-using namespace gossiplab::checkers::test;
+using namespace gossiplab::history;
+
+namespace {
+
+// Three nodes n1..n3 started at 0, 0.1, 0.2 that all see each other alive at 0.5 (13 lines).
+std::string cluster_text(const std::vector<json>& more = {}) {
+    const std::vector<std::string> ids{"n1", "n2", "n3"};
+    std::vector<json> lines;
+    lines.push_back({{"t", 0.0},
+                     {"kind", "action"},
+                     {"action", "run_start"},
+                     {"nodes", ids},
+                     {"seed", 1},
+                     {"scenario", "test"}});
+    auto event = [&](double t, const std::string& node, json ev) {
+        ev["ts"] = 1700000000.0 + t;
+        lines.push_back({{"t", t}, {"kind", "event"}, {"node", node}, {"event", std::move(ev)}});
+    };
+    for (size_t i = 0; i < ids.size(); ++i) {
+        double t = 0.1 * double(i);
+        lines.push_back({{"t", t},
+                         {"kind", "action"},
+                         {"action", "node_start"},
+                         {"node", ids[i]},
+                         {"pid", 100},
+                         {"restart", false}});
+        event(t, ids[i], {{"type", "started"}, {"id", ids[i]}, {"incarnation", 0}});
+    }
+    for (const auto& o : ids)
+        for (const auto& m : ids)
+            if (o != m)
+                event(0.5, o,
+                      {{"type", "member"}, {"member", m}, {"state", "alive"}, {"incarnation", 0}});
+    for (const json& j : more) event(j["t"].get<double>(), j["node"], j["event"]);
+    std::string out;
+    for (const json& j : lines) out += j.dump() + "\n";
+    return out;
+}
+
+}  // namespace
 
 TEST_CASE("the loader types events and indexes them") {
-    HB b = cluster();
-    b.at(3).rumor("n2", "r1", "n1").counters("n1", 5, 50);
-    History h = b.history();
+    History h = parse_history(cluster_text(
+        {{{"t", 3},
+          {"node", "n2"},
+          {"event", {{"type", "rumor"}, {"rumor", "r1"}, {"origin", "n1"}, {"payload", "x"}}}},
+         {{"t", 3},
+          {"node", "n1"},
+          {"event",
+           {{"type", "counters"},
+            {"pkts_sent", 5},
+            {"pkts_recv", 5},
+            {"bytes_sent", 50},
+            {"bytes_recv", 50}}}}}));
     CHECK(h.lines == 15);
     CHECK(h.problems.empty());
     CHECK(h.declared.size() == 3);
@@ -63,9 +110,9 @@ TEST_CASE("an unreadable history throws HistoryError naming the file") {
     } catch (const HistoryError& e) {
         CHECK(std::string(e.what()).find("/nonexistent/dir/history.jsonl:0: cannot open") == 0);
     }
-    auto dir = std::filesystem::temp_directory_path() / "gossiplab_checkers_history_test";
+    auto dir = std::filesystem::temp_directory_path() / "gossiplab_history_history_test";
     std::filesystem::create_directories(dir);
-    { std::ofstream(dir / "history.jsonl") << cluster().text(); }
+    { std::ofstream(dir / "history.jsonl") << cluster_text(); }
     History h = load_history(dir / "history.jsonl");
     CHECK(h.file == "history.jsonl");
     CHECK(h.events.size() == 9);
