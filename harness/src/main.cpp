@@ -19,6 +19,7 @@
 #include "gossiplab/harness/reproduce.hpp"
 #include "gossiplab/harness/run_health.hpp"
 #include "gossiplab/harness/scenario.hpp"
+#include "gossiplab/harness/suite.hpp"
 #include "gossiplab/netem/lab.hpp"
 #include "gossiplab/reports/report.h"
 #include "gossiplab/version.hpp"
@@ -164,7 +165,7 @@ void print_checks(const json& checks) {
     }
 }
 
-// The checkers' verdicts plus run_health, composed.
+// The checkers' verdicts plus run_health, composed: the one place run_health is called.
 json check_all(const fs::path& run_dir) {
     json r = checkers::check_run_dir(run_dir);
     r["checks"].push_back(harness::run_health(run_dir));
@@ -174,15 +175,8 @@ json check_all(const fs::path& run_dir) {
     return r;
 }
 
-struct RunOutcome {
-    Verdict verdict = Verdict::Unknown;
-    fs::path dir;
-    bool interrupted = false;
-};
-
-RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs::path& out,
-                   const World& world) {
-    harness::Scenario sc = harness::load_scenario(file, ov);
+// Runs SC (read from sc.file) into OUT: the lab, the nodes, the checks and the run's reports.
+harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, const World& world) {
     harness::Manifest m = harness::load_manifest(home(), sc.impl);
     m.profile(sc.profile);  // fail early on an unknown profile
     fs::path bin = self_dir();
@@ -201,7 +195,7 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     opt.run_dir = out;
     opt.bin_dir = bin;
     opt.progress = ::isatty(2);
-    opt.command_line = harness::reproduce_command(file.string(), sc, m.name, world.given);
+    opt.command_line = harness::reproduce_command(sc.file, sc, m.name, world.given);
     opt.environment = {{"kernel", kernel()},
                        {"backend", net->name()},
                        {"impl", m.name},
@@ -234,7 +228,7 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     std::printf("%s: %s  (report: %s)\n", sc.name.c_str(), checkers::to_string(verdict).c_str(),
                 (out / "report.html").string().c_str());
     std::fflush(stdout);  // keep the table next to its scenario when stdout is a file
-    return {verdict, out, rr.interrupted};
+    return {verdict, info.checks, rr.interrupted};
 }
 
 int verdict_exit(Verdict v) {
@@ -256,27 +250,37 @@ int cmd_run(int argc, char** argv) {
     harness::load_manifest(home(), sc.impl).profile(sc.profile);
     fs::path out = a.value("out").value_or(fs::path("runs") / (sc.name + "-" + stamp()));
     World w = World::prepare(a.value("impairment"));
-    RunOutcome r = run_one(file, ov, out, w);
+    harness::RunOutcome r = run_one(sc, out, w);
     if (r.interrupted) return kExitInterrupted;
     return verdict_exit(r.verdict);
 }
 
-std::vector<std::pair<fs::path, json>> scenarios_in(const fs::path& dir) {
-    std::vector<std::pair<fs::path, json>> out;
-    if (!fs::is_directory(dir)) throw ScenarioError(dir.string(), "", "not a directory");
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".json") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-        std::ifstream in(f);
-        json j = json::parse(in, nullptr, false);
-        if (j.is_discarded() || !j.is_object())
-            throw ScenarioError(f.string(), "", "not a JSON object");
-        out.push_back({f, j});
+// The suite's report files and summary: each sweep's details as it ends, then the index.
+struct SuiteReporter {
+    fs::path out;
+
+    void scenario_started(size_t i, size_t count, const std::string& stem) const {
+        std::fprintf(stderr, "gossiplab: suite [%zu/%zu] %s\n", i + 1, count, stem.c_str());
     }
-    return out;
-}
+
+    void sweep_done(const harness::SweepResult& s) const {
+        std::ofstream(out / s.details_file()) << s.to_json().dump(2) << "\n";
+        std::printf("%s: load per member across N: %s (%s)\n", s.stem.c_str(),
+                    checkers::to_string(s.load_flatness.verdict).c_str(),
+                    s.load_flatness.reason.c_str());
+    }
+
+    void finish(const harness::SuiteResult& r, double elapsed_s) const {
+        std::vector<reports::SuiteCheck> across_runs;  // load flatness of each sweep
+        for (const auto& s : r.sweeps)
+            across_runs.push_back({s.stem, s.load_flatness.to_json(), s.details_file()});
+        reports::write_suite_index(out, r.run_dirs, across_runs);
+        std::printf("\nsuite: %zu scenarios in %.0f s\n", r.verdicts.size(), elapsed_s);
+        for (const auto& [n, v] : r.verdicts)
+            std::printf("  %-32s %s\n", n.c_str(), checkers::to_string(v).c_str());
+        std::printf("index: %s\n", (out / "index.html").string().c_str());
+    }
+};
 
 int cmd_suite(int argc, char** argv) {
     Args a = parse(harness::suite_command(), argc, argv);
@@ -285,88 +289,22 @@ int cmd_suite(int argc, char** argv) {
     harness::Overrides ov;
     ov.impl = a.value("impl");
     ov.seed = a.number("seed").value_or(1);
-    std::set<std::string> only;
-    if (auto list = a.value("only")) {
-        const std::string& s = *list;
-        for (size_t p = 0; p <= s.size();) {
-            size_t e = s.find(',', p);
-            if (e == std::string::npos) e = s.size();
-            if (e > p) only.insert(s.substr(p, e - p));
-            p = e + 1;
-        }
-    }
-    std::vector<fs::path> files;
-    for (const auto& [f, j] : scenarios_in(dir)) {
-        if (a.is_set("quick") && !j.value("quick", false)) continue;
-        if (!only.empty() && !only.count(f.stem().string())) continue;
-        harness::Scenario sc = harness::load_scenario(f, ov);  // all valid before any runs
-        harness::load_manifest(home(), sc.impl).profile(sc.profile);
-        files.push_back(f);
-    }
-    if (files.empty()) throw ScenarioError(dir.string(), "", "no scenarios selected");
-    fs::path out = a.value("out").value_or(fs::path("runs") / ("suite-" + stamp()));
+    harness::SuiteFilter filter;
+    filter.quick = a.is_set("quick");
+    filter.only = harness::split_names(a.value("only").value_or(""));
+    // Every scenario is loaded, and known valid, before any runs.
+    std::vector<harness::SuiteScenario> plan = harness::plan_suite(dir, filter, ov, home());
+    const SuiteReporter rep{a.value("out").value_or(fs::path("runs") / ("suite-" + stamp()))};
     World w = World::prepare(a.value("impairment"));
-    std::vector<fs::path> run_dirs;
-    std::vector<reports::SuiteCheck> across_runs;  // load flatness of each sweep
-    std::vector<std::pair<std::string, Verdict>> verdicts;
-    bool any_fail = false, interrupted = false;
     auto t0 = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < files.size() && !interrupted; ++i) {
-        std::string stem = files[i].stem().string();
-        std::fprintf(stderr, "gossiplab: suite [%zu/%zu] %s\n", i + 1, files.size(), stem.c_str());
-        std::vector<int> sweep = harness::load_scenario(files[i], ov).sweep;
-        if (sweep.empty()) {
-            RunOutcome r = run_one(files[i], ov, out / stem, w);
-            run_dirs.push_back(r.dir);
-            verdicts.push_back({stem, r.verdict});
-            any_fail |= r.verdict == Verdict::Fail;
-            interrupted = r.interrupted;
-            continue;
-        }
-        // A scale sweep: the same scenario at each N, then SWIM's constant-load
-        // property across the runs.
-        std::vector<json> loads;
-        json per_n = json::array();
-        for (int n : sweep) {
-            harness::Overrides at_n = ov;
-            at_n.nodes = n;
-            std::string name = stem + "-n" + std::to_string(n);
-            RunOutcome r = run_one(files[i], at_n, out / name, w);
-            run_dirs.push_back(r.dir);
-            verdicts.push_back({name, r.verdict});
-            any_fail |= r.verdict == Verdict::Fail;
-            json row = {{"nodes", n}, {"verdict", r.verdict}, {"run", name}};
-            std::ifstream rep(r.dir / "report.json");
-            json report = json::parse(rep, nullptr, false);
-            if (report.is_object() && report.contains("checks"))
-                for (const auto& c : report["checks"]) {
-                    if (c.value("check", "") == "message_load") loads.push_back(c);
-                    row[c.value("check", "?")] = {{"verdict", c.value("verdict", "?")},
-                                                  {"measured", c.value("measured", json())}};
-                }
-            per_n.push_back(row);
-            if (r.interrupted) {
-                interrupted = true;
-                break;
-            }
-        }
-        checkers::CheckResult flat = checkers::load_flatness(loads, 0.25);
-        std::ofstream(out / (stem + "-sweep.json"))
-            << json{{"runs", per_n}, {"load_flatness", flat.to_json()}}.dump(2) << "\n";
-        std::printf("%s: load per member across N: %s (%s)\n", stem.c_str(),
-                    checkers::to_string(flat.verdict).c_str(), flat.reason.c_str());
-        verdicts.push_back({stem + " (load flatness)", flat.verdict});
-        across_runs.push_back({stem, flat.to_json(), stem + "-sweep.json"});
-        any_fail |= flat.verdict == Verdict::Fail;
-    }
-    reports::write_suite_index(out, run_dirs, across_runs);
-    double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("\nsuite: %zu scenarios in %.0f s\n", verdicts.size(), el);
-    for (const auto& [n, v] : verdicts)
-        std::printf("  %-32s %s\n", n.c_str(), checkers::to_string(v).c_str());
-    std::printf("index: %s\n", (out / "index.html").string().c_str());
-    if (interrupted) return kExitInterrupted;
-    return any_fail ? kExitFail : kExitPass;
+    harness::SuiteResult r = harness::run_suite(
+        plan, rep.out,
+        [&](const harness::Scenario& sc, const fs::path& out) { return run_one(sc, out, w); },
+        {[&](size_t i, size_t n, const std::string& stem) { rep.scenario_started(i, n, stem); },
+         [&](const harness::SweepResult& s) { rep.sweep_done(s); }});
+    rep.finish(r, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (r.interrupted) return kExitInterrupted;
+    return r.any_fail() ? kExitFail : kExitPass;
 }
 
 int cmd_check(int argc, char** argv) {
@@ -400,7 +338,7 @@ int cmd_list(int argc, char** argv) {
     Args a = parse(harness::list_command(), argc, argv);
     if (help(a, harness::list_command())) return 0;
     fs::path dir = a.positional.empty() ? home() / "scenarios" : fs::path(a.positional[0]);
-    for (const auto& [f, j] : scenarios_in(dir)) {
+    for (const auto& [f, j] : harness::scenario_files(dir)) {
         std::string d = j.value("description", "");
         if (auto p = d.find(". "); p != std::string::npos) d = d.substr(0, p + 1);
         if (d.size() > 90) d = d.substr(0, 87) + "...";
