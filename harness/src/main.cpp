@@ -13,11 +13,13 @@
 #include <boost/process.hpp>
 
 #include "gossiplab/checkers/checkers.hpp"
+#include "gossiplab/harness/cli.hpp"
 #include "gossiplab/harness/controller.hpp"
 #include "gossiplab/harness/manifest.hpp"
 #include "gossiplab/harness/reproduce.hpp"
 #include "gossiplab/harness/run_health.hpp"
 #include "gossiplab/harness/scenario.hpp"
+#include "gossiplab/harness/suite.hpp"
 #include "gossiplab/netem/lab.hpp"
 #include "gossiplab/reports/report.h"
 #include "gossiplab/version.hpp"
@@ -27,7 +29,9 @@ using nlohmann::json;
 using namespace gossiplab;
 using checkers::Verdict;
 using checkers::verdict_of;
+using harness::Args;
 using harness::ScenarioError;
+using harness::UsageError;
 
 namespace {
 
@@ -48,78 +52,15 @@ const char* kUsage =
     "exit codes: 0 all checks pass, 1 a check failed, 2 bad input, 3 environment problem,\n"
     "            130 interrupted\n";
 
-const char* kRunHelp =
-    "usage: gossiplab run SCENARIO [options]\n"
-    "\n"
-    "  --impl NAME         implementation (adapters/NAME/impl.json); default: the scenario's,\n"
-    "                      else reference\n"
-    "  --nodes N           override the scenario's node count\n"
-    "  --seed S            seed for every random choice (default 1)\n"
-    "  --profile P         timing profile of the implementation (default: its default)\n"
-    "  --out DIR           run directory (default: runs/SCENARIO-DATE-TIME)\n"
-    "  --impairment B      auto | nfqueue | netem | none (default auto; none = loopback,\n"
-    "                      no network faults)\n";
-
-const char* kSuiteHelp =
-    "usage: gossiplab suite [DIR] [options]\n"
-    "\n"
-    "  --quick             only the scenarios marked quick (the CI subset)\n"
-    "  --impl NAME         implementation to test (default reference)\n"
-    "  --seed S            seed (default 1)\n"
-    "  --out DIR           suite directory (default: runs/suite-DATE-TIME)\n"
-    "  --impairment B      auto | nfqueue | netem | none\n"
-    "  --only A,B          only these scenarios (by name)\n";
-
-struct Args {
-    std::vector<std::string> pos;
-    std::map<std::string, std::string> opt;
-    std::set<std::string> flags;
-};
-
-class UsageError : public std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-Args parse(int argc, char** argv, int from, const std::set<std::string>& with_value,
-           const std::set<std::string>& flags) {
-    Args a;
-    for (int i = from; i < argc; ++i) {
-        std::string s = argv[i];
-        if (s.rfind("--", 0) == 0) {
-            std::string key = s.substr(2), val;
-            bool has_eq = false;
-            if (auto eq = key.find('='); eq != std::string::npos) {
-                val = key.substr(eq + 1);
-                key = key.substr(0, eq);
-                has_eq = true;
-            }
-            if (flags.count(key)) {
-                a.flags.insert(key);
-            } else if (with_value.count(key)) {
-                if (!has_eq) {
-                    if (i + 1 >= argc) throw UsageError("option --" + key + " needs a value");
-                    val = argv[++i];
-                }
-                a.opt[key] = val;
-            } else {
-                throw UsageError("unknown option " + s);
-            }
-        } else {
-            a.pos.push_back(s);
-        }
-    }
-    return a;
+// The words after the command, parsed against its flags.
+Args parse(const harness::CommandSpec& spec, int argc, char** argv) {
+    return harness::parse_args(spec, std::vector<std::string>(argv + 2, argv + argc));
 }
 
-uint64_t parse_u64(const std::string& s, const std::string& what) {
-    try {
-        size_t n = 0;
-        unsigned long long v = std::stoull(s, &n, 10);
-        if (n != s.size() || s.empty() || s[0] == '-') throw std::invalid_argument(s);
-        return v;
-    } catch (const std::exception&) {
-        throw UsageError(what + " expects a non-negative integer, got \"" + s + "\"");
-    }
+// Prints the command's --help text when it was asked for; true then.
+bool help(const Args& a, const harness::CommandSpec& spec) {
+    if (a.help) std::fputs(harness::help_text(spec).c_str(), stdout);
+    return a.help;
 }
 
 fs::path self_dir() {
@@ -181,14 +122,11 @@ std::string kernel() {
 struct World {
     std::string backend;  // resolved: nfqueue | netem | none
     std::string given;  // --impairment as given, "" when absent (the reproduce command repeats it)
+    // `given` is already one of auto, nfqueue, netem, none (the flag table checks it).
     static World prepare(const std::optional<std::string>& given) {
         const std::string requested = given.value_or("auto");
         World w;
         w.given = given.value_or("");
-        if (requested != "auto" && requested != "nfqueue" && requested != "netem" &&
-            requested != "none")
-            throw UsageError("--impairment expects auto, nfqueue, netem or none, got \"" +
-                             requested + "\"");
         if (requested == "none") {
             w.backend = "none";
             return w;
@@ -227,7 +165,7 @@ void print_checks(const json& checks) {
     }
 }
 
-// The checkers' verdicts plus run_health, composed.
+// The checkers' verdicts plus run_health, composed: the one place run_health is called.
 json check_all(const fs::path& run_dir) {
     json r = checkers::check_run_dir(run_dir);
     r["checks"].push_back(harness::run_health(run_dir));
@@ -237,15 +175,8 @@ json check_all(const fs::path& run_dir) {
     return r;
 }
 
-struct RunOutcome {
-    Verdict verdict = Verdict::Unknown;
-    fs::path dir;
-    bool interrupted = false;
-};
-
-RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs::path& out,
-                   const World& world) {
-    harness::Scenario sc = harness::load_scenario(file, ov);
+// Runs SC (read from sc.file) into OUT: the lab, the nodes, the checks and the run's reports.
+harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, const World& world) {
     harness::Manifest m = harness::load_manifest(home(), sc.impl);
     m.profile(sc.profile);  // fail early on an unknown profile
     fs::path bin = self_dir();
@@ -264,7 +195,7 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     opt.run_dir = out;
     opt.bin_dir = bin;
     opt.progress = ::isatty(2);
-    opt.command_line = harness::reproduce_command(file.string(), sc, m.name, world.given);
+    opt.command_line = harness::reproduce_command(sc.file, sc, m.name, world.given);
     opt.environment = {{"kernel", kernel()},
                        {"backend", net->name()},
                        {"impl", m.name},
@@ -297,7 +228,7 @@ RunOutcome run_one(const fs::path& file, const harness::Overrides& ov, const fs:
     std::printf("%s: %s  (report: %s)\n", sc.name.c_str(), checkers::to_string(verdict).c_str(),
                 (out / "report.html").string().c_str());
     std::fflush(stdout);  // keep the table next to its scenario when stdout is a file
-    return {verdict, out, rr.interrupted};
+    return {verdict, info.checks, rr.interrupted};
 }
 
 int verdict_exit(Verdict v) {
@@ -305,157 +236,84 @@ int verdict_exit(Verdict v) {
 }
 
 int cmd_run(int argc, char** argv) {
-    Args a =
-        parse(argc, argv, 2, {"impl", "nodes", "seed", "out", "impairment", "profile"}, {"help"});
-    if (a.flags.count("help")) {
-        std::fputs(kRunHelp, stdout);
-        return 0;
-    }
-    if (a.pos.size() != 1) throw UsageError("run expects exactly one SCENARIO");
+    Args a = parse(harness::run_command(), argc, argv);
+    if (help(a, harness::run_command())) return 0;
+    if (a.positional.size() != 1) throw UsageError("run expects exactly one SCENARIO");
     harness::Overrides ov;
-    if (a.opt.count("impl")) ov.impl = a.opt["impl"];
-    if (a.opt.count("profile")) ov.profile = a.opt["profile"];
-    if (a.opt.count("nodes")) {
-        uint64_t n = parse_u64(a.opt["nodes"], "--nodes");
-        if (n < 1 || n > 1000) throw UsageError("--nodes expects 1..1000");
-        ov.nodes = static_cast<int>(n);
-    }
-    ov.seed = a.opt.count("seed") ? parse_u64(a.opt["seed"], "--seed") : 1;
-    fs::path file = resolve_scenario(a.pos[0]);
+    ov.impl = a.value("impl");
+    ov.profile = a.value("profile");
+    if (auto n = a.number("nodes")) ov.nodes = static_cast<int>(*n);
+    ov.seed = a.number("seed").value_or(1);
+    fs::path file = resolve_scenario(a.positional[0]);
     // Validate everything before touching the machine.
     harness::Scenario sc = harness::load_scenario(file, ov);
     harness::load_manifest(home(), sc.impl).profile(sc.profile);
-    fs::path out =
-        a.opt.count("out") ? fs::path(a.opt["out"]) : fs::path("runs") / (sc.name + "-" + stamp());
-    World w = World::prepare(
-        a.opt.count("impairment") ? std::optional<std::string>(a.opt["impairment"]) : std::nullopt);
-    RunOutcome r = run_one(file, ov, out, w);
+    fs::path out = a.value("out").value_or(fs::path("runs") / (sc.name + "-" + stamp()));
+    World w = World::prepare(a.value("impairment"));
+    harness::RunOutcome r = run_one(sc, out, w);
     if (r.interrupted) return kExitInterrupted;
     return verdict_exit(r.verdict);
 }
 
-std::vector<std::pair<fs::path, json>> scenarios_in(const fs::path& dir) {
-    std::vector<std::pair<fs::path, json>> out;
-    if (!fs::is_directory(dir)) throw ScenarioError(dir.string(), "", "not a directory");
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".json") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-        std::ifstream in(f);
-        json j = json::parse(in, nullptr, false);
-        if (j.is_discarded() || !j.is_object())
-            throw ScenarioError(f.string(), "", "not a JSON object");
-        out.push_back({f, j});
+// The suite's report files and summary: each sweep's details as it ends, then the index.
+struct SuiteReporter {
+    fs::path out;
+
+    void scenario_started(size_t i, size_t count, const std::string& stem) const {
+        std::fprintf(stderr, "gossiplab: suite [%zu/%zu] %s\n", i + 1, count, stem.c_str());
     }
-    return out;
-}
+
+    void sweep_done(const harness::SweepResult& s) const {
+        std::ofstream(out / s.details_file()) << s.to_json().dump(2) << "\n";
+        std::printf("%s: load per member across N: %s (%s)\n", s.stem.c_str(),
+                    checkers::to_string(s.load_flatness.verdict).c_str(),
+                    s.load_flatness.reason.c_str());
+    }
+
+    void finish(const harness::SuiteResult& r, double elapsed_s) const {
+        std::vector<reports::SuiteCheck> across_runs;  // load flatness of each sweep
+        for (const auto& s : r.sweeps)
+            across_runs.push_back({s.stem, s.load_flatness.to_json(), s.details_file()});
+        reports::write_suite_index(out, r.run_dirs, across_runs);
+        std::printf("\nsuite: %zu scenarios in %.0f s\n", r.verdicts.size(), elapsed_s);
+        for (const auto& [n, v] : r.verdicts)
+            std::printf("  %-32s %s\n", n.c_str(), checkers::to_string(v).c_str());
+        std::printf("index: %s\n", (out / "index.html").string().c_str());
+    }
+};
 
 int cmd_suite(int argc, char** argv) {
-    Args a = parse(argc, argv, 2, {"impl", "seed", "out", "impairment", "only"}, {"help", "quick"});
-    if (a.flags.count("help")) {
-        std::fputs(kSuiteHelp, stdout);
-        return 0;
-    }
-    fs::path dir = a.pos.empty() ? home() / "scenarios" : fs::path(a.pos[0]);
+    Args a = parse(harness::suite_command(), argc, argv);
+    if (help(a, harness::suite_command())) return 0;
+    fs::path dir = a.positional.empty() ? home() / "scenarios" : fs::path(a.positional[0]);
     harness::Overrides ov;
-    if (a.opt.count("impl")) ov.impl = a.opt["impl"];
-    ov.seed = a.opt.count("seed") ? parse_u64(a.opt["seed"], "--seed") : 1;
-    std::set<std::string> only;
-    if (a.opt.count("only")) {
-        std::string s = a.opt["only"];
-        for (size_t p = 0; p <= s.size();) {
-            size_t e = s.find(',', p);
-            if (e == std::string::npos) e = s.size();
-            if (e > p) only.insert(s.substr(p, e - p));
-            p = e + 1;
-        }
-    }
-    std::vector<fs::path> files;
-    for (const auto& [f, j] : scenarios_in(dir)) {
-        if (a.flags.count("quick") && !j.value("quick", false)) continue;
-        if (!only.empty() && !only.count(f.stem().string())) continue;
-        harness::Scenario sc = harness::load_scenario(f, ov);  // all valid before any runs
-        harness::load_manifest(home(), sc.impl).profile(sc.profile);
-        files.push_back(f);
-    }
-    if (files.empty()) throw ScenarioError(dir.string(), "", "no scenarios selected");
-    fs::path out =
-        a.opt.count("out") ? fs::path(a.opt["out"]) : fs::path("runs") / ("suite-" + stamp());
-    World w = World::prepare(
-        a.opt.count("impairment") ? std::optional<std::string>(a.opt["impairment"]) : std::nullopt);
-    std::vector<fs::path> run_dirs;
-    std::vector<reports::SuiteCheck> across_runs;  // load flatness of each sweep
-    std::vector<std::pair<std::string, Verdict>> verdicts;
-    bool any_fail = false, interrupted = false;
+    ov.impl = a.value("impl");
+    ov.seed = a.number("seed").value_or(1);
+    harness::SuiteFilter filter;
+    filter.quick = a.is_set("quick");
+    filter.only = harness::split_names(a.value("only").value_or(""));
+    // Every scenario is loaded, and known valid, before any runs.
+    std::vector<harness::SuiteScenario> plan = harness::plan_suite(dir, filter, ov, home());
+    const SuiteReporter rep{a.value("out").value_or(fs::path("runs") / ("suite-" + stamp()))};
+    World w = World::prepare(a.value("impairment"));
     auto t0 = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < files.size() && !interrupted; ++i) {
-        std::string stem = files[i].stem().string();
-        std::fprintf(stderr, "gossiplab: suite [%zu/%zu] %s\n", i + 1, files.size(), stem.c_str());
-        std::vector<int> sweep = harness::load_scenario(files[i], ov).sweep;
-        if (sweep.empty()) {
-            RunOutcome r = run_one(files[i], ov, out / stem, w);
-            run_dirs.push_back(r.dir);
-            verdicts.push_back({stem, r.verdict});
-            any_fail |= r.verdict == Verdict::Fail;
-            interrupted = r.interrupted;
-            continue;
-        }
-        // A scale sweep: the same scenario at each N, then SWIM's constant-load
-        // property across the runs.
-        std::vector<json> loads;
-        json per_n = json::array();
-        for (int n : sweep) {
-            harness::Overrides at_n = ov;
-            at_n.nodes = n;
-            std::string name = stem + "-n" + std::to_string(n);
-            RunOutcome r = run_one(files[i], at_n, out / name, w);
-            run_dirs.push_back(r.dir);
-            verdicts.push_back({name, r.verdict});
-            any_fail |= r.verdict == Verdict::Fail;
-            json row = {{"nodes", n}, {"verdict", r.verdict}, {"run", name}};
-            std::ifstream rep(r.dir / "report.json");
-            json report = json::parse(rep, nullptr, false);
-            if (report.is_object() && report.contains("checks"))
-                for (const auto& c : report["checks"]) {
-                    if (c.value("check", "") == "message_load") loads.push_back(c);
-                    row[c.value("check", "?")] = {{"verdict", c.value("verdict", "?")},
-                                                  {"measured", c.value("measured", json())}};
-                }
-            per_n.push_back(row);
-            if (r.interrupted) {
-                interrupted = true;
-                break;
-            }
-        }
-        checkers::CheckResult flat = checkers::load_flatness(loads, 0.25);
-        std::ofstream(out / (stem + "-sweep.json"))
-            << json{{"runs", per_n}, {"load_flatness", flat.to_json()}}.dump(2) << "\n";
-        std::printf("%s: load per member across N: %s (%s)\n", stem.c_str(),
-                    checkers::to_string(flat.verdict).c_str(), flat.reason.c_str());
-        verdicts.push_back({stem + " (load flatness)", flat.verdict});
-        across_runs.push_back({stem, flat.to_json(), stem + "-sweep.json"});
-        any_fail |= flat.verdict == Verdict::Fail;
-    }
-    reports::write_suite_index(out, run_dirs, across_runs);
-    double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("\nsuite: %zu scenarios in %.0f s\n", verdicts.size(), el);
-    for (const auto& [n, v] : verdicts)
-        std::printf("  %-32s %s\n", n.c_str(), checkers::to_string(v).c_str());
-    std::printf("index: %s\n", (out / "index.html").string().c_str());
-    if (interrupted) return kExitInterrupted;
-    return any_fail ? kExitFail : kExitPass;
+    harness::SuiteResult r = harness::run_suite(
+        plan, rep.out,
+        [&](const harness::Scenario& sc, const fs::path& out) { return run_one(sc, out, w); },
+        {[&](size_t i, size_t n, const std::string& stem) { rep.scenario_started(i, n, stem); },
+         [&](const harness::SweepResult& s) { rep.sweep_done(s); }});
+    rep.finish(r, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (r.interrupted) return kExitInterrupted;
+    return r.any_fail() ? kExitFail : kExitPass;
 }
 
 int cmd_check(int argc, char** argv) {
-    Args a = parse(argc, argv, 2, {}, {"help"});
-    if (a.flags.count("help") || a.pos.size() != 1) {
-        std::fputs(
-            "usage: gossiplab check RUN_DIR\n  re-runs every checker on RUN_DIR/history.jsonl\n",
-            a.flags.count("help") ? stdout : stderr);
-        return a.flags.count("help") ? 0 : kExitBadInput;
+    Args a = parse(harness::check_command(), argc, argv);
+    if (a.help || a.positional.size() != 1) {
+        std::fputs(harness::help_text(harness::check_command()).c_str(), a.help ? stdout : stderr);
+        return a.help ? 0 : kExitBadInput;
     }
-    fs::path d = a.pos[0];
+    fs::path d = a.positional[0];
     if (!fs::exists(d / "history.jsonl"))
         throw ScenarioError((d / "history.jsonl").string(), "", "no recorded history here");
     json r = check_all(d);
@@ -466,25 +324,21 @@ int cmd_check(int argc, char** argv) {
 }
 
 int cmd_report(int argc, char** argv) {
-    Args a = parse(argc, argv, 2, {}, {"help"});
-    if (a.flags.count("help") || a.pos.size() != 1) {
-        std::fputs("usage: gossiplab report RUN_DIR\n  re-renders report.html and junit.xml\n",
-                   a.flags.count("help") ? stdout : stderr);
-        return a.flags.count("help") ? 0 : kExitBadInput;
+    Args a = parse(harness::report_command(), argc, argv);
+    if (a.help || a.positional.size() != 1) {
+        std::fputs(harness::help_text(harness::report_command()).c_str(), a.help ? stdout : stderr);
+        return a.help ? 0 : kExitBadInput;
     }
-    reports::render_run(a.pos[0]);
-    std::printf("%s\n", (fs::path(a.pos[0]) / "report.html").string().c_str());
+    reports::render_run(a.positional[0]);
+    std::printf("%s\n", (fs::path(a.positional[0]) / "report.html").string().c_str());
     return 0;
 }
 
 int cmd_list(int argc, char** argv) {
-    Args a = parse(argc, argv, 2, {}, {"help"});
-    if (a.flags.count("help")) {
-        std::fputs("usage: gossiplab list [DIR]\n", stdout);
-        return 0;
-    }
-    fs::path dir = a.pos.empty() ? home() / "scenarios" : fs::path(a.pos[0]);
-    for (const auto& [f, j] : scenarios_in(dir)) {
+    Args a = parse(harness::list_command(), argc, argv);
+    if (help(a, harness::list_command())) return 0;
+    fs::path dir = a.positional.empty() ? home() / "scenarios" : fs::path(a.positional[0]);
+    for (const auto& [f, j] : harness::scenario_files(dir)) {
         std::string d = j.value("description", "");
         if (auto p = d.find(". "); p != std::string::npos) d = d.substr(0, p + 1);
         if (d.size() > 90) d = d.substr(0, 87) + "...";
@@ -495,12 +349,8 @@ int cmd_list(int argc, char** argv) {
 }
 
 int cmd_doctor(int argc, char** argv) {
-    Args a = parse(argc, argv, 2, {}, {"help"});
-    if (a.flags.count("help")) {
-        std::fputs("usage: gossiplab doctor\n  what a run needs from this machine, and the fixes\n",
-                   stdout);
-        return 0;
-    }
+    Args a = parse(harness::doctor_command(), argc, argv);
+    if (help(a, harness::doctor_command())) return 0;
     auto caps = netem::doctor();
     for (const auto& c : caps) {
         std::printf("%-8s %-24s %s\n", c.ok ? "ok" : (c.required ? "MISSING" : "missing"),
