@@ -34,13 +34,16 @@ TEST_CASE("a valid scenario expands into timed actions") {
     Scenario sc = parse_scenario(base(), "s.json", {});
     REQUIRE(sc.nodes == std::vector<std::string>{"n1", "n2", "n3", "n4", "n5"});
     int starts = 0;
-    for (const auto& a : sc.actions) starts += a.op == "start";
+    for (const auto& a : sc.actions) starts += std::holds_alternative<op::Start>(a.op);
     CHECK(starts == 5);
     const Action& p = sc.actions[5];
-    CHECK(p.op == "partition");
+    REQUIRE(std::holds_alternative<op::Partition>(p.op));
     CHECK(p.at == 5);
-    CHECK(p.args["grudge"]["n1"].size() == 2);  // n1 (of n1..n3) drops n4, n5
-    CHECK(sc.actions.back().op == "heal");
+    CHECK(std::get<op::Partition>(p.op).grudge.at("n1").size() ==
+          2);  // n1 (of n1..n3) drops n4, n5
+    CHECK(std::holds_alternative<op::Heal>(sc.actions.back().op));
+    CHECK(sc.resolved["actions"][5]["do"] == "partition");
+    CHECK(sc.resolved["actions"][5]["grudge"]["n1"] == json::array({"n4", "n5"}));
     CHECK(sc.resolved["nodes"].size() == 5);
     CHECK(sc.resolved["actions"].size() == sc.actions.size());
 }
@@ -74,6 +77,11 @@ TEST_CASE("each kind of mistake names the file and the JSON path") {
     json extra_in_action = base();
     extra_in_action["schedule"][1]["node"] = "n1";
     CHECK_THAT(error_of(extra_in_action), Catch::Contains("at /schedule/1/node: unknown key"));
+
+    json links_key = base();
+    links_key["schedule"][0] = json::parse(
+        R"({"at": 5, "do": "shape", "links": {"node": "n2", "nod": 1}, "shape": {"loss": 0.1}})");
+    CHECK_THAT(error_of(links_key), Catch::Contains("at /schedule/0/links/nod: unknown key 'nod'"));
 
     json missing = base();
     missing.erase("cluster");
@@ -110,10 +118,10 @@ TEST_CASE("repeats, pauses with a duration, late joiners and rumors expand") {
     int shapes = 0, rumors = 0;
     bool resumed = false, late = false;
     for (const auto& a : sc.actions) {
-        shapes += a.op == "shape";
-        rumors += a.op == "broadcast";
-        resumed |= a.op == "resume" && a.at == 4.5;
-        late |= a.op == "start" && a.args["node"] == "n5" && a.at == 4;
+        shapes += std::holds_alternative<op::Shape>(a.op);
+        rumors += std::holds_alternative<op::Broadcast>(a.op);
+        resumed |= std::holds_alternative<op::Resume>(a.op) && a.at == 4.5;
+        late |= std::holds_alternative<op::Start>(a.op) && op_node(a.op) == "n5" && a.at == 4;
     }
     CHECK(shapes == 3);  // 2, 6, 10
     CHECK(rumors == 2);
