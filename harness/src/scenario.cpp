@@ -2,6 +2,8 @@
 // names the file and the JSON path), defaults, and seeded schedule expansion.
 #include "gossiplab/harness/scenario.hpp"
 
+#include "gossiplab/checkers/bound.hpp"
+
 #include "gossiplab/netem/grudge.hpp"
 #include "gossiplab/netem/shape.hpp"
 
@@ -33,12 +35,55 @@ std::string type_name(const json& j) {
     }
 }
 
+// Times and other numbers written as expressions over the implementation's timing profile
+// ("at": "5 + 3 * probe_interval"), in the bound language of docs/checkers.md, with N the
+// cluster's size. The profile is looked up (Overrides::profile_of) once the cluster names the
+// implementation and profile, and only when some value is an expression.
+class Times {
+  public:
+    Times(const Overrides& ov, std::string file) : ov_(ov), file_(std::move(file)) {}
+    void bind(const std::string& impl, const std::string& profile, size_t n) {
+        impl_ = impl;
+        profile_ = profile;
+        n_ = n;
+    }
+    double eval(const std::string& expr, const std::string& path) const {
+        if (!vars_) {
+            if (!ov_.profile_of)
+                throw ScenarioError(file_, path,
+                                    "expected a number, found a string ('" + expr +
+                                        "': a time written over the timing profile needs the "
+                                        "implementation's profile, which is not known here)");
+            json profile;
+            try {
+                profile = ov_.profile_of(impl_, profile_);
+            } catch (const std::exception& e) {
+                throw ScenarioError(file_, path,
+                                    "'" + expr + "' needs the timing profile: " + e.what());
+            }
+            vars_ = checkers::profile_vars(profile, static_cast<double>(n_));
+        }
+        try {
+            return checkers::eval_bound(expr, *vars_);
+        } catch (const checkers::BoundError& e) {
+            throw ScenarioError(file_, path, e.what());
+        }
+    }
+
+  private:
+    const Overrides& ov_;
+    std::string file_, impl_, profile_;
+    size_t n_ = 0;
+    mutable std::optional<checkers::Vars> vars_;
+};
+
 // Walks one JSON object, checking types and remembering which keys were
-// read so that leftovers can be reported as unknown.
+// read so that leftovers can be reported as unknown. Given Times, a number may be written as
+// an expression over the timing profile.
 class Obj {
   public:
-    Obj(const json& j, std::string file, std::string path)
-        : j_(j), file_(std::move(file)), path_(std::move(path)) {
+    Obj(const json& j, std::string file, std::string path, const Times* times = nullptr)
+        : j_(j), file_(std::move(file)), path_(std::move(path)), times_(times) {
         if (!j_.is_object()) fail(path_, "expected an object, found " + type_name(j_));
     }
 
@@ -73,11 +118,19 @@ class Obj {
             fail(at(key), "missing required key '" + key + "' (a number)");
         }
         const json& v = j_.at(key);
+        if (v.is_string() && times_) {
+            const std::string& expr = v.get_ref<const std::string&>();
+            double d = times_->eval(expr, at(key));
+            return in_range(d, key, min, max, "'" + expr + "' = " + json(d).dump());
+        }
         if (!v.is_number()) fail(at(key), "expected a number, found " + type_name(v));
-        double d = v.get<double>();
+        return in_range(v.get<double>(), key, min, max, v.dump());
+    }
+    double in_range(double d, const std::string& key, double min, double max,
+                    const std::string& shown) const {
         if (!std::isfinite(d) || d < min || d > max) {
             std::ostringstream m;
-            m << "expected a number in [" << min << ", " << max << "], found " << v.dump();
+            m << "expected a number in [" << min << ", " << max << "], found " << shown;
             fail(at(key), m.str());
         }
         return d;
@@ -113,6 +166,7 @@ class Obj {
   private:
     const json& j_;
     std::string file_, path_;
+    const Times* times_;
     std::set<std::string> seen_;
 };
 
@@ -217,16 +271,15 @@ void parse_header(Obj& top, Scenario& sc) {
             sc.sweep.push_back(sw[i].get<int>());
         }
     }
-    sc.duration = top.num("duration", std::nullopt, 0.1, 24 * 3600);
 }
 
 // When each node starts (seeds first; "staggered" starts the others one by one), and late ones.
-std::map<std::string, double> start_times(Obj& cl, const Scenario& sc) {
+std::map<std::string, double> start_times(Obj& cl, const Scenario& sc, const Times& times) {
     std::map<std::string, double> start_at;
     std::string mode = "all";
     double stagger = 1.0;
     if (cl.has("start")) {
-        Obj st(cl.get("start"), sc.file, "/cluster/start");
+        Obj st(cl.get("start"), sc.file, "/cluster/start", &times);
         mode = st.str("mode", std::string("all"));
         if (mode != "all" && mode != "staggered")
             st.fail(st.at("mode"), "expected \"all\" or \"staggered\", found \"" + mode + "\"");
@@ -246,7 +299,7 @@ std::map<std::string, double> start_times(Obj& cl, const Scenario& sc) {
 // The /cluster object: nodes, seeds, impl, profile, start times, late joiners, per-node seeds and
 // deferred nodes (started only by a schedule `start`). Returns when each node starts.
 std::map<std::string, double> parse_cluster(Obj& top, Scenario& sc, const Overrides& ov,
-                                            NodeIds& ids) {
+                                            NodeIds& ids, Times& times) {
     const std::string& file = sc.file;
     Obj cl(top.get("cluster"), file, "/cluster");
     int n = cl.integer("nodes", std::nullopt, 1, 1000);
@@ -257,13 +310,16 @@ std::map<std::string, double> parse_cluster(Obj& top, Scenario& sc, const Overri
                                : std::vector<std::string>{"n1"};
     sc.impl = ov.impl ? *ov.impl : cl.str("impl", std::string("reference"));
     sc.profile = ov.profile ? *ov.profile : cl.str("profile", std::string());
-    std::map<std::string, double> start_at = start_times(cl, sc);
+    // Times may be written over the timing profile from here on; the duration is one of them.
+    times.bind(sc.impl, sc.profile, sc.nodes.size());
+    sc.duration = top.num("duration", std::nullopt, 0.1, 24 * 3600);
+    std::map<std::string, double> start_at = start_times(cl, sc, times);
     if (cl.has("late")) {
         const json& late = cl.get("late");
         if (!late.is_array()) cl.fail("/cluster/late", "expected an array of {node, at}");
         for (size_t i = 0; i < late.size(); ++i) {
             std::string p = "/cluster/late/" + std::to_string(i);
-            Obj lo(late[i], file, p);
+            Obj lo(late[i], file, p, &times);
             std::string id = ids.id(lo.get("node"), p + "/node");
             double at = lo.num("at", std::nullopt, 0, 1e9);
             check_time(sc, at, p + "/at");
@@ -298,8 +354,18 @@ void parse_network(Obj& top, Scenario& sc) {
     net.done();
 }
 
+// A time in the schedule: seconds, or an expression over the timing profile. `what` says what
+// a wrong type is expected to be.
+double time_of(const json& v, const std::string& file, const std::string& path, const Times& times,
+               const std::string& what) {
+    if (v.is_string()) return times.eval(v.get<std::string>(), path);
+    if (!v.is_number()) throw ScenarioError(file, path, what);
+    return v.get<double>();
+}
+
 // /schedule: one occurrence per entry, or one per repetition of an entry with `every`.
-void schedule_items(Obj& top, const Scenario& sc, std::vector<Item>& items, int& order) {
+void schedule_items(Obj& top, const Scenario& sc, const Times& times, std::vector<Item>& items,
+                    int& order) {
     if (!top.has("schedule")) return;
     const std::string& file = sc.file;
     const json& sched = top.get("schedule");
@@ -308,23 +374,23 @@ void schedule_items(Obj& top, const Scenario& sc, std::vector<Item>& items, int&
         std::string p = "/schedule/" + std::to_string(i);
         if (!sched[i].is_object()) throw ScenarioError(file, p, "expected an object");
         const json& e = sched[i];
-        if (!e.contains("at") || !e["at"].is_number())
+        if (!e.contains("at"))
             throw ScenarioError(file, p + "/at", "missing or non-numeric 'at' (seconds)");
         if (!e.contains("do") || !e["do"].is_string())
             throw ScenarioError(file, p + "/do", "missing 'do' (the action name)");
-        double at = e["at"].get<double>();
+        double at =
+            time_of(e["at"], file, p + "/at", times, "missing or non-numeric 'at' (seconds)");
         if (at < 0) throw ScenarioError(file, p + "/at", "expected a time >= 0");
         check_time(sc, at, p + "/at");
         double every = 0, until = sc.duration;
         if (e.contains("every")) {
-            if (!e["every"].is_number() || e["every"].get<double>() <= 0)
+            every =
+                time_of(e["every"], file, p + "/every", times, "expected a number of seconds > 0");
+            if (every <= 0)
                 throw ScenarioError(file, p + "/every", "expected a number of seconds > 0");
-            every = e["every"].get<double>();
         }
         if (e.contains("until")) {
-            if (!e["until"].is_number())
-                throw ScenarioError(file, p + "/until", "expected a number of seconds");
-            until = e["until"].get<double>();
+            until = time_of(e["until"], file, p + "/until", times, "expected a number of seconds");
             check_time(sc, until, p + "/until");
         }
         json spec = e;
@@ -341,7 +407,8 @@ void schedule_items(Obj& top, const Scenario& sc, std::vector<Item>& items, int&
 }
 
 // /workload: rumors at given times, and a steady rate of them.
-void workload_items(Obj& top, const Scenario& sc, std::vector<Item>& items, int& order) {
+void workload_items(Obj& top, const Scenario& sc, const Times& times, std::vector<Item>& items,
+                    int& order) {
     if (!top.has("workload")) return;
     Obj wl(top.get("workload"), sc.file, "/workload");
     if (wl.has("rumors")) {
@@ -349,7 +416,7 @@ void workload_items(Obj& top, const Scenario& sc, std::vector<Item>& items, int&
         if (!rs.is_array()) wl.fail("/workload/rumors", "expected an array");
         for (size_t i = 0; i < rs.size(); ++i) {
             std::string p = "/workload/rumors/" + std::to_string(i);
-            Obj r(rs[i], sc.file, p);
+            Obj r(rs[i], sc.file, p, &times);
             double at = r.num("at", std::nullopt, 0, 1e9);
             check_time(sc, at, p + "/at");
             json spec = {{"do", "broadcast"}};
@@ -362,7 +429,7 @@ void workload_items(Obj& top, const Scenario& sc, std::vector<Item>& items, int&
     }
     if (wl.has("rate")) {
         std::string p = "/workload/rate";
-        Obj r(wl.get("rate"), sc.file, p);
+        Obj r(wl.get("rate"), sc.file, p, &times);
         double per_s = r.num("per_s", std::nullopt, 0.001, 10000);
         double from = r.num("from", 0.0, 0, 1e9);
         double until = r.num("until", sc.duration, 0, 1e9);
@@ -383,8 +450,8 @@ void workload_items(Obj& top, const Scenario& sc, std::vector<Item>& items, int&
 // the schedule's seeded generator.
 class Expander {
   public:
-    Expander(Scenario& sc, const NodeIds& ids)
-        : sc_(sc), ids_(ids), rng_(derive_seed(sc.seed, "schedule")) {}
+    Expander(Scenario& sc, const NodeIds& ids, const Times& times)
+        : sc_(sc), ids_(ids), times_(times), rng_(derive_seed(sc.seed, "schedule")) {}
 
     void run(const std::map<std::string, double>& start_at, const std::vector<Item>& items) {
         for (const auto& [id, at] : start_at) sc_.actions.push_back({at, op::Start{id}});
@@ -404,7 +471,7 @@ class Expander {
   private:
     void expand(const Item& it) {
         const std::string& p = it.path;
-        Obj e(it.spec, sc_.file, p);
+        Obj e(it.spec, sc_.file, p, &times_);
         std::string what = e.str("do");
         if (!kOps.count(what)) {
             std::string all;
@@ -560,6 +627,7 @@ class Expander {
 
     Scenario& sc_;
     const NodeIds& ids_;
+    const Times& times_;
     Rng rng_;
     std::set<std::string> up_;  // started, not killed or left
     std::set<std::string> paused_;
@@ -570,6 +638,10 @@ class Expander {
 // The whole scenario with every default filled in and the schedule expanded (scenario.json).
 json resolved_document(const json& doc, const Scenario& sc) {
     json r = doc;
+    if (doc["duration"].is_string()) {  // written over the timing profile: keep both
+        r["duration"] = sc.duration;
+        r["duration_expr"] = doc["duration"];
+    }
     r["cluster"]["nodes"] = sc.nodes.size();
     r["cluster"]["seeds"] = sc.seeds;
     r["cluster"]["impl"] = sc.impl;
@@ -678,15 +750,16 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
     Scenario sc;
     sc.file = file;
     sc.seed = ov.seed;
-    Obj top(doc, file, "");
+    Times times(ov, file);
+    Obj top(doc, file, "", &times);
     parse_header(top, sc);
     NodeIds ids;
-    std::map<std::string, double> start_at = parse_cluster(top, sc, ov, ids);
+    std::map<std::string, double> start_at = parse_cluster(top, sc, ov, ids, times);
     parse_network(top, sc);
     std::vector<Item> items;
     int order = 0;
-    schedule_items(top, sc, items, order);
-    workload_items(top, sc, items, order);
+    schedule_items(top, sc, times, items, order);
+    workload_items(top, sc, times, items, order);
     sc.checks = top.has("checks") ? top.get("checks") : json::object();
     if (!sc.checks.is_object()) top.fail("/checks", "expected an object: check name -> options");
     for (auto it = sc.checks.begin(); it != sc.checks.end(); ++it)
@@ -697,7 +770,7 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
     std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
         return a.at < b.at || (a.at == b.at && a.order < b.order);
     });
-    Expander(sc, ids).run(start_at, items);
+    Expander(sc, ids, times).run(start_at, items);
     sc.resolved = resolved_document(doc, sc);
     return sc;
 }

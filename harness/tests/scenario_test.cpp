@@ -145,3 +145,50 @@ TEST_CASE("the reference manifest loads") {
     CHECK(m.profile("fast")["probe_interval"] == 0.1);
     CHECK_THROWS_WITH(load_manifest(src, "nosuch"), Catch::Contains("known: "));
 }
+
+TEST_CASE("times may be written over the implementation's timing profile") {
+    json doc = base();
+    doc["duration"] = "20 * probe_interval";
+    doc["schedule"] = json::parse(R"([
+        {"at": "2 * probe_interval", "do": "partition", "kind": "halves"},
+        {"at": "2 * probe_interval + push_pull_interval", "do": "heal"},
+        {"at": 1, "every": "probe_interval", "until": "3 * probe_interval", "do": "broadcast",
+         "node": "n1"}])");
+    Overrides ov;
+    std::vector<std::string> asked;
+    ov.profile_of = [&](const std::string& impl, const std::string& profile) {
+        asked.push_back(impl + "/" + profile);
+        return json{
+            {"probe_interval", 0.5}, {"push_pull_interval", 3.0}, {"reconnect_interval", nullptr}};
+    };
+    Scenario sc = parse_scenario(doc, "s.json", ov);
+    CHECK(asked == std::vector<std::string>{"reference/"});  // looked up once
+    CHECK(sc.duration == 10);
+    CHECK(sc.resolved["duration"] == 10.0);
+    CHECK(sc.resolved["duration_expr"] == "20 * probe_interval");
+    std::vector<double> partition, heal, rumors;
+    for (const auto& a : sc.actions) {
+        if (std::holds_alternative<op::Partition>(a.op)) partition.push_back(a.at);
+        if (std::holds_alternative<op::Heal>(a.op)) heal.push_back(a.at);
+        if (std::holds_alternative<op::Broadcast>(a.op)) rumors.push_back(a.at);
+    }
+    CHECK(partition == std::vector<double>{1.0});
+    CHECK(heal == std::vector<double>{4.0});
+    CHECK(rumors == std::vector<double>{1.0, 1.5});
+
+    // Without a profile, or with a knob the implementation lacks, the error names the place.
+    CHECK_THAT(error_of(doc), Catch::Contains("s.json: at /duration: expected a number, found a "
+                                              "string ('20 * probe_interval': a time written over "
+                                              "the timing profile needs"));
+    doc["schedule"][1]["at"] = "reconnect_interval + 1";
+    try {
+        parse_scenario(doc, "s.json", ov);
+        FAIL("expected an error");
+    } catch (const ScenarioError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("s.json: at /schedule/1/at:"));
+        CHECK_THAT(e.what(), Catch::Contains("reconnect_interval"));
+    }
+    doc["schedule"][1]["at"] = "30 * probe_interval";  // 15 s, beyond the 10 s duration
+    CHECK_THAT(error_of(doc, ov),
+               Catch::Contains("at /schedule/1/at: time 15.0 is beyond the duration (10.0 s)"));
+}

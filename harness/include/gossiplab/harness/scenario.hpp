@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -111,6 +112,10 @@ struct Overrides {
     std::optional<int> nodes;
     std::optional<std::string> profile;
     uint64_t seed = 1;
+    // The timing profile (seconds, null knobs allowed) of implementation IMPL's profile PROFILE
+    // (empty: its default), for numbers a scenario writes as expressions over the profile
+    // ("at": "5 + 3 * probe_interval"). Unset: such a scenario is an error.
+    std::function<json(const std::string& impl, const std::string& profile)> profile_of;
 };
 
 struct Scenario {
