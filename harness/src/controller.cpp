@@ -147,12 +147,13 @@ class Controller {
                        {"backend", net_.name()},
                        {"duration", sc_.duration},
                        {"profile", profile_}});
-        if (!sc_.baseline_shape.is_null()) {
+        if (sc_.baseline_shape) {
             try {
-                net_.shape("all", sc_.baseline_shape);
-                record_action(
-                    "shape", 0,
-                    {{"links", "all"}, {"shape", sc_.baseline_shape}, {"baseline", true}});
+                net_.shape(Links{}, *sc_.baseline_shape);
+                record_action("shape", 0,
+                              {{"links", "all"},
+                               {"shape", netem::to_json(*sc_.baseline_shape)},
+                               {"baseline", true}});
                 observe_faults();
             } catch (const std::exception& e) {
                 record_action("error", 0,
@@ -505,84 +506,75 @@ class Controller {
         });
     }
 
+    // Applies one typed action: node faults through the processes, network faults through the
+    // Network (each bracketed by observations), and records it in the history.
     void apply(const Action& a) {
-        const json& args = a.args;
-        std::string id = args.value("node", "");
+        const double at = a.at;
+        std::string id = op_node(a.op);
         Node* n = id.empty() ? nullptr : &nodes_.at(id);
+        auto network = [&](auto&& change, const char* name, json fields) {
+            close_fault_interval();
+            change();
+            record_action(name, at, std::move(fields));
+            observe_faults();
+        };
         try {
-            if (a.op == "start") {
-                start_node(id, a.at, false);
-            } else if (a.op == "kill") {
-                record_action("kill", a.at, {{"node", id}, {"was_running", n->running}});
+            if (std::holds_alternative<op::Start>(a.op)) {
+                start_node(id, at, false);
+            } else if (std::holds_alternative<op::Kill>(a.op)) {
+                record_action("kill", at, {{"node", id}, {"was_running", n->running}});
                 if (n->running) {
                     n->expect_exit = true;
                     signal_node(*n, SIGKILL);
                 }
-            } else if (a.op == "pause") {
-                record_action("pause", a.at, {{"node", id}});
+            } else if (std::holds_alternative<op::Pause>(a.op)) {
+                record_action("pause", at, {{"node", id}});
                 signal_node(*n, SIGSTOP);
                 n->paused = true;
-            } else if (a.op == "resume") {
-                record_action("resume", a.at, {{"node", id}});
+            } else if (std::holds_alternative<op::Resume>(a.op)) {
+                record_action("resume", at, {{"node", id}});
                 n->paused = false;
                 signal_node(*n, SIGCONT);
-            } else if (a.op == "restart") {
-                record_action("restart", a.at, {{"node", id}});
+            } else if (std::holds_alternative<op::Restart>(a.op)) {
+                record_action("restart", at, {{"node", id}});
                 kill_now(*n);
-                start_node(id, a.at, true);
-            } else if (a.op == "leave") {
-                record_action("leave", a.at, {{"node", id}});
+                start_node(id, at, true);
+            } else if (std::holds_alternative<op::Leave>(a.op)) {
+                record_action("leave", at, {{"node", id}});
                 n->expect_exit = true;
                 send(*n, {{"cmd", "leave"}});
-            } else if (a.op == "broadcast") {
-                record_action(
-                    "broadcast", a.at,
-                    {{"node", id}, {"rumor", args["rumor"]}, {"payload", args["payload"]}});
-                send(
-                    *n,
-                    {{"cmd", "broadcast"}, {"rumor", args["rumor"]}, {"payload", args["payload"]}});
-            } else if (a.op == "partition") {
-                close_fault_interval();
-                net_.set_grudge(args["grudge"]);
-                json f = args;
-                record_action("partition", a.at, f);
+            } else if (auto* b = std::get_if<op::Broadcast>(&a.op)) {
+                record_action("broadcast", at, op_fields(a.op));
+                send(*n, {{"cmd", "broadcast"}, {"rumor", b->rumor}, {"payload", b->payload}});
+            } else if (auto* p = std::get_if<op::Partition>(&a.op)) {
+                network([&] { net_.set_grudge(p->grudge); }, "partition", op_fields(a.op));
                 ++active_partitions_;
-                observe_faults();
-            } else if (a.op == "heal") {
-                close_fault_interval();
-                net_.heal();
-                record_action("heal", a.at);
+            } else if (std::holds_alternative<op::Heal>(a.op)) {
+                network([&] { net_.heal(); }, "heal", json::object());
                 active_partitions_ = 0;
-                observe_faults();
-            } else if (a.op == "shape") {
-                close_fault_interval();
-                net_.shape(args["links"], args["shape"]);
-                record_action("shape", a.at, {{"links", args["links"]}, {"shape", args["shape"]}});
+            } else if (auto* sh = std::get_if<op::Shape>(&a.op)) {
+                network([&] { net_.shape(sh->links, sh->shape); }, "shape", op_fields(a.op));
                 ++active_shapes_;
-                observe_faults();
-            } else if (a.op == "clear") {
-                close_fault_interval();
-                net_.clear(args["links"]);
-                record_action("clear", a.at, {{"links", args["links"]}});
+            } else if (auto* c = std::get_if<op::Clear>(&a.op)) {
+                network([&] { net_.clear(c->links); }, "clear", op_fields(a.op));
                 active_shapes_ = 0;
-                observe_faults();
-            } else if (a.op == "starve_start") {
-                record_action("starve_start", a.at,
+            } else if (auto* st = std::get_if<op::StarveStart>(&a.op)) {
+                record_action("starve_start", at,
                               {{"node", id},
                                {"method", "duty_cycle"},
-                               {"share", args["share"]},
-                               {"period", args["period"]}});
+                               {"share", st->share},
+                               {"period", st->period}});
                 n->starving = true;
-                n->starve_share = args["share"];
-                n->starve_period = args["period"];
+                n->starve_share = st->share;
+                n->starve_period = st->period;
                 n->starve_timer = std::make_unique<asio::steady_timer>(ioc_);
                 starve_cycle(*n, true);
-            } else if (a.op == "starve_stop") {
-                record_action("starve_stop", a.at, {{"node", id}});
+            } else if (std::holds_alternative<op::StarveStop>(a.op)) {
+                record_action("starve_stop", at, {{"node", id}});
                 stop_starving(*n);
             }
         } catch (const std::exception& e) {
-            record_action("error", a.at, {{"op", a.op}, {"message", e.what()}});
+            record_action("error", at, {{"op", op_name(a.op)}, {"message", e.what()}});
         }
     }
 

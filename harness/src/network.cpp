@@ -13,27 +13,24 @@ namespace {
 class LabNetwork : public Network {
   public:
     LabNetwork(const std::vector<std::string>& nodes, const std::string& backend)
-        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", netem::backend_from_string(backend)}),
-          nodes_(nodes) {}
+        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", netem::backend_from_string(backend)}) {}
     std::string name() const override { return lab_.backend_name(); }
     std::string address(const std::string& n) const override { return lab_.address(n); }
     int netns_fd(const std::string& n) const override { return lab_.netns_fd(n); }
-    void set_grudge(const json& g) override {
-        // Partitions compose: a new one adds to what is already cut.
-        active_ = netem::merge(active_, netem::grudge_from_json(g, nodes_, "partition"));
+    void set_grudge(const netem::Grudge& g) override {
+        active_ = netem::merge(active_, g);
         lab_.set_grudge(active_);
     }
     void heal() override {
         active_.clear();
         lab_.heal();
     }
-    void shape(const json& links, const json& shape) override {
-        netem::LinkShape s = netem::shape_from_json(shape, "shape");
+    void shape(const Links& links, const netem::LinkShape& s) override {
         for_links(links,
                   [&](const std::string& a, const std::string& b) { lab_.set_shape(a, b, s); });
     }
-    void clear(const json& links) override {
-        if (links.is_string()) return lab_.clear_shapes();
+    void clear(const Links& links) override {
+        if (links.kind == Links::Kind::all) return lab_.clear_shapes();
         for_links(links,
                   [&](const std::string& a, const std::string& b) { lab_.clear_shape(a, b); });
     }
@@ -69,19 +66,18 @@ class LabNetwork : public Network {
 
   private:
     template <class F>
-    void for_links(const json& links, F f) {
-        if (links.is_string()) {
-            f("*", "*");
-        } else if (links.is_object()) {
-            std::string n = links["node"];
-            f(n, "*");
-            f("*", n);
-        } else {
-            for (const auto& p : links) f(p[0].get<std::string>(), p[1].get<std::string>());
+    void for_links(const Links& links, F f) {
+        switch (links.kind) {
+            case Links::Kind::all:
+                return f("*", "*");
+            case Links::Kind::node:
+                f(links.node, "*");
+                return f("*", links.node);
+            case Links::Kind::pairs:
+                for (const auto& [a, b] : links.pairs) f(a, b);
         }
     }
     netem::Lab lab_;
-    std::vector<std::string> nodes_;
     netem::Grudge active_;
 };
 
@@ -99,10 +95,10 @@ class LoopbackNetwork : public Network {
     std::string name() const override { return "loopback"; }
     std::string address(const std::string& n) const override { return addr_.at(n); }
     int netns_fd(const std::string&) const override { return -1; }
-    void set_grudge(const json&) override { refuse("partitions"); }
+    void set_grudge(const netem::Grudge&) override { refuse("partitions"); }
     void heal() override {}
-    void shape(const json&, const json&) override { refuse("link shapes"); }
-    void clear(const json&) override {}
+    void shape(const Links&, const netem::LinkShape&) override { refuse("link shapes"); }
+    void clear(const Links&) override {}
     json stats() const override { return json::object(); }
 
   private:

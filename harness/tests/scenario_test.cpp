@@ -34,13 +34,16 @@ TEST_CASE("a valid scenario expands into timed actions") {
     Scenario sc = parse_scenario(base(), "s.json", {});
     REQUIRE(sc.nodes == std::vector<std::string>{"n1", "n2", "n3", "n4", "n5"});
     int starts = 0;
-    for (const auto& a : sc.actions) starts += a.op == "start";
+    for (const auto& a : sc.actions) starts += std::holds_alternative<op::Start>(a.op);
     CHECK(starts == 5);
     const Action& p = sc.actions[5];
-    CHECK(p.op == "partition");
+    REQUIRE(std::holds_alternative<op::Partition>(p.op));
     CHECK(p.at == 5);
-    CHECK(p.args["grudge"]["n1"].size() == 2);  // n1 (of n1..n3) drops n4, n5
-    CHECK(sc.actions.back().op == "heal");
+    CHECK(std::get<op::Partition>(p.op).grudge.at("n1").size() ==
+          2);  // n1 (of n1..n3) drops n4, n5
+    CHECK(std::holds_alternative<op::Heal>(sc.actions.back().op));
+    CHECK(sc.resolved["actions"][5]["do"] == "partition");
+    CHECK(sc.resolved["actions"][5]["grudge"]["n1"] == json::array({"n4", "n5"}));
     CHECK(sc.resolved["nodes"].size() == 5);
     CHECK(sc.resolved["actions"].size() == sc.actions.size());
 }
@@ -74,6 +77,11 @@ TEST_CASE("each kind of mistake names the file and the JSON path") {
     json extra_in_action = base();
     extra_in_action["schedule"][1]["node"] = "n1";
     CHECK_THAT(error_of(extra_in_action), Catch::Contains("at /schedule/1/node: unknown key"));
+
+    json links_key = base();
+    links_key["schedule"][0] = json::parse(
+        R"({"at": 5, "do": "shape", "links": {"node": "n2", "nod": 1}, "shape": {"loss": 0.1}})");
+    CHECK_THAT(error_of(links_key), Catch::Contains("at /schedule/0/links/nod: unknown key 'nod'"));
 
     json missing = base();
     missing.erase("cluster");
@@ -110,10 +118,10 @@ TEST_CASE("repeats, pauses with a duration, late joiners and rumors expand") {
     int shapes = 0, rumors = 0;
     bool resumed = false, late = false;
     for (const auto& a : sc.actions) {
-        shapes += a.op == "shape";
-        rumors += a.op == "broadcast";
-        resumed |= a.op == "resume" && a.at == 4.5;
-        late |= a.op == "start" && a.args["node"] == "n5" && a.at == 4;
+        shapes += std::holds_alternative<op::Shape>(a.op);
+        rumors += std::holds_alternative<op::Broadcast>(a.op);
+        resumed |= std::holds_alternative<op::Resume>(a.op) && a.at == 4.5;
+        late |= std::holds_alternative<op::Start>(a.op) && op_node(a.op) == "n5" && a.at == 4;
     }
     CHECK(shapes == 3);  // 2, 6, 10
     CHECK(rumors == 2);
@@ -136,4 +144,51 @@ TEST_CASE("the reference manifest loads") {
     CHECK(m.has("suspicion_events"));
     CHECK(m.profile("fast")["probe_interval"] == 0.1);
     CHECK_THROWS_WITH(load_manifest(src, "nosuch"), Catch::Contains("known: "));
+}
+
+TEST_CASE("times may be written over the implementation's timing profile") {
+    json doc = base();
+    doc["duration"] = "20 * probe_interval";
+    doc["schedule"] = json::parse(R"([
+        {"at": "2 * probe_interval", "do": "partition", "kind": "halves"},
+        {"at": "2 * probe_interval + push_pull_interval", "do": "heal"},
+        {"at": 1, "every": "probe_interval", "until": "3 * probe_interval", "do": "broadcast",
+         "node": "n1"}])");
+    Overrides ov;
+    std::vector<std::string> asked;
+    ov.profile_of = [&](const std::string& impl, const std::string& profile) {
+        asked.push_back(impl + "/" + profile);
+        return json{
+            {"probe_interval", 0.5}, {"push_pull_interval", 3.0}, {"reconnect_interval", nullptr}};
+    };
+    Scenario sc = parse_scenario(doc, "s.json", ov);
+    CHECK(asked == std::vector<std::string>{"reference/"});  // looked up once
+    CHECK(sc.duration == 10);
+    CHECK(sc.resolved["duration"] == 10.0);
+    CHECK(sc.resolved["duration_expr"] == "20 * probe_interval");
+    std::vector<double> partition, heal, rumors;
+    for (const auto& a : sc.actions) {
+        if (std::holds_alternative<op::Partition>(a.op)) partition.push_back(a.at);
+        if (std::holds_alternative<op::Heal>(a.op)) heal.push_back(a.at);
+        if (std::holds_alternative<op::Broadcast>(a.op)) rumors.push_back(a.at);
+    }
+    CHECK(partition == std::vector<double>{1.0});
+    CHECK(heal == std::vector<double>{4.0});
+    CHECK(rumors == std::vector<double>{1.0, 1.5});
+
+    // Without a profile, or with a knob the implementation lacks, the error names the place.
+    CHECK_THAT(error_of(doc), Catch::Contains("s.json: at /duration: expected a number, found a "
+                                              "string ('20 * probe_interval': a time written over "
+                                              "the timing profile needs"));
+    doc["schedule"][1]["at"] = "reconnect_interval + 1";
+    try {
+        parse_scenario(doc, "s.json", ov);
+        FAIL("expected an error");
+    } catch (const ScenarioError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("s.json: at /schedule/1/at:"));
+        CHECK_THAT(e.what(), Catch::Contains("reconnect_interval"));
+    }
+    doc["schedule"][1]["at"] = "30 * probe_interval";  // 15 s, beyond the 10 s duration
+    CHECK_THAT(error_of(doc, ov),
+               Catch::Contains("at /schedule/1/at: time 15.0 is beyond the duration (10.0 s)"));
 }

@@ -22,7 +22,7 @@ const char* kCount = "GL_COUNT";  // mangle POSTROUTING: per-link packets past t
 
 // "[pkts:bytes] -A CHAIN -s A/32 -d B/32 ..." lines of iptables-save -c for one chain.
 std::map<std::pair<uint32_t, uint32_t>, uint64_t> saved_rules(const std::string& text,
-                                                               const std::string& chain) {
+                                                              const std::string& chain) {
     std::map<std::pair<uint32_t, uint32_t>, uint64_t> out;
     std::istringstream in(text);
     std::string line;
@@ -160,21 +160,23 @@ class NetemBackend final : public Impairment {
         }
         std::map<uint32_t, int> index;
         for (int i = 0; i < n; ++i) index[topo_.addr_be[static_cast<size_t>(i)]] = i;
-        auto each = [&](const std::string& table, const std::string& chain, auto fn) {
-            std::string text;
-            if (sys::run({"iptables-save", "-c", "-t", table}, &text) != 0)
-                throw LabError("netem backend: iptables-save -t " + table + " failed: " + text);
+        // One iptables-save for both chains (the grudge in filter, the counters in mangle):
+        // each call is a process and a full dump, and observe runs around every fault.
+        std::string text;
+        if (sys::run({"iptables-save", "-c"}, &text) != 0)
+            throw LabError("netem backend: iptables-save -c failed: " + text);
+        auto each = [&](const std::string& chain, auto fn) {
             for (const auto& [pair, pkts] : saved_rules(text, chain)) {
                 auto s = index.find(pair.first), d = index.find(pair.second);
                 if (s != index.end() && d != index.end())
                     fn(applied_.at(s->second, d->second), pkts);
             }
         };
-        each("filter", kChain, [&](size_t i, uint64_t pkts) {
+        each(kChain, [&](size_t i, uint64_t pkts) {
             o.in_force.drop[i] = 1;
             o.counters[i].cut = pkts;
         });
-        each("mangle", kCount, [&](size_t i, uint64_t pkts) { o.counters[i].forwarded = pkts; });
+        each(kCount, [&](size_t i, uint64_t pkts) { o.counters[i].forwarded = pkts; });
         return o;
     }
 
@@ -240,7 +242,8 @@ class NetemBackend final : public Impairment {
         }
         built_[li] = built;
         auto leaf = tc::build_leaf(ifi, src, built);
-        if (int e = tc::add_leaf(sock_.get(), leaf.get(), built, NLM_F_CREATE | NLM_F_REPLACE); e < 0)
+        if (int e = tc::add_leaf(sock_.get(), leaf.get(), built, NLM_F_CREATE | NLM_F_REPLACE);
+            e < 0)
             sys::throw_nl("netem backend: add netem qdisc (is sch_netem available?)", e);
         const size_t i = applied_.at(src, dst);
         if (!filtered_[i]) {

@@ -123,9 +123,11 @@ class NfqueueEngine final : public Impairment {
         o.counters.resize(links);
         for (size_t i = 0; i < links; ++i) {
             auto& c = links_[i];
-            o.counters[i] = {c.forwarded.load(std::memory_order_relaxed),
-                             c.forwarded.load(std::memory_order_relaxed),
-                             c.lost.load(std::memory_order_relaxed),
+            // The engine is both the partition and the link's shaping element: every packet it
+            // forwards past the grudge is, by construction, a packet its shaping received (netem
+            // counts the two apart: iptables and the qdisc can disagree there).
+            const uint64_t forwarded = c.forwarded.load(std::memory_order_relaxed);
+            o.counters[i] = {forwarded, forwarded, c.lost.load(std::memory_order_relaxed),
                              c.held.load(std::memory_order_relaxed),
                              c.cut.load(std::memory_order_relaxed)};
         }
@@ -281,8 +283,10 @@ class NfqueueEngine final : public Impairment {
             count(src, dst, &AtomicCounters::cut);
         } else {
             count(src, dst, &AtomicCounters::forwarded);
-            if (f.drop) count(src, dst, &AtomicCounters::lost);
-            else if (f.release_ns > now) count(src, dst, &AtomicCounters::held);
+            if (f.drop)
+                count(src, dst, &AtomicCounters::lost);
+            else if (f.release_ns > now)
+                count(src, dst, &AtomicCounters::held);
         }
         if (f.drop) {
             dropped_.fetch_add(1, std::memory_order_relaxed);

@@ -28,11 +28,12 @@ class Network {
     virtual std::string name() const = 0;  // "nfqueue", "netem", "loopback"
     virtual std::string address(const std::string& node) const = 0;
     virtual int netns_fd(const std::string& node) const = 0;  // -1: stay in this one
-    // Throws std::runtime_error when the network cannot do it (loopback).
-    virtual void set_grudge(const nlohmann::json& grudge) = 0;
+    // Throws std::runtime_error when the network cannot do it (loopback). Partitions compose:
+    // a new grudge adds to what is already cut, until heal().
+    virtual void set_grudge(const netem::Grudge& grudge) = 0;
     virtual void heal() = 0;
-    virtual void shape(const nlohmann::json& links, const nlohmann::json& shape) = 0;
-    virtual void clear(const nlohmann::json& links) = 0;
+    virtual void shape(const Links& links, const netem::LinkShape& shape) = 0;
+    virtual void clear(const Links& links) = 0;
     virtual nlohmann::json stats() const = 0;
     // What the impairment has in force on each shaped or partitioned link and what it did
     // (the history's "observe" action, docs/history-format.md); null when there is nothing

@@ -4,13 +4,18 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "gossiplab/netem/grudge.hpp"
+#include "gossiplab/netem/shape.hpp"
 
 namespace gossiplab::harness {
 
@@ -24,14 +29,81 @@ class ScenarioError : public std::runtime_error {
         : std::runtime_error(file + ": at " + (path.empty() ? "/" : path) + ": " + msg) {}
 };
 
-// One concrete controller action at a planned time. `args` holds the action's
-// resolved parameters (node ids, grudge groups, shapes ...); random choices
-// are already made.
+// The links a shape or clear applies to: every link, every link from and to one node, or the
+// listed directed [src, dst] pairs.
+struct Links {
+    enum class Kind : uint8_t { all, node, pairs };
+    Kind kind = Kind::all;
+    std::string node;                                        // Kind::node
+    std::vector<std::pair<std::string, std::string>> pairs;  // Kind::pairs
+};
+// The scenario and history form: "all", {"node": id} or [[src, dst], ...].
+json to_json(const Links& l);
+
+// The operations a schedule expands into, typed: random choices are already made and every
+// node id is one of the cluster's. JSON exists only at the edges (scenario.json, history).
+namespace op {
+struct Start {
+    std::string node;
+};
+struct Kill {
+    std::string node;
+};
+struct Pause {
+    std::string node;
+};
+struct Resume {
+    std::string node;
+};
+struct Restart {
+    std::string node;
+};
+struct Leave {
+    std::string node;
+};
+struct Broadcast {
+    std::string node, rumor, payload;
+};
+struct StarveStart {
+    std::string node;
+    double share = 0.1, period = 0.1;
+};
+struct StarveStop {
+    std::string node;
+};
+// A partition: the grudge it adds, and how the scenario described it (for the history).
+struct Partition {
+    std::string split;  // halves, isolate, groups, one_way, bridge, random
+    netem::Grudge grudge;
+    std::vector<std::vector<std::string>> groups;  // halves/random/groups; else empty
+    std::string node;                              // isolate, bridge; else empty
+    std::string from, to;                          // one_way; else empty
+};
+struct Heal {};
+struct Shape {
+    Links links;
+    netem::LinkShape shape;
+};
+struct Clear {
+    Links links;
+};
+}  // namespace op
+
+using Op =
+    std::variant<op::Start, op::Kill, op::Pause, op::Resume, op::Restart, op::Leave, op::Broadcast,
+                 op::StarveStart, op::StarveStop, op::Partition, op::Heal, op::Shape, op::Clear>;
+
+// The operation's name in scenario.json's resolved "actions" ("start", "starve_start", ...).
+const char* op_name(const Op& o);
+// The node the operation acts on (node operations and broadcast), else empty.
+std::string op_node(const Op& o);
+// The operation's parameters as scenario.json and the history write them (no "at"/"do").
+json op_fields(const Op& o);
+
+// One concrete controller action at a planned time.
 struct Action {
     double at = 0;
-    std::string op;  // start, kill, pause, resume, restart, leave, partition, heal,
-                     // shape, clear, starve_start, starve_stop, broadcast
-    json args = json::object();
+    Op op;
 };
 
 // What the command line may override in a scenario.
@@ -40,6 +112,10 @@ struct Overrides {
     std::optional<int> nodes;
     std::optional<std::string> profile;
     uint64_t seed = 1;
+    // The timing profile (seconds, null knobs allowed) of implementation IMPL's profile PROFILE
+    // (empty: its default), for numbers a scenario writes as expressions over the profile
+    // ("at": "5 + 3 * probe_interval"). Unset: such a scenario is an error.
+    std::function<json(const std::string& impl, const std::string& profile)> profile_of;
 };
 
 struct Scenario {
@@ -56,7 +132,7 @@ struct Scenario {
     std::string impl = "reference";
     std::string profile;  // empty: the manifest's default
 
-    json baseline_shape;  // null or a link shape object
+    std::optional<netem::LinkShape> baseline_shape;  // the whole run's shape on every link
     double duration = 0;
     std::vector<Action> actions;  // sorted by `at`, includes initial starts
     json checks = json::object();
@@ -71,9 +147,6 @@ Scenario load_scenario(const std::filesystem::path& file, const Overrides& ov);
 
 // Same, from an already parsed document (`file` only names it in errors).
 Scenario parse_scenario(const json& doc, const std::string& file, const Overrides& ov);
-
-// Validates a link shape object; `path` names it in errors.
-json validate_shape(const json& shape, const std::string& file, const std::string& path);
 
 // A stable 64-bit mix of the run seed and a string (per-node RNG seeds).
 uint64_t derive_seed(uint64_t seed, const std::string& salt);
