@@ -663,13 +663,6 @@ json resolved_document(const json& doc, const Scenario& sc) {
     return r;
 }
 
-template <class... F>
-struct Overload : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
-
 }  // namespace
 
 json to_json(const Links& l) {

@@ -57,7 +57,6 @@ struct RunOptions {
 struct RunResult {
     bool interrupted = false;
     double duration_s = 0;
-    int node_errors = 0;  // failed starts, unexpected exits, floods, ignored SIGTERM
 };
 
 // Runs the scenario to its end (or until SIGINT/SIGTERM) and writes, in

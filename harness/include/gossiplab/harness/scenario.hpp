@@ -93,6 +93,15 @@ using Op =
     std::variant<op::Start, op::Kill, op::Pause, op::Resume, op::Restart, op::Leave, op::Broadcast,
                  op::StarveStart, op::StarveStop, op::Partition, op::Heal, op::Shape, op::Clear>;
 
+// std::visit with one lambda per operation: std::visit(Overload{[](const op::Kill&) {...}, ...},
+// o).
+template <class... F>
+struct Overload : F... {
+    using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;
+
 // The operation's name in scenario.json's resolved "actions" ("start", "starve_start", ...).
 const char* op_name(const Op& o);
 // The node the operation acts on (node operations and broadcast), else empty.
