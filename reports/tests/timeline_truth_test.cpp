@@ -230,6 +230,26 @@ TEST_CASE("the timeline draws Truth's intervals on recorded runs of the suite") 
     }
 }
 
+TEST_CASE("recorded faults are drawn at the times the controller wrote") {
+    std::vector<std::string> notes;
+    const json part = timeline_data(data_dir() / "asymmetric-link" / "history.jsonl", notes);
+    const auto p = drawn_faults(part, kind(AT::partition));  // partition 3.000102, heal 13.000136
+    REQUIRE(p.size() == 1);
+    CHECK(p[0].from == Approx(3.0001).margin(kTol));
+    CHECK(p[0].to == Approx(13.0001).margin(kTol));
+    const json churn = timeline_data(data_dir() / "churn" / "history.jsonl", notes);
+    const auto k = drawn_faults(churn, kind(AT::kill));  // kill n9 4.00005, back 9.008952
+    REQUIRE(k.size() == 1);
+    CHECK(k[0].from == Approx(4.0001).margin(kTol));
+    CHECK(k[0].to == Approx(9.009).margin(kTol));
+    const json paused = timeline_data(data_dir() / "pause-refute" / "history.jsonl", notes);
+    const auto z = drawn_faults(paused, kind(AT::pause));  // pause 4.000085, resume 4.307025
+    REQUIRE(z.size() == 1);
+    CHECK(z[0].from == Approx(4.0001).margin(kTol));
+    CHECK(z[0].to == Approx(4.307).margin(kTol));
+    CHECK(notes.empty());
+}
+
 TEST_CASE("the timeline ends where the run was torn down, not at run_end") {
     // churn: duration 24 s from run_start at t 0, run_end written at 24.05 s after the
     // teardown. Truth's end (and the chart's) is the scheduled end.
@@ -239,6 +259,7 @@ TEST_CASE("the timeline ends where the run was torn down, not at run_end") {
     std::vector<std::string> notes;
     const json tl = timeline_data(file, notes);
     CHECK(truth.end_t < h.last_t);
+    CHECK(truth.end_t == Approx(24.0).margin(1e-3));  // run_start at 0.00001 s + 24 s
     CHECK(tl["t_end"].get<double>() == Approx(truth.end_t).margin(kTol));
     // Nothing drawn past the end: the teardown's exits are not "not running" stripes.
     for (const auto& d : tl["down"]) CHECK(d[2].get<double>() <= tl["t_end"].get<double>());
