@@ -199,6 +199,13 @@ void check_timeline(const fs::path& file) {
     CHECK(tl["subjects"].get<std::set<uint32_t>>() == faulted);
 }
 
+// A directory under /tmp, removed however the test case ends.
+struct ScratchDir {
+    fs::path path = fs::temp_directory_path() / ("gl-timeline-" + std::to_string(getpid()));
+    ScratchDir() { fs::create_directories(path); }
+    ~ScratchDir() { fs::remove_all(path); }
+};
+
 fs::path data_dir() {
     return fs::path(GOSSIPLAB_SOURCE_DIR) / "reports" / "tests" / "data";
 }
@@ -267,9 +274,8 @@ TEST_CASE("the timeline ends where the run was torn down, not at run_end") {
 }
 
 TEST_CASE("the timeline composes partitions into Truth's epochs") {
-    const fs::path dir = fs::temp_directory_path() / ("gl-timeline-" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    const fs::path file = dir / "history.jsonl";
+    const ScratchDir dir;
+    const fs::path file = dir.path / "history.jsonl";
     {
         hist::Writer w(file);
         w.action(0, AT::run_start, {{"nodes", {"a", "b", "c"}}, {"duration", 10}});
@@ -287,7 +293,6 @@ TEST_CASE("the timeline composes partitions into Truth's epochs") {
     check_timeline(file);
     std::vector<std::string> notes;
     const json tl = timeline_data(file, notes);
-    fs::remove_all(dir);
     // Two epochs: [1, 2] with a|b cut, [2, 3] with a|b and b|c cut.
     REQUIRE(count_kind(tl, kind(AT::partition)) == 2);
     const auto parts = drawn_faults(tl, kind(AT::partition));
