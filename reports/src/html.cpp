@@ -1,6 +1,6 @@
 // report.html and the suite index: static, escaped HTML plus embedded data for the charts.
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <string>
@@ -352,121 +352,142 @@ static json across_runs_report(const std::string& scenario,
     return build_report(info);
 }
 
-void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& run_dirs,
-                       const std::vector<SuiteCheck>& across_runs) {
-    std::error_code ec;
-    fs::create_directories(suite_dir, ec);
-    if (ec)
-        throw ReportError(suite_dir.string() + ": cannot create directory (" + ec.message() + ")");
-    const std::string nonce = make_nonce();
-    std::string rows, suites;
-    int tests = 0, failures = 0, skipped = 0, runs_failed = 0, errors = 0;
-    double total_time = 0;
-    for (const auto& dir : run_dirs) {
-        json report;
-        std::string error;
-        try {
-            report = detail::load_report(dir / "report.json");
-        } catch (const ReportError& e) {
-            error = e.what();
-        }
-        std::error_code rel_ec;
-        fs::path rel = fs::relative(dir / "report.html", suite_dir, rel_ec);
-        if (rel_ec || rel.empty()) rel = fs::absolute(dir / "report.html");
-        const std::string href = h(url_encode_path(rel.generic_string()));
-        if (!error.empty()) {
-            ++errors;
-            rows += "<tr class=\"row-unknown\"><td>" + h(dir.filename().string()) + "</td><td>" +
-                    verdict_badge("error") + "</td><td colspan=\"4\">" + h(error) + "</td></tr>\n";
-            suites += "  <testsuite name=\"" + xml_escape(dir.filename().string()) +
-                      "\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
-                      "    <testcase classname=\"gossiplab.suite\" name=\"report\" time=\"0\">\n"
-                      "      <error message=\"" +
-                      xml_escape(error) +
-                      "\" type=\"report_missing\"/>\n"
-                      "    </testcase>\n  </testsuite>\n";
-            ++tests;
-            continue;
-        }
+namespace {
+
+// What the suite's index.html and junit.xml add up over runs and checks across runs.
+struct SuiteTotals {
+    int tests = 0, failures = 0, skipped = 0, runs_failed = 0, errors = 0, across_failed = 0;
+    double time = 0;
+    std::string rows, across_rows, suites;  // index.html rows, junit <testsuite> elements
+
+    void count(const json& report) {
         const auto n = detail::junit_counts(report);
         tests += n.tests, failures += n.failures, skipped += n.skipped;
-        const double dur = report.value("duration_s", 0.0);
-        total_time += dur;
-        const Verdict v = verdict_of(report);
-        if (v == Verdict::Fail) ++runs_failed;
-        std::string chips;
-        for (size_t i : check_order(report["checks"])) {
-            const json& c = report["checks"][i];
-            const std::string cv = checkers::to_string(verdict_of(c));
-            chips += "<span class=\"chip v-" + cv + "\" title=\"" +
-                     h(c.value("reason", std::string())) + "\">" +
-                     h(c.value("check", std::string())) + ": " + cv + "</span> ";
-        }
-        rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td><a href=\"" + href + "\">" +
-                h(report["scenario"].value("name", std::string())) + "</a></td><td>" +
-                verdict_badge(v) + "</td><td>" + chips + "</td><td>" + h(fmt_num(dur)) +
-                " s</td><td>" + h(display(report["implementation"].value("name", json()))) +
-                "</td><td>" + h(display(report["seed"])) + "</td></tr>\n";
         suites += detail::junit_testsuite(report);
     }
-    // Checks across runs (load flatness of a scale sweep): their own rows and testsuites, and
-    // they count in every total, so a CI that reads only junit.xml sees them fail.
+};
+
+// A run whose report.json cannot be read: an error row and a testsuite with one error.
+void add_missing_run(SuiteTotals& t, const fs::path& dir, const std::string& error) {
+    ++t.errors;
+    ++t.tests;
+    t.rows += "<tr class=\"row-unknown\"><td>" + h(dir.filename().string()) + "</td><td>" +
+              verdict_badge("error") + "</td><td colspan=\"4\">" + h(error) + "</td></tr>\n";
+    t.suites += "  <testsuite name=\"" + xml_escape(dir.filename().string()) +
+                "\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\">\n"
+                "    <testcase classname=\"gossiplab.suite\" name=\"report\" time=\"0\">\n"
+                "      <error message=\"" +
+                xml_escape(error) +
+                "\" type=\"report_missing\"/>\n"
+                "    </testcase>\n  </testsuite>\n";
+}
+
+// One run's row (linked to its report.html, relative to the suite directory when it can be).
+void add_run(SuiteTotals& t, const fs::path& suite_dir, const fs::path& dir) {
+    json report;
+    try {
+        report = detail::load_report(dir / "report.json");
+    } catch (const ReportError& e) {
+        add_missing_run(t, dir, e.what());
+        return;
+    }
+    std::error_code rel_ec;
+    fs::path rel = fs::relative(dir / "report.html", suite_dir, rel_ec);
+    if (rel_ec || rel.empty()) rel = fs::absolute(dir / "report.html");
+    const std::string href = h(url_encode_path(rel.generic_string()));
+    t.count(report);
+    const double dur = report.value("duration_s", 0.0);
+    t.time += dur;
+    const Verdict v = verdict_of(report);
+    if (v == Verdict::Fail) ++t.runs_failed;
+    std::string chips;
+    for (size_t i : check_order(report["checks"])) {
+        const json& c = report["checks"][i];
+        const std::string cv = checkers::to_string(verdict_of(c));
+        chips += "<span class=\"chip v-" + cv + "\" title=\"" +
+                 h(c.value("reason", std::string())) + "\">" + h(c.value("check", std::string())) +
+                 ": " + cv + "</span> ";
+    }
+    t.rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td><a href=\"" + href + "\">" +
+              h(report["scenario"].value("name", std::string())) + "</a></td><td>" +
+              verdict_badge(v) + "</td><td>" + chips + "</td><td>" + h(fmt_num(dur)) +
+              " s</td><td>" + h(display(report["implementation"].value("name", json()))) +
+              "</td><td>" + h(display(report["seed"])) + "</td></tr>\n";
+}
+
+// Checks across runs (load flatness of a scale sweep): their own rows and testsuites, and
+// they count in every total, so a CI that reads only junit.xml sees them fail.
+void add_across_runs(SuiteTotals& t, const std::vector<SuiteCheck>& across_runs) {
     std::vector<std::string> across_order;
     std::map<std::string, std::vector<const SuiteCheck*>> across_by_scenario;
     for (const auto& c : across_runs) {
         if (!across_by_scenario.count(c.scenario)) across_order.push_back(c.scenario);
         across_by_scenario[c.scenario].push_back(&c);
     }
-    std::string across_rows;
-    int across_failed = 0;
     for (const auto& scenario : across_order) {
         const auto& group = across_by_scenario[scenario];
         const json report = across_runs_report(scenario, group);
-        const auto n = detail::junit_counts(report);
-        tests += n.tests, failures += n.failures, skipped += n.skipped;
-        suites += detail::junit_testsuite(report);
+        t.count(report);
         for (size_t i = 0; i < group.size(); ++i) {
             const json& c = report["checks"][i];
             const Verdict v = verdict_of(c);
-            if (v == Verdict::Fail) ++across_failed;
+            if (v == Verdict::Fail) ++t.across_failed;
             const std::string name = h(c.value("check", std::string()));
             const std::string& details = group[i]->details;
             const json bound = c.value("bound", json());
-            across_rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td>" + h(scenario) +
-                           "</td><td>" +
-                           (details.empty() ? name
-                                            : "<a href=\"" + h(url_encode_path(details)) + "\">" +
-                                                  name + "</a>") +
-                           "</td><td>" + verdict_badge(v) + "</td><td><code>" +
-                           h(bound.is_object() ? display(bound.value("expr", json())) : "—") +
-                           "</code></td><td>" + h(display(c.value("measured", json()))) +
-                           "</td><td>" + h(c.value("reason", std::string())) + "</td></tr>\n";
+            t.across_rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td>" + h(scenario) +
+                             "</td><td>" +
+                             (details.empty() ? name
+                                              : "<a href=\"" + h(url_encode_path(details)) + "\">" +
+                                                    name + "</a>") +
+                             "</td><td>" + verdict_badge(v) + "</td><td><code>" +
+                             h(bound.is_object() ? display(bound.value("expr", json())) : "—") +
+                             "</code></td><td>" + h(display(c.value("measured", json()))) +
+                             "</td><td>" + h(c.value("reason", std::string())) + "</td></tr>\n";
         }
     }
-    std::string s = page_head("gossiplab suite", nonce);
+}
+
+std::string suite_page(const SuiteTotals& t, size_t runs, size_t across_runs) {
+    std::string s = page_head("gossiplab suite", make_nonce());
     s += "<body>\n<header><h1>gossiplab suite</h1>\n<p id=\"suite-summary\">" +
-         std::to_string(run_dirs.size()) + " scenario(s): " + std::to_string(runs_failed) +
-         " failed, " + std::to_string(errors) + " without a report; " +
-         (across_runs.empty() ? std::string()
-                              : std::to_string(across_runs.size()) + " check(s) across runs, " +
-                                    std::to_string(across_failed) + " failed; ") +
-         std::to_string(tests) + " checks, " + std::to_string(failures) + " failed, " +
-         std::to_string(skipped) + " unknown</p></header>\n";
+         std::to_string(runs) + " scenario(s): " + std::to_string(t.runs_failed) + " failed, " +
+         std::to_string(t.errors) + " without a report; " +
+         (across_runs == 0 ? std::string()
+                           : std::to_string(across_runs) + " check(s) across runs, " +
+                                 std::to_string(t.across_failed) + " failed; ") +
+         std::to_string(t.tests) + " checks, " + std::to_string(t.failures) + " failed, " +
+         std::to_string(t.skipped) + " unknown</p></header>\n";
     s += "<table id=\"suite-table\" class=\"grid\">\n<thead><tr><th>scenario</th><th>verdict</th>"
          "<th>checks</th><th>duration</th><th>implementation</th><th>seed</th></tr></thead>\n"
          "<tbody>\n" +
-         rows + "</tbody>\n</table>\n";
-    if (!across_rows.empty()) {
+         t.rows + "</tbody>\n</table>\n";
+    if (!t.across_rows.empty()) {
         s += "<h2>Checks across runs</h2>\n<table id=\"across-table\" class=\"grid\">\n<thead><tr>"
              "<th>scenario</th><th>check</th><th>verdict</th><th>bound</th><th>measured</th>"
              "<th>reason</th></tr></thead>\n<tbody>\n" +
-             across_rows + "</tbody>\n</table>\n";
+             t.across_rows + "</tbody>\n</table>\n";
     }
     s += "</body>\n</html>\n";
-    detail::write_file_atomic(suite_dir / "index.html", s);
+    return s;
+}
+
+}  // namespace
+
+void write_suite_index(const fs::path& suite_dir, const std::vector<fs::path>& run_dirs,
+                       const std::vector<SuiteCheck>& across_runs) {
+    std::error_code ec;
+    fs::create_directories(suite_dir, ec);
+    if (ec)
+        throw ReportError(suite_dir.string() + ": cannot create directory (" + ec.message() + ")");
+    SuiteTotals t;
+    for (const auto& dir : run_dirs) add_run(t, suite_dir, dir);
+    add_across_runs(t, across_runs);
+    detail::write_file_atomic(suite_dir / "index.html",
+                              suite_page(t, run_dirs.size(), across_runs.size()));
     detail::write_file_atomic(
         suite_dir / "junit.xml",
-        detail::junit_document(suites, tests, failures, errors, skipped, total_time));
+        detail::junit_document(t.suites, t.tests, t.failures, t.errors, t.skipped, t.time));
 }
 
 }  // namespace gossiplab::reports

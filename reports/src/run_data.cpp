@@ -1,13 +1,13 @@
-// Extracts lanes, faults and rumor deliveries from history.jsonl, and log lines from nodes/.
+// The report's timeline (lanes, faults, rumor deliveries) drawn from the loaded history and its
+// ground truth (gossiplab::history), and log lines from nodes/.
 #include "run_data.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
-#include <set>
-#include <unordered_map>
+#include <map>
 
 #include "gossiplab/reports/escape.h"
 #include "internal.h"
@@ -72,314 +72,327 @@ std::string links_text(const json& links) {
     return s;
 }
 
-}  // namespace
+namespace hist = gossiplab::history;
+using hist::ActionType;
+using hist::EndHow;
+using hist::kNone;
 
-json timeline_data(const fs::path& history, std::vector<std::string>& notes) {
-    json out = {{"nodes", json::array()},
-                {"m", json::array()},
-                {"down", json::array()},
-                {"faults", json::array()},
-                {"broadcasts", json::array()},
-                {"rumors", json::array()},
-                {"subjects", json::array()},
-                {"t_end", 0},
-                {"lines", 0},
-                {"events", 0}};
-    std::ifstream in(history, std::ios::binary);
-    if (!in) {
-        notes.push_back(history.string() +
-                        ": missing or unreadable; the timeline and "
-                        "dissemination chart are empty");
+// A fault's kind on the page (report.js colours by it): the name of the action that caused it.
+const char* kind(ActionType a) {
+    return hist::to_string(a);
+}
+
+// A node id (or any text from the history) as the page shows it.
+std::string shown(const std::string& s) {
+    return truncate(sanitize_utf8(s), 200);
+}
+
+// Collects the timeline's intervals, each clipped to [0, end]: the chart ends where the truth
+// says the run ended (Truth::end_t), so nothing is drawn past it.
+class Spans {
+  public:
+    Spans(const hist::History& history, const hist::Truth& t) : h(history), truth(t) {}
+
+    double end() const { return truth.end_t; }
+    const std::string& id(uint32_t node) const { return h.ids[node]; }
+
+    // A fault interval (an instant when from == to); left out when it begins after the end.
+    void fault(const char* kind, double from, double to, std::string label, json nodes) {
+        if (from > end()) return;
+        faults_.push_back({{"kind", kind},
+                           {"t0", r4(from)},
+                           {"t1", r4(std::min(to, end()))},
+                           {"label", std::move(label)},
+                           {"nodes", std::move(nodes)}});
+    }
+    // A lane stripe: the node not running (paused = false) or paused (paused = true).
+    void lane(uint32_t node, double from, double to, bool paused) {
+        if (from >= end() || to <= from) return;
+        (paused ? paused_ : down_)
+            .push_back({node, r4(from), r4(std::min(to, end())), paused ? 1 : 0});
+    }
+    // The faults in time order (ties keep the order they were added in).
+    json faults() {
+        std::stable_sort(faults_.begin(), faults_.end(), [](const json& a, const json& b) {
+            return a["t0"].get<double>() < b["t0"].get<double>();
+        });
+        return json(faults_);
+    }
+    // Not-running stripes first, then paused ones (report.js draws them in this order).
+    json lanes() const {
+        json out = json::array();
+        for (const auto* list : {&down_, &paused_})
+            for (const json& d : *list) out.push_back(d);
         return out;
     }
-    std::vector<std::string> nodes;
-    std::unordered_map<std::string, int> index;
-    const auto node_idx = [&](const std::string& id) {
-        auto it = index.find(id);
-        if (it != index.end()) return it->second;
-        const int i = static_cast<int>(nodes.size());
-        nodes.push_back(id);
-        index.emplace(id, i);
-        return i;
-    };
 
-    json& m = out["m"];
-    json& faults = out["faults"];
-    json& broadcasts = out["broadcasts"];
-    std::vector<double> down_since;  // per node: time it went down, NaN while up
-    std::vector<double> paused_since;
-    std::vector<std::pair<int, std::array<double, 2>>> down, paused;
-    std::vector<json> open_partitions, open_shapes;
-    std::map<int, json> open_pause, open_kill, open_starve;
-    std::set<int> subjects;
-    std::set<int> live;
-    // rumor id -> (broadcast time, origin, live nodes then) and first delivery per node.
+    const hist::History& h;
+    const hist::Truth& truth;
+
+  private:
+    std::vector<json> faults_, down_, paused_;
+};
+
+// Where each node was not running: before its first life, between lives, after its last.
+void life_lanes(Spans& s) {
+    const hist::Truth& truth = s.truth;
+    for (uint32_t x = 0; x < truth.n; ++x) {
+        double at = 0;
+        for (const hist::Life& l : truth.lives[x]) {
+            s.lane(x, at, l.start, false);
+            at = std::max(at, l.end);
+        }
+        s.lane(x, at, s.end(), false);
+    }
+}
+
+// Kills (until the node's next life), restarts and leaves, from how each life ended.
+void life_faults(Spans& s) {
+    const hist::Truth& truth = s.truth;
+    for (uint32_t x = 0; x < truth.n; ++x) {
+        const auto& lives = truth.lives[x];
+        for (size_t i = 0; i < lives.size(); ++i) {
+            const hist::Life& l = lives[i];
+            const std::string who = shown(s.id(x));
+            if (l.how == EndHow::killed) {
+                const double back = i + 1 < lives.size() ? lives[i + 1].start : hist::kForever;
+                s.fault(kind(ActionType::kill), l.end, back, "kill " + who, {x});
+            } else if (l.how == EndHow::restarted) {
+                s.fault(kind(ActionType::restart), l.end, l.end, "restart " + who, {x});
+            }
+            if (l.leave_t < hist::kForever)
+                s.fault(kind(ActionType::leave), l.leave_t, l.leave_t, "leave " + who, {x});
+        }
+    }
+}
+
+// Pauses (as faults and as stripes on the node's lane) and starvation.
+void pause_and_starve_faults(Spans& s) {
+    const hist::Truth& truth = s.truth;
+    for (uint32_t x = 0; x < truth.n; ++x) {
+        const std::string who = shown(s.id(x));
+        for (const hist::Interval& p : truth.pauses[x]) {
+            s.fault(kind(ActionType::pause), p.from, p.to, "pause " + who, {x});
+            s.lane(x, p.from, p.to, true);
+        }
+        for (const hist::Interval& p : truth.starves[x]) {
+            const hist::Action* a = s.h.action_at(p.from_line);
+            const std::string method = a ? str_of(a->body, "method") : std::string();
+            s.fault("starve", p.from, p.to,
+                    "starve " + who + " (" + method + ", share " + fmt_num(p.share) + ")", {x});
+        }
+    }
+}
+
+// "a drops b, c; d drops e": a partition action's grudge as the scenario wrote it.
+std::string grudge_text(const json& grudge) {
+    std::string text;
+    if (!grudge.is_object()) return text;
+    for (const auto& [from, to] : grudge.items()) {
+        if (text.size() >= 400) break;
+        text += (text.empty() ? "" : "; ") + sanitize_utf8(from) + " drops " + links_text(to);
+    }
+    return text;
+}
+
+// One fault per partition epoch (a stretch with the same cut; partitions compose until a
+// heal), labelled with the grudge of the action that began it.
+void partition_faults(Spans& s) {
+    const hist::Truth& truth = s.truth;
+    for (size_t i = 0; i < truth.epochs.size(); ++i) {
+        const hist::Epoch& e = truth.epochs[i];
+        const hist::Action* a = s.h.action_at(e.from_line);
+        std::string label =
+            "partition: " + grudge_text(a ? a->body.value("grudge", json()) : json());
+        if (i > 0 && truth.epochs[i - 1].to_line == e.from_line)
+            label +=
+                " (added to the cut in place since " + fmt_num(truth.epochs[i - 1].from) + " s)";
+        json nodes = json::array();
+        for (uint32_t x = 0; x < truth.n; ++x)
+            if (e.involves(x)) nodes.push_back(x);
+        s.fault(kind(ActionType::partition), e.from, e.to, truncate(label, 500), std::move(nodes));
+    }
+}
+
+void shape_faults(Spans& s) {
+    for (const hist::ShapeFault& f : s.truth.shapes)
+        s.fault(kind(ActionType::shape), f.from, f.to,
+                truncate("shape " + shape_text(f.shape) + " on " + links_text(f.links), 500),
+                json::array());
+}
+
+// Errors the controller reported about a node (instants).
+void node_error_faults(Spans& s) {
+    for (const hist::Action& a : s.h.actions) {
+        if (a.type != ActionType::node_error || a.node == kNone) continue;
+        s.fault(
+            kind(ActionType::node_error), a.t, a.t,
+            truncate("node error " + shown(s.id(a.node)) + ": " + str_of(a.body, "message"), 300),
+            {a.node});
+    }
+}
+
+// The nodes a scenario faulted (killed, restarted, left, paused or starved), in id order.
+json subjects(const hist::Truth& truth) {
+    json out = json::array();
+    for (uint32_t x = 0; x < truth.n; ++x) {
+        bool faulted = !truth.pauses[x].empty() || !truth.starves[x].empty();
+        for (const hist::Life& l : truth.lives[x])
+            faulted = faulted || l.how == EndHow::killed || l.how == EndHow::restarted ||
+                      l.leave_t < hist::kForever;
+        if (faulted) out.push_back(x);
+    }
+    return out;
+}
+
+// Member events as [t, observer, member, state] with states 1..4 = alive, suspect, dead, left.
+json member_events(const hist::History& h) {
+    static_assert(int(hist::MemberState::alive) == 1 && int(hist::MemberState::suspect) == 2 &&
+                  int(hist::MemberState::dead) == 3 && int(hist::MemberState::left) == 4);
+    json m = json::array();
+    for (const hist::Event& e : h.events)
+        if (e.type == hist::EventType::member)
+            m.push_back({r4(e.t), e.node, e.subject, int(e.state)});
+    return m;
+}
+
+json broadcasts(const hist::History& h) {
+    json out = json::array();
+    for (const hist::Action& a : h.actions) {
+        if (a.type != ActionType::broadcast) continue;
+        out.push_back({{"t", r4(a.t)},
+                       {"node", a.node},
+                       {"rumor", truncate(str_of(a.body, "rumor"), 200)},
+                       {"payload", truncate(str_of(a.body, "payload"), 200)}});
+    }
+    return out;
+}
+
+// Per rumor, in the order rumors first appear (broadcast or delivery): when it was broadcast,
+// by whom, how many nodes were live then (Truth::live_count), and each node's first delivery
+// after it.
+json rumor_curves(const hist::History& h, const hist::Truth& truth) {
     struct Rumor {
+        uint32_t first_line = UINT32_MAX;
         double t0 = NAN;
-        int origin = -1;
-        int live = 0;
-        std::map<int, double> first;
-        size_t order = 0;
+        int64_t origin = -1;
+        size_t live = 0;
+        uint32_t id = kNone;  // the rumor's interned id, when some node delivered it
     };
     std::map<std::string, Rumor> rumors;
-    size_t rumor_order = 0;
-
-    const auto ensure = [&](int i) {
-        if (static_cast<size_t>(i) >= down_since.size()) {
-            down_since.resize(i + 1, 0.0);  // not running until its node_start
-            paused_since.resize(i + 1, NAN);
-        }
-    };
-    const auto go_down = [&](int i, double t) {
-        ensure(i);
-        live.erase(i);
-        if (std::isnan(down_since[i])) down_since[i] = t;
-        if (!std::isnan(paused_since[i])) {
-            paused.push_back({i, {paused_since[i], t}});
-            paused_since[i] = NAN;
-        }
-    };
-
-    std::string line;
-    size_t lineno = 0, bad = 0, first_bad = 0, events = 0;
-    double t = 0, t_end = 0;
-    bool ended = false;
-    while (std::getline(in, line)) {
-        ++lineno;
-        if (line.empty()) continue;
-        json j;
-        try {
-            j = json::parse(line);
-        } catch (const json::exception&) {
-            if (bad++ == 0) first_bad = lineno;
-            continue;
-        }
-        if (!j.is_object() || !j.value("t", json()).is_number()) {
-            if (bad++ == 0) first_bad = lineno;
-            continue;
-        }
-        t = j["t"].get<double>();
-        if (!ended) t_end = std::max(t_end, t);
-        const std::string kind = str_of(j, "kind");
-        if (kind == "event") {
-            ++events;
-            const json& ev = j.value("event", json());
-            const std::string type = str_of(ev, "type");
-            const std::string who = str_of(j, "node");
-            if (who.empty()) continue;  // not attributable to a lane
-            const int obs = node_idx(who);
-            if (type == "member") {
-                static const std::map<std::string, int> kState = {
-                    {"alive", 1}, {"suspect", 2}, {"dead", 3}, {"left", 4}};
-                auto st = kState.find(str_of(ev, "state"));
-                if (st == kState.end() || str_of(ev, "member").empty()) continue;
-                m.push_back({r4(t), obs, node_idx(str_of(ev, "member")), st->second});
-            } else if (type == "rumor") {
-                const std::string id = str_of(ev, "rumor");
-                auto [it, fresh] = rumors.try_emplace(id);
-                if (fresh) it->second.order = rumor_order++;
-                it->second.first.try_emplace(obs, t);
-            }
-            continue;
-        }
-        if (kind != "action") continue;
-        const std::string action = str_of(j, "action");
-        const std::string nid = str_of(j, "node");
-        const int n = nid.empty() ? -1 : node_idx(nid);
-        if (n >= 0) ensure(n);
-        if (action == "run_start") {
-            if (j.value("nodes", json()).is_array()) {
-                for (const auto& id : j["nodes"]) ensure(node_idx(display(id)));
-            }
-        } else if (action == "node_start") {
-            live.insert(n);
-            if (!std::isnan(down_since[n])) {
-                down.push_back({n, {down_since[n], t}});
-                down_since[n] = NAN;
-            }
-            if (auto it = open_kill.find(n); it != open_kill.end()) {
-                it->second["t1"] = r4(t);
-                faults.push_back(it->second);
-                open_kill.erase(it);
-            }
-        } else if (action == "kill" || action == "restart" || action == "node_exit") {
-            go_down(n, t);
-            if (action == "node_exit") continue;
-            subjects.insert(n);
-            if (action == "kill" && !open_kill.count(n)) {
-                open_kill[n] = {
-                    {"kind", "kill"}, {"t0", r4(t)}, {"label", "kill " + nid}, {"nodes", {n}}};
-            } else if (action == "restart") {
-                faults.push_back({{"kind", "restart"},
-                                  {"t0", r4(t)},
-                                  {"t1", r4(t)},
-                                  {"label", "restart " + nid},
-                                  {"nodes", {n}}});
-            }
-        } else if (action == "pause") {
-            subjects.insert(n);
-            if (std::isnan(paused_since[n])) paused_since[n] = t;
-            open_pause[n] = {
-                {"kind", "pause"}, {"t0", r4(t)}, {"label", "pause " + nid}, {"nodes", {n}}};
-        } else if (action == "resume") {
-            if (!std::isnan(paused_since[n])) {
-                paused.push_back({n, {paused_since[n], t}});
-                paused_since[n] = NAN;
-            }
-            if (auto it = open_pause.find(n); it != open_pause.end()) {
-                it->second["t1"] = r4(t);
-                faults.push_back(it->second);
-                open_pause.erase(it);
-            }
-        } else if (action == "starve_start") {
-            subjects.insert(n);
-            open_starve[n] = {{"kind", "starve"},
-                              {"t0", r4(t)},
-                              {"label", "starve " + nid + " (" + str_of(j, "method") + ", share " +
-                                            display(j.value("share", json())) + ")"},
-                              {"nodes", {n}}};
-        } else if (action == "starve_stop") {
-            if (auto it = open_starve.find(n); it != open_starve.end()) {
-                it->second["t1"] = r4(t);
-                faults.push_back(it->second);
-                open_starve.erase(it);
-            }
-        } else if (action == "leave") {
-            subjects.insert(n);
-            faults.push_back({{"kind", "leave"},
-                              {"t0", r4(t)},
-                              {"t1", r4(t)},
-                              {"label", "leave " + nid},
-                              {"nodes", {n}}});
-        } else if (action == "node_error") {
-            faults.push_back(
-                {{"kind", "node_error"},
-                 {"t0", r4(t)},
-                 {"t1", r4(t)},
-                 {"label", truncate("node error " + nid + ": " + str_of(j, "message"), 300)},
-                 {"nodes", {n}}});
-        } else if (action == "partition") {
-            json involved = json::array();
-            std::string text;
-            const json grudge = j.value("grudge", json::object());
-            if (grudge.is_object()) {
-                for (const auto& [from, to] : grudge.items()) {
-                    involved.push_back(node_idx(from));
-                    if (text.size() < 400) {
-                        text += (text.empty() ? "" : "; ") + from + " drops " + links_text(to);
-                    }
-                }
-            }
-            open_partitions.push_back({{"kind", "partition"},
-                                       {"t0", r4(t)},
-                                       {"label", truncate("partition: " + text, 500)},
-                                       {"nodes", involved}});
-        } else if (action == "heal") {
-            for (auto& f : open_partitions) {
-                f["t1"] = r4(t);
-                faults.push_back(f);
-            }
-            open_partitions.clear();
-        } else if (action == "shape") {
-            open_shapes.push_back(
-                {{"kind", "shape"},
-                 {"t0", r4(t)},
-                 {"label", truncate("shape " + shape_text(j.value("shape", json())) + " on " +
-                                        links_text(j.value("links", json())),
-                                    500)},
-                 {"links", j.value("links", json())},
-                 {"nodes", json::array()}});
-        } else if (action == "clear") {
-            const json links = j.value("links", json());
-            for (auto it = open_shapes.begin(); it != open_shapes.end();) {
-                bool hit = links.is_string() || (*it)["links"].is_string();
-                if (!hit && links.is_array()) {
-                    for (const auto& l : links) {
-                        for (const auto& o : (*it)["links"]) hit = hit || l == o;
-                    }
-                }
-                if (hit) {
-                    (*it)["t1"] = r4(t);
-                    it->erase("links");
-                    faults.push_back(*it);
-                    it = open_shapes.erase(it);
-                } else {
-                    ++it;
-                }
-            }
-        } else if (action == "broadcast") {
-            const std::string id = str_of(j, "rumor");
-            auto [it, fresh] = rumors.try_emplace(id);
-            if (fresh) it->second.order = rumor_order++;
-            if (std::isnan(it->second.t0)) {
-                it->second.t0 = t;
-                it->second.origin = n;
-                it->second.live = static_cast<int>(live.size());
-            }
-            broadcasts.push_back({{"t", r4(t)},
-                                  {"node", n},
-                                  {"rumor", truncate(id, 200)},
-                                  {"payload", truncate(str_of(j, "payload"), 200)}});
-        } else if (action == "run_end") {
-            ended = true;
-            t_end = t;
-        }
+    for (const hist::Action& a : h.actions) {
+        if (a.type != ActionType::broadcast) continue;
+        Rumor& r = rumors[str_of(a.body, "rumor")];
+        if (!std::isnan(r.t0)) continue;
+        r.first_line = a.line;
+        r.t0 = a.t;
+        r.origin = a.node == kNone ? -1 : int64_t(a.node);
+        r.live = truth.live_count(a.t);
     }
-    if (bad > 0) {
-        notes.push_back(history.string() + ": " + std::to_string(bad) +
-                        " line(s) skipped: not a JSON object with a numeric \"t\" (first at line " +
-                        std::to_string(first_bad) + ")");
+    for (uint32_t id = 0; id < h.rumor_ids.size(); ++id) {
+        Rumor& r = rumors[h.rumor_ids[id]];
+        r.id = id;
+        if (!h.by_rumor[id].empty())
+            r.first_line = std::min(r.first_line, h.events[h.by_rumor[id].front()].line);
     }
-    // Close what is still open at the end of the run.
-    const auto close = [&](json fault) {
-        fault["t1"] = r4(t_end);
-        fault.erase("links");
-        faults.push_back(std::move(fault));
-    };
-    for (auto& f : open_partitions) close(f);
-    for (auto& f : open_shapes) close(f);
-    for (auto* open : {&open_pause, &open_kill, &open_starve}) {
-        for (auto& [node, f] : *open) close(f);
-    }
-    for (size_t i = 0; i < down_since.size(); ++i) {
-        if (!std::isnan(down_since[i]) && down_since[i] < t_end) {
-            down.push_back({static_cast<int>(i), {down_since[i], t_end}});
-        }
-        if (!std::isnan(paused_since[i]))
-            paused.push_back({static_cast<int>(i), {paused_since[i], t_end}});
-    }
-    for (const auto& [i, span] : down) {
-        out["down"].push_back({i, r4(span[0]), r4(span[1]), 0});
-    }
-    for (const auto& [i, span] : paused) {
-        out["down"].push_back({i, r4(span[0]), r4(span[1]), 1});
-    }
-
-    std::vector<std::pair<size_t, std::string>> order;
-    for (const auto& [id, r] : rumors) order.push_back({r.order, id});
+    std::vector<std::pair<uint32_t, const std::string*>> order;
+    for (const auto& [name, r] : rumors) order.push_back({r.first_line, &name});
     std::sort(order.begin(), order.end());
-    for (const auto& [ord, id] : order) {
-        const Rumor& r = rumors[id];
+    json out = json::array();
+    for (const auto& [line, name] : order) {
+        const Rumor& r = rumors[*name];
+        std::map<uint32_t, double> first;  // node -> first delivery
+        if (r.id != kNone)
+            for (uint32_t i : h.by_rumor[r.id]) first.try_emplace(h.events[i].node, h.events[i].t);
         double t0 = r.t0;
         if (std::isnan(t0)) {  // delivered without a recorded broadcast: start at the first
             t0 = INFINITY;
-            for (const auto& [node, td] : r.first) t0 = std::min(t0, td);
+            for (const auto& [node, td] : first) t0 = std::min(t0, td);
         }
         std::vector<double> d;
-        for (const auto& [node, td] : r.first) d.push_back(r4(std::max(0.0, td - t0)));
+        for (const auto& [node, td] : first) d.push_back(r4(std::max(0.0, td - t0)));
         std::sort(d.begin(), d.end());
-        out["rumors"].push_back({{"rumor", truncate(id, 200)},
-                                 {"t0", r4(t0)},
-                                 {"origin", r.origin},
-                                 {"live", r.live > 0 ? r.live : static_cast<int>(nodes.size())},
-                                 {"d", d}});
+        out.push_back({{"rumor", truncate(*name, 200)},
+                       {"t0", r4(t0)},
+                       {"origin", r.origin},
+                       {"live", r.live > 0 ? r.live : h.node_count()},
+                       {"d", d}});
     }
-    for (const auto& id : nodes) out["nodes"].push_back(truncate(id, 200));
-    for (int s : subjects) out["subjects"].push_back(s);
-    out["t_end"] = r4(t_end);
-    out["lines"] = lineno;
-    out["events"] = events;
     return out;
+}
+
+// Notes for what the loader and the truth could not take as written.
+void problem_notes(const hist::History& h, const hist::Truth& truth,
+                   std::vector<std::string>& notes) {
+    if (!h.problems.empty()) {
+        const hist::Problem& p = h.problems.front();
+        notes.push_back(h.file + ": " + std::to_string(h.problems.size()) +
+                        " problem(s) in the record; the timeline leaves out what it could not "
+                        "read (first at line " +
+                        std::to_string(p.line) + ": " + sanitize_utf8(p.what) +
+                        "; the history_wellformed check lists them)");
+    }
+    if (!truth.problems.empty()) {
+        const hist::Problem& p = truth.problems.front();
+        notes.push_back(h.file + ": " + std::to_string(truth.problems.size()) +
+                        " action(s) contradict the ones before them; the timeline draws what the "
+                        "ground truth makes of them (first at line " +
+                        std::to_string(p.line) + ": " + sanitize_utf8(p.what) + ")");
+    }
+}
+
+json empty_timeline() {
+    return {{"nodes", json::array()},
+            {"m", json::array()},
+            {"down", json::array()},
+            {"faults", json::array()},
+            {"broadcasts", json::array()},
+            {"rumors", json::array()},
+            {"subjects", json::array()},
+            {"t_end", 0},
+            {"lines", 0},
+            {"events", 0}};
+}
+
+}  // namespace
+
+json timeline_data(const hist::History& h, const hist::Truth& truth,
+                   std::vector<std::string>& notes) {
+    json out = empty_timeline();
+    problem_notes(h, truth, notes);
+    Spans spans(h, truth);
+    life_lanes(spans);
+    life_faults(spans);
+    pause_and_starve_faults(spans);
+    partition_faults(spans);
+    shape_faults(spans);
+    node_error_faults(spans);
+    for (const auto& id : h.ids) out["nodes"].push_back(shown(id));
+    out["m"] = member_events(h);
+    out["down"] = spans.lanes();
+    out["faults"] = spans.faults();
+    out["broadcasts"] = broadcasts(h);
+    out["rumors"] = rumor_curves(h, truth);
+    out["subjects"] = subjects(truth);
+    out["t_end"] = r4(truth.end_t);
+    out["lines"] = h.lines;
+    out["events"] = h.events.size();
+    return out;
+}
+
+json timeline_data(const fs::path& history, std::vector<std::string>& notes) {
+    hist::History h;
+    try {
+        h = hist::load_history(history);
+    } catch (const hist::HistoryError&) {
+        notes.push_back(history.string() +
+                        ": missing or unreadable; the timeline and "
+                        "dissemination chart are empty");
+        return empty_timeline();
+    }
+    h.file = history.string();
+    const hist::Truth truth(h);
+    return timeline_data(h, truth, notes);
 }
 
 NodeLogs::NodeLogs(fs::path nodes_dir) : dir_(std::move(nodes_dir)) {

@@ -8,11 +8,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gossiplab/history/history.hpp"
+#include "gossiplab/history/truth.hpp"
+
 namespace gossiplab::reports::detail {
 
 // The timeline/dissemination data embedded in report.html (see assets/report.js for how
-// each array is read). Built from history.jsonl in one pass; never throws for bad lines.
+// each array is read). Loads history.jsonl through history::load_history and draws every
+// interval (lives, kills, restarts, leaves, pauses, starvation, partition epochs, shapes and
+// the run's end) from history::Truth, so the page and the checkers cannot disagree. Never
+// throws: a missing file gives the empty timeline, and bad lines or contradicting actions
+// become `notes`.
 nlohmann::json timeline_data(const std::filesystem::path& history, std::vector<std::string>& notes);
+
+// The same from a history already loaded and its truth (`truth` must be built from `h`).
+// Intervals are clipped to [0, truth.end_t]; those that begin after the end are left out.
+nlohmann::json timeline_data(const history::History& h, const history::Truth& truth,
+                             std::vector<std::string>& notes);
 
 // A node's log (nodes/ID.log): lines with their controller time, for the lines around a
 // piece of evidence.

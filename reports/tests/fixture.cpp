@@ -7,42 +7,47 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "gossiplab/history/writer.hpp"
 #include "gossiplab/reports/report.h"
 #include "gossiplab/version.hpp"
 
 namespace fs = std::filesystem;
+namespace hist = gossiplab::history;
 using nlohmann::json;
 using namespace gossiplab::reports;
 
 namespace {
 
-// Builds history.jsonl line by line (remembering line numbers for evidence refs) and the
-// node logs, in the shape the harness writes them.
+// Builds history.jsonl line by line through history::Writer (remembering line numbers for
+// evidence refs) and the node logs, in the shape the harness writes them.
 class RunWriter {
   public:
     explicit RunWriter(const fs::path& dir) : dir_(dir) {
         fs::remove_all(dir);
         fs::create_directories(dir / "nodes");
-        hist_.open(dir / "history.jsonl");
+        hist_.emplace(dir / "history.jsonl");
     }
 
-    size_t action(double t, json a) {
-        a["t"] = t;
-        a["kind"] = "action";
-        return write(a);
+    size_t action(double t, hist::ActionType type, json fields = json::object()) {
+        hist_->action(t, type, std::move(fields));
+        return ++lines_;
     }
-    size_t event(double t, const std::string& node, json ev) {
+    size_t event(double t, const std::string& node, hist::EventType type, json ev) {
         ev["ts"] = 1700000000.0 + t;
-        return write({{"t", t}, {"kind", "event"}, {"node", node}, {"event", ev}});
+        ev["type"] = hist::to_string(type);
+        hist_->event(t, node, std::move(ev));
+        ++events_;
+        return ++lines_;
     }
     size_t member(double t, const std::string& node, const std::string& who,
-                  const std::string& state, int inc = 0) {
-        return event(t, node,
-                     {{"type", "member"}, {"member", who}, {"state", state}, {"incarnation", inc}});
+                  hist::MemberState state, int inc = 0) {
+        return event(t, node, hist::EventType::member,
+                     {{"member", who}, {"state", hist::to_string(state)}, {"incarnation", inc}});
     }
     void log(const std::string& node, double t, const std::string& text) {
         auto [it, fresh] = logs_.try_emplace(node);
@@ -51,20 +56,17 @@ class RunWriter {
         std::snprintf(buf, sizeof buf, "%.3f ", t);
         it->second << buf << text << "\n";
     }
-    void raw(const std::string& line) {
-        hist_ << line << "\n";
+    // Ends the history with a line that is not JSON (the writer cannot write one).
+    void close_with_raw(const std::string& line) {
+        hist_.reset();
+        std::ofstream(dir_ / "history.jsonl", std::ios::app) << line << "\n";
         ++lines_;
     }
     size_t events() const { return events_; }
 
   private:
-    size_t write(const json& j) {
-        hist_ << j.dump() << "\n";
-        if (j["kind"] == "event") ++events_;
-        return ++lines_;
-    }
     fs::path dir_;
-    std::ofstream hist_;
+    std::optional<hist::Writer> hist_;
     std::map<std::string, std::ofstream> logs_;
     size_t lines_ = 0, events_ = 0;
 };
@@ -78,230 +80,293 @@ json fast_profile() {
             {"dead_retention", 3},   {"reconnect_interval", 0.2}};
 }
 
-// A run of `ids` nodes: joins, a rumor stream, a kill, a pause and a partition, with
-// `filler` counters events to reach a target size. Returns the run's RunInfo, with
-// checks whose evidence points at real history lines.
-RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int rumors,
-                  size_t target_events, const std::string& payload_text, uint64_t seed) {
-    RunWriter w(dir);
-    std::mt19937_64 rng(seed);
-    std::uniform_real_distribution<double> u(0, 1);
-    const size_t n = ids.size();
-    const double end = 60;
-    w.action(0, {{"action", "run_start"},
-                 {"nodes", ids},
-                 {"seed", seed},
-                 {"scenario", "synthetic"},
-                 {"impl", "reference"},
-                 {"backend", "nfqueue"},
-                 {"profile", fast_profile()}});
-    for (size_t i = 0; i < n; ++i) {
-        const double t = 0.01 * static_cast<double>(i) / std::max<size_t>(1, n / 50);
-        w.action(t, {{"action", "node_start"},
-                     {"node", ids[i]},
-                     {"pid", 1000 + i},
-                     {"addr", "198.18.0." + std::to_string(i + 2)},
-                     {"seeds", json::array()},
-                     {"restart", false}});
-        w.log(ids[i], t, "starting " + ids[i] + " profile fast");
+// One synthetic run of `ids` nodes: joins, a rumor stream, a kill, a pause, a partition, a
+// shape and a leave, with filler counters events to reach a target size. The write_* steps
+// append to the history in time order; checks() then gives results whose evidence points at
+// the lines they wrote.
+class SynthRun {
+  public:
+    SynthRun(const fs::path& dir, const std::vector<std::string>& ids, int rumors,
+             const std::string& payload_text, uint64_t seed)
+        : w_(dir),
+          rng_(seed),
+          ids_(ids),
+          n_(ids.size()),
+          rumors_(rumors),
+          payload_(payload_text),
+          seed_(seed),
+          victim_(std::min<size_t>(2, n_ - 1)),
+          late_(n_ - 1),
+          paused_(std::min<size_t>(1, n_ - 1)) {}
+
+    static constexpr double kEnd = 60;
+
+    void write_starts_and_joins();
+    void write_rumors();
+    void write_kill();
+    void write_pause();
+    void write_network_and_leave();
+    void write_filler_and_end(size_t target_events);
+    RunInfo info() const;
+
+  private:
+    double u() { return uniform_(rng_); }
+    json checks() const;
+    json failure_detection_check() const;
+    json dissemination_check() const;
+    json convergence_check() const;
+
+    RunWriter w_;
+    std::mt19937_64 rng_;
+    std::uniform_real_distribution<double> uniform_{0, 1};
+    std::vector<std::string> ids_;
+    size_t n_;
+    int rumors_;
+    std::string payload_;
+    uint64_t seed_;
+    // The third node is killed at 10 s: most detect it within 2 s; the last never does.
+    size_t victim_, late_, paused_;
+    size_t kill_line_ = 0, still_line_ = 0;
+    std::vector<double> detect_;
+};
+
+void SynthRun::write_starts_and_joins() {
+    w_.action(0, hist::ActionType::run_start,
+              {{"nodes", ids_},
+               {"seed", seed_},
+               {"scenario", "synthetic"},
+               {"impl", "reference"},
+               {"backend", "nfqueue"},
+               {"profile", fast_profile()}});
+    for (size_t i = 0; i < n_; ++i) {
+        const double t = 0.01 * static_cast<double>(i) / std::max<size_t>(1, n_ / 50);
+        w_.action(t, hist::ActionType::node_start,
+                  {{"node", ids_[i]},
+                   {"pid", 1000 + i},
+                   {"addr", "198.18.0." + std::to_string(i + 2)},
+                   {"seeds", json::array()},
+                   {"restart", false}});
+        w_.log(ids_[i], t, "starting " + ids_[i] + " profile fast");
     }
     // Joins: every node learns every other within ~1 s.
     std::vector<std::tuple<double, size_t, size_t>> joins;
-    for (size_t o = 0; o < n; ++o) {
-        for (size_t m = 0; m < n; ++m) {
-            if (o != m) joins.emplace_back(0.6 + u(rng) * 0.9, o, m);
+    for (size_t o = 0; o < n_; ++o) {
+        for (size_t m = 0; m < n_; ++m) {
+            if (o != m) joins.emplace_back(0.6 + u() * 0.9, o, m);
         }
     }
     std::sort(joins.begin(), joins.end());
-    for (const auto& [t, o, m] : joins) w.member(t, ids[o], ids[m], "alive");
+    for (const auto& [t, o, m] : joins) w_.member(t, ids_[o], ids_[m], hist::MemberState::alive);
+}
 
-    // Rumors from 2 s on; delivery spreads like an epidemic.
+// Rumors from 2 s on; delivery spreads like an epidemic.
+void SynthRun::write_rumors() {
     double t = 2;
-    for (int r = 0; r < rumors; ++r) {
-        const size_t origin = static_cast<size_t>(r) % n;
+    for (int r = 0; r < rumors_; ++r) {
+        const size_t origin = static_cast<size_t>(r) % n_;
         const std::string rid = "r" + std::to_string(r + 1);
-        w.action(t, {{"action", "broadcast"},
-                     {"node", ids[origin]},
-                     {"rumor", rid},
-                     {"payload", payload_text + " #" + std::to_string(r + 1)}});
+        w_.action(t, hist::ActionType::broadcast,
+                  {{"node", ids_[origin]},
+                   {"rumor", rid},
+                   {"payload", payload_ + " #" + std::to_string(r + 1)}});
         std::vector<std::pair<double, size_t>> del;
-        for (size_t i = 0; i < n; ++i) {
-            const double d = i == origin ? 0.0 : 0.02 * std::log(n) * (0.5 + u(rng) * 1.5);
+        for (size_t i = 0; i < n_; ++i) {
+            const double d = i == origin ? 0.0 : 0.02 * std::log(n_) * (0.5 + u() * 1.5);
             del.emplace_back(t + d, i);
         }
         std::sort(del.begin(), del.end());
         for (const auto& [td, i] : del) {
-            w.event(td, ids[i],
-                    {{"type", "rumor"},
-                     {"rumor", rid},
-                     {"origin", ids[origin]},
-                     {"payload", payload_text}});
+            w_.event(td, ids_[i], hist::EventType::rumor,
+                     {{"rumor", rid}, {"origin", ids_[origin]}, {"payload", payload_}});
         }
-        t += 6.0 / std::max(1, rumors);
+        t += 6.0 / std::max(1, rumors_);
     }
+}
 
-    // Kill the third node at 10 s: most detect it within 2 s; the last observer never does.
-    const size_t victim = std::min<size_t>(2, n - 1);
-    const size_t late = n - 1;
-    const size_t kill_line = w.action(10, {{"action", "kill"}, {"node", ids[victim]}});
-    w.action(10.01, {{"action", "node_exit"},
-                     {"node", ids[victim]},
-                     {"status", nullptr},
-                     {"signal", "SIGKILL"},
-                     {"expected", true}});
-    w.log(ids[victim], 9.9, "probe round 99 " + payload_text);
-    std::vector<double> detect;
-    for (size_t o = 0; o < n; ++o) {
-        if (o == victim || o == late) continue;
-        const double ts = 10.3 + u(rng) * 0.5, td = ts + 1.2 + u(rng) * 0.6;
-        w.log(ids[o], ts - 0.05, "no ack from " + ids[victim] + " after 50 ms");
-        w.member(ts, ids[o], ids[victim], "suspect");
-        w.member(td, ids[o], ids[victim], "dead");
-        detect.push_back(td - 10);
+void SynthRun::write_kill() {
+    kill_line_ = w_.action(10, hist::ActionType::kill, {{"node", ids_[victim_]}});
+    w_.action(
+        10.01, hist::ActionType::node_exit,
+        {{"node", ids_[victim_]}, {"status", nullptr}, {"signal", "SIGKILL"}, {"expected", true}});
+    w_.log(ids_[victim_], 9.9, "probe round 99 " + payload_);
+    for (size_t o = 0; o < n_; ++o) {
+        if (o == victim_ || o == late_) continue;
+        const double ts = 10.3 + u() * 0.5, td = ts + 1.2 + u() * 0.6;
+        w_.log(ids_[o], ts - 0.05, "no ack from " + ids_[victim_] + " after 50 ms");
+        w_.member(ts, ids_[o], ids_[victim_], hist::MemberState::suspect);
+        w_.member(td, ids_[o], ids_[victim_], hist::MemberState::dead);
+        detect_.push_back(td - 10);
     }
-    w.log(ids[late], 10.5, "still gossiping with " + ids[victim] + " " + payload_text);
-    const size_t still_line = w.member(11.0, ids[late], ids[victim], "alive", 0);
+    w_.log(ids_[late_], 10.5, "still gossiping with " + ids_[victim_] + " " + payload_);
+    still_line_ = w_.member(11.0, ids_[late_], ids_[victim_], hist::MemberState::alive, 0);
+    std::sort(detect_.begin(), detect_.end());
+}
 
-    // Pause node 2 for 3 s at 20 s: a false suspicion that gets refuted.
-    const size_t paused = std::min<size_t>(1, n - 1);
-    w.action(20, {{"action", "pause"}, {"node", ids[paused]}});
-    for (size_t o = 0; o < n && o < 8; ++o) {
-        if (o == paused || o == victim) continue;
-        w.member(21.5 + 0.01 * o, ids[o], ids[paused], "suspect");
+// Pause node 2 for 3 s at 20 s: a false suspicion that gets refuted.
+void SynthRun::write_pause() {
+    w_.action(20, hist::ActionType::pause, {{"node", ids_[paused_]}});
+    for (size_t o = 0; o < n_ && o < 8; ++o) {
+        if (o == paused_ || o == victim_) continue;
+        w_.member(21.5 + 0.01 * o, ids_[o], ids_[paused_], hist::MemberState::suspect);
     }
-    w.action(23, {{"action", "resume"}, {"node", ids[paused]}});
-    for (size_t o = 0; o < n && o < 8; ++o) {
-        if (o == paused || o == victim) continue;
-        w.member(23.2 + 0.01 * o, ids[o], ids[paused], "alive", 1);
+    w_.action(23, hist::ActionType::resume, {{"node", ids_[paused_]}});
+    for (size_t o = 0; o < n_ && o < 8; ++o) {
+        if (o == paused_ || o == victim_) continue;
+        w_.member(23.2 + 0.01 * o, ids_[o], ids_[paused_], hist::MemberState::alive, 1);
     }
+}
 
-    // Partition at 30 s for 5 s, a link shape from 40 s to 45 s.
+// Partition at 30 s for 5 s, a link shape from 40 s to 45 s, node 1 leaves at 50 s.
+void SynthRun::write_network_and_leave() {
     json grudge = json::object();
-    const size_t half = n / 2;
-    for (size_t i = 0; i < n; ++i) {
+    const size_t half = n_ / 2;
+    for (size_t i = 0; i < n_; ++i) {
         json drops = json::array();
-        for (size_t k = (i < half ? half : 0); k < (i < half ? n : half); ++k)
-            drops.push_back(ids[k]);
-        grudge[ids[i]] = drops;
+        for (size_t k = (i < half ? half : 0); k < (i < half ? n_ : half); ++k)
+            drops.push_back(ids_[k]);
+        grudge[ids_[i]] = drops;
     }
-    w.action(30, {{"action", "partition"}, {"grudge", grudge}});
-    w.action(35, {{"action", "heal"}});
-    w.action(40, {{"action", "shape"},
-                  {"links", "all"},
-                  {"shape", {{"delay_ms", 100}, {"jitter_ms", 10}, {"loss", 0.05}}}});
-    w.action(45, {{"action", "clear"}, {"links", "all"}});
-    w.action(50, {{"action", "leave"}, {"node", ids[0]}});
-    for (size_t o = 1; o < n; ++o) {
-        if (o != victim) w.member(50.2, ids[o], ids[0], "left");
+    w_.action(30, hist::ActionType::partition, {{"grudge", grudge}});
+    w_.action(35, hist::ActionType::heal);
+    w_.action(
+        40, hist::ActionType::shape,
+        {{"links", "all"}, {"shape", {{"delay_ms", 100}, {"jitter_ms", 10}, {"loss", 0.05}}}});
+    w_.action(45, hist::ActionType::clear, {{"links", "all"}});
+    w_.action(50, hist::ActionType::leave, {{"node", ids_[0]}});
+    for (size_t o = 1; o < n_; ++o) {
+        if (o != victim_) w_.member(50.2, ids_[o], ids_[0], hist::MemberState::left);
     }
+}
 
-    // Filler: counters events (and log lines) spread over the run up to the target size.
+// Filler: counters events (and log lines) spread over the run up to the target size; then
+// run_end and one malformed line (noted on the page, never fatal).
+void SynthRun::write_filler_and_end(size_t target_events) {
     size_t k = 0;
-    const size_t filler = target_events > w.events() ? target_events - w.events() : 0;
+    const size_t filler = target_events > w_.events() ? target_events - w_.events() : 0;
     for (size_t f = 0; f < filler; ++f) {
-        const double tf = 1 + end * static_cast<double>(f) / static_cast<double>(filler + 1) * 0.97;
-        const auto& id = ids[k++ % n];
-        w.event(tf, id,
-                {{"type", "counters"},
-                 {"pkts_sent", f},
-                 {"pkts_recv", f},
-                 {"bytes_sent", 0},
-                 {"bytes_recv", 0},
-                 {"bad_pkts", 0}});
-        if (f % 4 == 0) w.log(id, tf, "gossip round to 3 peers");
+        const double tf =
+            1 + kEnd * static_cast<double>(f) / static_cast<double>(filler + 1) * 0.97;
+        const auto& id = ids_[k++ % n_];
+        w_.event(tf, id, hist::EventType::counters,
+                 {{"pkts_sent", f},
+                  {"pkts_recv", f},
+                  {"bytes_sent", 0},
+                  {"bytes_recv", 0},
+                  {"bad_pkts", 0}});
+        if (f % 4 == 0) w_.log(id, tf, "gossip round to 3 peers");
     }
-    w.raw("{\"t\": not json");  // one malformed line: noted on the page, never fatal
-    w.action(end, {{"action", "run_end"}, {"reason", "duration"}});
+    w_.action(kEnd, hist::ActionType::run_end, {{"reason", "duration"}});
+    w_.close_with_raw("{\"t\": not json");
+}
 
-    // Metrics in the shapes checkers/src writes them (failures[], rumors[], changes[]).
-    std::sort(detect.begin(), detect.end());
-    json lags = json::object();
-    for (size_t o = 0; o < n && o < 40; ++o) lags[ids[o]] = 0.1 + 0.01 * static_cast<double>(o);
+// failure_detection's result in the shape checkers/src writes it (failures[]).
+json SynthRun::failure_detection_check() const {
     json failures = json::array();
-    failures.push_back({{"node", ids[victim]},
+    failures.push_back({{"node", ids_[victim_]},
                         {"cause", "killed"},
                         {"t", 10.0},
-                        {"ref", kill_line},
-                        {"observers", n - 2},
+                        {"ref", kill_line_},
+                        {"observers", n_ - 2},
                         {"first_suspicion", 0.3},
-                        {"first_detection", detect.empty() ? 0.0 : detect.front()},
+                        {"first_detection", detect_.empty() ? 0.0 : detect_.front()},
                         {"bound", 2.4},
                         {"status", "undetected"},
-                        {"undetected_by", json::array({ids[late]})}});
-    failures.push_back({{"node", ids[paused]},
+                        {"undetected_by", json::array({ids_[late_]})}});
+    failures.push_back({{"node", ids_[paused_]},
                         {"cause", "paused"},
                         {"t", 20.0},
-                        {"observers", n - 2},
+                        {"observers", n_ - 2},
                         {"first_detection", nullptr},
                         {"bound", 2.4},
                         {"status", "superseded"}});
+    json detection_times = json::array();
+    for (size_t i = 0; i < detect_.size() && i < 30; ++i) detection_times.push_back(detect_[i]);
+    return {{"check", "failure_detection"},
+            {"verdict", "fail"},
+            {"reason", ids_[victim_] + " killed at 10.0 s: " + ids_[late_] +
+                           " never declared it dead (bound 2.4 s)"},
+            {"bound", {{"expr", "3 * probe_interval + suspicion_max"}, {"value", 2.4}}},
+            {"measured", 3.1},
+            {"metrics",
+             {{"failures", failures},
+              {"count", 2},
+              {"checked", 1},
+              {"failed", 1},
+              {"detection_times_s", detection_times},
+              {"swim_expected_first_detection_periods", 1.582}}},
+            {"evidence",
+             {{{"t", 10.0}, {"node", ids_[victim_]}, {"what", "killed"}, {"ref", kill_line_}},
+              {{"t", 11.0},
+               {"node", ids_[late_]},
+               {"what", "still sees " + ids_[victim_] + " alive at end of window"},
+               {"ref", still_line_}}}}};
+}
+
+// dissemination's result (rumors[]).
+json SynthRun::dissemination_check() const {
     json rumor_rows = json::array();
-    for (int r = 0; r < std::min(rumors, 20); ++r) {
+    for (int r = 0; r < std::min(rumors_, 20); ++r) {
         rumor_rows.push_back({{"rumor", "r" + std::to_string(r + 1)},
-                              {"origin", ids[static_cast<size_t>(r) % n]},
-                              {"t", 2.0 + 6.0 / std::max(1, rumors) * r},
+                              {"origin", ids_[static_cast<size_t>(r) % n_]},
+                              {"t", 2.0 + 6.0 / std::max(1, rumors_) * r},
                               {"p50", 0.03},
                               {"p95", 0.05 + 0.01 * r},
                               {"p100", 0.06 + 0.01 * r},
                               {"bound", 0.4},
-                              {"delivered", n},
-                              {"targets", n}});
+                              {"delivered", n_},
+                              {"targets", n_}});
     }
+    return {{"check", "dissemination"},
+            {"verdict", "pass"},
+            {"reason", "every rumor reached every live node within its bound"},
+            {"bound", {{"expr", "gossip_rounds * gossip_interval * 4"}, {"value", 0.4}}},
+            {"measured", 0.21},
+            {"metrics",
+             {{"rumors", rumor_rows},
+              {"count", rumors_},
+              {"delivery_ratio", 1.0},
+              {"payload_seen", payload_}}},
+            {"evidence", json::array()}};
+}
+
+// membership_convergence's result (changes[]).
+json SynthRun::convergence_check() const {
+    json lags = json::object();
+    for (size_t o = 0; o < n_ && o < 40; ++o) lags[ids_[o]] = 0.1 + 0.01 * static_cast<double>(o);
     json changes = json::array();
     changes.push_back({{"kind", "join"},
-                       {"node", ids[0]},
+                       {"node", ids_[0]},
                        {"t", 0.6},
                        {"convergence", 0.9},
                        {"bound", 2.6},
                        {"status", "converged"},
                        {"lags", lags}});
     changes.push_back({{"kind", "dead"},
-                       {"node", ids[victim]},
+                       {"node", ids_[victim_]},
                        {"t", 10.0},
                        {"convergence", 1.9},
                        {"bound", 2.6},
                        {"status", "converged"},
                        {"lags", lags}});
     changes.push_back({{"kind", "left"},
-                       {"node", ids[0]},
+                       {"node", ids_[0]},
                        {"t", 50.0},
                        {"convergence", 0.2},
                        {"bound", 2.6},
                        {"status", "converged"}});
-    json detection_times = json::array();
-    for (size_t i = 0; i < detect.size() && i < 30; ++i) detection_times.push_back(detect[i]);
+    return {
+        {"check", "membership_convergence"},
+        {"verdict", "pass"},
+        {"reason", "all membership changes converged"},
+        {"bound", {{"expr", "suspicion_max + gossip_rounds * gossip_interval"}, {"value", 2.6}}},
+        {"measured", 1.9},
+        {"metrics", {{"changes", changes}, {"count", 3}, {"converged", 3}, {"failed", 0}}},
+        {"evidence", json::array()}};
+}
 
-    RunInfo info;
-    info.seed = seed;
-    info.impl = "reference";
-    info.profile = fast_profile();
-    info.features = {"suspicion_events", "incarnations", "rumors", "counters", "view", "leave"};
-    info.environment = {{"kernel", "6.1.0-synthetic"},
-                        {"backend", "nfqueue"},
-                        {"gossiplab", gossiplab::kVersion},
-                        {"compiler", "g++ 12"},
-                        {"nodes", n}};
-    info.duration_s = end;
-    info.checks = json::array({
-        {{"check", "failure_detection"},
-         {"verdict", "fail"},
-         {"reason", ids[victim] + " killed at 10.0 s: " + ids[late] +
-                        " never declared it dead (bound 2.4 s)"},
-         {"bound", {{"expr", "3 * probe_interval + suspicion_max"}, {"value", 2.4}}},
-         {"measured", 3.1},
-         {"metrics",
-          {{"failures", failures},
-           {"count", 2},
-           {"checked", 1},
-           {"failed", 1},
-           {"detection_times_s", detection_times},
-           {"swim_expected_first_detection_periods", 1.582}}},
-         {"evidence",
-          {{{"t", 10.0}, {"node", ids[victim]}, {"what", "killed"}, {"ref", kill_line}},
-           {{"t", 11.0},
-            {"node", ids[late]},
-            {"what", "still sees " + ids[victim] + " alive at end of window"},
-            {"ref", still_line}}}}},
+json SynthRun::checks() const {
+    return json::array({
+        failure_detection_check(),
         {{"check", "false_positives"},
          {"verdict", "fail"},
          {"reason", "n2 suspected while paused: 1 false positive beyond the allowed 0"},
@@ -310,27 +375,11 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
          {"metrics", {{"false_suspicions", 1}}},
          {"evidence",
           {{{"t", 21.5},
-            {"node", ids[0]},
-            {"what", "suspects " + ids[paused]},
+            {"node", ids_[0]},
+            {"what", "suspects " + ids_[paused_]},
             {"ref", nullptr}}}}},
-        {{"check", "dissemination"},
-         {"verdict", "pass"},
-         {"reason", "every rumor reached every live node within its bound"},
-         {"bound", {{"expr", "gossip_rounds * gossip_interval * 4"}, {"value", 0.4}}},
-         {"measured", 0.21},
-         {"metrics",
-          {{"rumors", rumor_rows},
-           {"count", rumors},
-           {"delivery_ratio", 1.0},
-           {"payload_seen", payload_text}}},
-         {"evidence", json::array()}},
-        {{"check", "membership_convergence"},
-         {"verdict", "pass"},
-         {"reason", "all membership changes converged"},
-         {"bound", {{"expr", "suspicion_max + gossip_rounds * gossip_interval"}, {"value", 2.6}}},
-         {"measured", 1.9},
-         {"metrics", {{"changes", changes}, {"count", 3}, {"converged", 3}, {"failed", 0}}},
-         {"evidence", json::array()}},
+        dissemination_check(),
+        convergence_check(),
         {{"check", "partition_healing"},
          {"verdict", "pass"},
          {"reason", "every partition healed within its bound"},
@@ -353,9 +402,38 @@ RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int 
          {"metrics", json::object()},
          {"evidence", json::array()}},
     });
-    info.command = "gossiplab run scenarios/synthetic.json --seed " + std::to_string(seed) +
+}
+
+RunInfo SynthRun::info() const {
+    RunInfo info;
+    info.seed = seed_;
+    info.impl = "reference";
+    info.profile = fast_profile();
+    info.features = {"suspicion_events", "incarnations", "rumors", "counters", "view", "leave"};
+    info.environment = {{"kernel", "6.1.0-synthetic"},
+                        {"backend", "nfqueue"},
+                        {"gossiplab", gossiplab::kVersion},
+                        {"compiler", "g++ 12"},
+                        {"nodes", n_}};
+    info.duration_s = kEnd;
+    info.checks = checks();
+    info.command = "gossiplab run scenarios/synthetic.json --seed " + std::to_string(seed_) +
                    " --impl reference";
     return info;
+}
+
+// A run of `ids` nodes with `filler` counters events to reach `target_events`. Returns the
+// run's RunInfo, with checks whose evidence points at real history lines.
+RunInfo synth_run(const fs::path& dir, const std::vector<std::string>& ids, int rumors,
+                  size_t target_events, const std::string& payload_text, uint64_t seed) {
+    SynthRun run(dir, ids, rumors, payload_text, seed);
+    run.write_starts_and_joins();
+    run.write_rumors();
+    run.write_kill();
+    run.write_pause();
+    run.write_network_and_leave();
+    run.write_filler_and_end(target_events);
+    return run.info();
 }
 
 std::vector<std::string> node_ids(size_t n) {
@@ -409,19 +487,19 @@ int all(const fs::path& root) {
         // A rumor id that is itself hostile, delivered once (dissemination chart labels).
         std::ofstream h(root / "xss" / "history.jsonl", std::ios::app);
         h << json({{"t", 59.0},
-                   {"kind", "action"},
-                   {"action", "broadcast"},
+                   {"kind", hist::to_string(hist::LineKind::action)},
+                   {"action", hist::to_string(hist::ActionType::broadcast)},
                    {"node", s1},
                    {"rumor", s1},
                    {"payload", s2}})
                  .dump()
           << "\n"
           << json({{"t", 59.1},
-                   {"kind", "event"},
+                   {"kind", hist::to_string(hist::LineKind::event)},
                    {"node", s2},
                    {"event",
                     {{"ts", 1.0},
-                     {"type", "rumor"},
+                     {"type", hist::to_string(hist::EventType::rumor)},
                      {"rumor", s1},
                      {"origin", s1},
                      {"payload", s2}}}})

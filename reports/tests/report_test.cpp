@@ -344,7 +344,8 @@ TEST_CASE("report.html escapes run text and never reads logs outside nodes/") {
     CHECK(html.find("TOP-SECRET-LINE") == std::string::npos);
     CHECK(html.find("1.2  before &lt;script&gt;") != std::string::npos);  // the log around t
     CHECK(html.find("<mark>1.2  before") != std::string::npos);           // the line at or before t
-    CHECK(html.find("1 line(s) skipped") != std::string::npos);
+    CHECK(html.find("1 problem(s) in the record") != std::string::npos);
+    CHECK(html.find("first at line 2: not a JSON object") != std::string::npos);
     CHECK(html.find("18446744073709551557") != std::string::npos);
     CHECK(XmlChecker(slurp(d.path / "junit.xml")).check() == "");
     const json back = json::parse(slurp(d.path / "report.json"));
@@ -372,7 +373,10 @@ TEST_CASE("timeline data: lifecycles, faults and rumor deliveries from the histo
 )");
     std::vector<std::string> notes;
     const json tl = detail::timeline_data(d.path / "history.jsonl", notes);
-    CHECK(notes.empty());
+    REQUIRE(notes.size() == 1);  // the unknown member state
+    CHECK(notes[0].find("1 problem(s) in the record") != std::string::npos);
+    CHECK(notes[0].find("first at line 14: member event with state \"zombie\"") !=
+          std::string::npos);
     CHECK(tl["nodes"] == json::array({"a", "b", "c"}));
     CHECK(tl["t_end"] == 8);
     CHECK(tl["m"] == json::array({json::array({1, 0, 1, 1})}));  // the unknown state is dropped
