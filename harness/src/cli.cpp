@@ -205,8 +205,10 @@ const CommandSpec& suite_command() {
 const CommandSpec& check_command() {
     static const CommandSpec spec{
         "check",
-        "usage: gossiplab check RUN_DIR\n  re-runs every checker on RUN_DIR/history.jsonl\n",
-        {}};
+        "usage: gossiplab check RUN_DIR [--json]\n  re-runs every checker on "
+        "RUN_DIR/history.jsonl\n",
+        {switch_flag("json",
+                     "print the results as JSON ({\"checks\": [...], \"verdict\"}) on stdout")}};
     return spec;
 }
 

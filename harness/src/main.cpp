@@ -120,21 +120,18 @@ std::string kernel() {
 // Builds the network once per process: entering the private world is only
 // possible while the process is single-threaded, so it happens before any run.
 struct World {
-    std::string backend;  // resolved: nfqueue | netem | none
+    std::optional<netem::Backend> backend;  // resolved: Netem or Nfqueue; none: loopback
     std::string given;  // --impairment as given, "" when absent (the reproduce command repeats it)
     // `given` is already one of auto, nfqueue, netem, none (the flag table checks it).
     static World prepare(const std::optional<std::string>& given) {
         const std::string requested = given.value_or("auto");
         World w;
         w.given = given.value_or("");
-        if (requested == "none") {
-            w.backend = "none";
-            return w;
-        }
+        if (requested == "none") return w;
         netem::Backend req = netem::backend_from_string(requested);
-        netem::Backend b = netem::choose_backend(req);
-        w.backend = netem::to_string(b);
-        std::fprintf(stderr, "gossiplab: impairment backend: %s%s\n", w.backend.c_str(),
+        w.backend = netem::choose_backend(req);
+        std::fprintf(stderr, "gossiplab: impairment backend: %s%s\n",
+                     netem::to_string(*w.backend).c_str(),
                      req == netem::Backend::Auto ? " (auto-selected)" : "");
         netem::enter_private_world();
         return w;
@@ -185,8 +182,8 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
 
     std::unique_ptr<harness::Network> net;
     try {
-        net = world.backend == "none" ? harness::make_loopback_network(sc.nodes)
-                                      : harness::make_lab_network(sc.nodes, world.backend);
+        net = world.backend ? harness::make_lab_network(sc.nodes, *world.backend)
+                            : harness::make_loopback_network(sc.nodes);
     } catch (const netem::LabError& e) {
         throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
                                 std::string("building the lab: ") + e.what());
@@ -244,6 +241,7 @@ int cmd_run(int argc, char** argv) {
     ov.profile = a.value("profile");
     if (auto n = a.number("nodes")) ov.nodes = static_cast<int>(*n);
     ov.seed = a.number("seed").value_or(1);
+    ov.profile_of = harness::profile_lookup(home());
     fs::path file = resolve_scenario(a.positional[0]);
     // Validate everything before touching the machine.
     harness::Scenario sc = harness::load_scenario(file, ov);
@@ -289,6 +287,7 @@ int cmd_suite(int argc, char** argv) {
     harness::Overrides ov;
     ov.impl = a.value("impl");
     ov.seed = a.number("seed").value_or(1);
+    ov.profile_of = harness::profile_lookup(home());
     harness::SuiteFilter filter;
     filter.quick = a.is_set("quick");
     filter.only = harness::split_names(a.value("only").value_or(""));
@@ -317,8 +316,12 @@ int cmd_check(int argc, char** argv) {
     if (!fs::exists(d / "history.jsonl"))
         throw ScenarioError((d / "history.jsonl").string(), "", "no recorded history here");
     json r = check_all(d);
-    print_checks(r["checks"]);
     const Verdict v = verdict_of(r);
+    if (a.is_set("json")) {
+        std::printf("%s\n", r.dump(2).c_str());
+        return verdict_exit(v);
+    }
+    print_checks(r["checks"]);
     std::printf("%s: %s\n", d.string().c_str(), checkers::to_string(v).c_str());
     return verdict_exit(v);
 }

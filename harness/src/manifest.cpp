@@ -168,4 +168,11 @@ std::vector<std::string> expand_command(const std::vector<std::string>& tmpl,
     return out;
 }
 
+std::function<json(const std::string&, const std::string&)> profile_lookup(
+    const std::filesystem::path& home) {
+    return [home](const std::string& impl, const std::string& profile) -> json {
+        return load_manifest(home, impl).profile(profile);
+    };
+}
+
 }  // namespace gossiplab::harness

@@ -12,8 +12,8 @@ namespace {
 
 class LabNetwork : public Network {
   public:
-    LabNetwork(const std::vector<std::string>& nodes, const std::string& backend)
-        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", netem::backend_from_string(backend)}) {}
+    LabNetwork(const std::vector<std::string>& nodes, netem::Backend backend)
+        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", backend}) {}
     std::string name() const override { return lab_.backend_name(); }
     std::string address(const std::string& n) const override { return lab_.address(n); }
     int netns_fd(const std::string& n) const override { return lab_.netns_fd(n); }
@@ -112,7 +112,7 @@ class LoopbackNetwork : public Network {
 }  // namespace
 
 std::unique_ptr<Network> make_lab_network(const std::vector<std::string>& nodes,
-                                          const std::string& backend) {
+                                          netem::Backend backend) {
     return std::make_unique<LabNetwork>(nodes, backend);
 }
 

@@ -11,6 +11,7 @@
 
 #include "gossiplab/harness/manifest.hpp"
 #include "gossiplab/harness/scenario.hpp"
+#include "gossiplab/netem/lab.hpp"
 
 namespace gossiplab::netem {
 class Lab;
@@ -42,7 +43,7 @@ class Network {
 };
 
 std::unique_ptr<Network> make_lab_network(const std::vector<std::string>& nodes,
-                                          const std::string& backend);
+                                          netem::Backend backend);
 std::unique_ptr<Network> make_loopback_network(const std::vector<std::string>& nodes);
 
 struct RunOptions {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ const std::vector<std::string>& profile_knobs();
 // what was expected) on any problem, including an unknown NAME (listing the
 // implementations that exist).
 Manifest load_manifest(const std::filesystem::path& home, const std::string& name);
+
+// Overrides::profile_of for scenarios that write times over the timing profile: the named
+// profile of adapters/IMPL/impl.json under `home` (throws as load_manifest and profile do).
+std::function<nlohmann::json(const std::string& impl, const std::string& profile)> profile_lookup(
+    const std::filesystem::path& home);
 
 // Substitutes {placeholders} in each argument. Unknown placeholders are an
 // error naming the manifest.
