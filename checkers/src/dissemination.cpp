@@ -33,7 +33,7 @@ double total_packets(const History& h, bool bytes) {
 
 CheckResult dissemination(const Context& ctx, const json& options) {
     const History& h = ctx.history;
-    Truth truth(h);
+    const Truth& truth = ctx.truth();
     ResultBuilder rb("dissemination", h, options);
     BoundSpec spec = bound_spec(
         options, "bound", "2 * (log(N) / log(fanout) + ln(N)) * gossip_interval + probe_interval");

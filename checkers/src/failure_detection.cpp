@@ -23,7 +23,7 @@ struct Failure {
 
 CheckResult failure_detection(const Context& ctx, const json& options) {
     const History& h = ctx.history;
-    Truth truth(h);
+    const Truth& truth = ctx.truth();
     Views views(h);
     ResultBuilder rb("failure_detection", h, options);
     BoundSpec spec = bound_spec(options, "bound", kDetectBound);

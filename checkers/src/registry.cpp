@@ -67,6 +67,11 @@ bool Context::has(const std::string& feature) const {
     return std::find(features.begin(), features.end(), feature) != features.end();
 }
 
+const history::Truth& Context::truth() const {
+    std::call_once(lazy_truth->once, [this] { lazy_truth->truth.emplace(history); });
+    return *lazy_truth->truth;
+}
+
 json CheckResult::to_json() const {
     return {{"check", check},       {"verdict", verdict}, {"reason", reason},    {"bound", bound},
             {"measured", measured}, {"metrics", metrics}, {"evidence", evidence}};

@@ -20,7 +20,7 @@ struct Episode {
 
 CheckResult suspicion_refutation(const Context& ctx, const json& options) {
     const History& h = ctx.history;
-    Truth truth(h);
+    const Truth& truth = ctx.truth();
     Views views(h);
     ResultBuilder rb("suspicion_refutation", h, options);
     BoundSpec spec = bound_spec(options, "bound", kRefuteBound);

@@ -11,7 +11,7 @@ namespace gossiplab::checkers::detail {
 
 CheckResult history_wellformed(const Context& ctx, const json& options) {
     const History& h = ctx.history;
-    Truth truth(h);
+    const Truth& truth = ctx.truth();
     ResultBuilder rb("history_wellformed", h, options);
     double grace = opt_number(options, "grace", 0.2);
     bool incarnations = ctx.has("incarnations");
