@@ -24,6 +24,7 @@ struct Entry {
 const std::vector<Entry>& registry() {
     static const std::vector<Entry> r{
         {"history_wellformed", &detail::history_wellformed, {"grace"}},
+        {"run_health", &detail::run_health, {}},
         {"membership_convergence",
          &detail::membership_convergence,
          {"bound_join", "bound_crash", "bound_leave", "bound_heal", "leave_accepts_dead",
