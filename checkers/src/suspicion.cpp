@@ -91,11 +91,12 @@ Walk walk(const Views& views, uint32_t o, uint32_t m, uint32_t from_line, double
 // What is known of one episode while its observers are judged.
 struct EpisodeState {
     const Episode& ep;
-    double n, bound, rejoin, short_below, long_above;
-    double d;         // its duration
-    std::string cls;  // short, middle or long
-    double life_end;  // the end of the member's life that the episode ended in
-    std::string subject;
+    // The bounds at the episode's N.
+    double bound = 0, rejoin = 0, short_below = 0, long_above = 0;
+    double d = 0;         // its duration
+    std::string cls{};    // short, middle or long
+    double life_end = 0;  // the end of the member's life that the episode ended in
+    std::string subject{};
     json dead_by = json::array(), suspected_by = json::array(), lags = json::object();
     bool failed = false, truncated = false;
 };
@@ -119,9 +120,9 @@ class Judge {
     void judge(const Episode& ep) {
         const uint32_t m = ep.node;
         double n = double(truth_.live_count(ep.from));
-        EpisodeState st{
-            ep, n, bound_value(spec_, ctx_, n), bound_value(rejoin_spec_, ctx_, n), 0, 0, 0, "",
-            0,  ""};
+        EpisodeState st{ep};
+        st.bound = bound_value(spec_, ctx_, n);
+        st.rejoin = bound_value(rejoin_spec_, ctx_, n);
         st.short_below = bound_value(short_spec_, ctx_, n);
         st.long_above = bound_value(long_spec_, ctx_, n);
         if (first_bound_ < 0) first_bound_ = st.bound;
