@@ -65,7 +65,7 @@ bool healthy(const Truth& truth, uint32_t m, uint32_t accuser, double t, double 
 
 CheckResult accuracy(const Context& ctx, const json& options) {
     const History& h = ctx.history;
-    Truth truth(h);
+    const Truth& truth = ctx.truth();
     ResultBuilder rb("accuracy", h, options);
     BoundSpec spec = bound_spec(options, "bound", "0");
     BoundSpec look = bound_spec(options, "lookback", kDetectBound);

@@ -13,6 +13,7 @@ CheckResult partition_healing(const Context& ctx, const json& options);
 CheckResult dissemination(const Context& ctx, const json& options);
 CheckResult message_load(const Context& ctx, const json& options);
 CheckResult history_wellformed(const Context& ctx, const json& options);
+CheckResult run_health(const Context& ctx, const json& options);
 CheckResult faults_landed(const Context& ctx, const json& options);
 
 }  // namespace gossiplab::checkers::detail

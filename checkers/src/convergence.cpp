@@ -262,7 +262,7 @@ json final_views(const Context& ctx, const Truth& truth, const Views& views,
 CheckResult run_changes(const Context& ctx, const json& options, const std::string& check,
                         bool heals_only) {
     const History& h = ctx.history;
-    Truth truth(h);
+    const Truth& truth = ctx.truth();
     Views views(h);
     ResultBuilder rb(check, h, options);
     std::map<ChangeKind, BoundSpec> specs;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 namespace gossiplab::checkers::detail {
 
@@ -31,26 +33,229 @@ double total_packets(const History& h, bool bytes) {
     return total;
 }
 
-CheckResult dissemination(const Context& ctx, const json& options) {
-    const History& h = ctx.history;
-    Truth truth(h);
-    ResultBuilder rb("dissemination", h, options);
-    BoundSpec spec = bound_spec(
-        options, "bound", "2 * (log(N) / log(fanout) + ln(N)) * gossip_interval + probe_interval");
-    double min_delivery = opt_number(options, "min_delivery", 1.0);
-    auto max_dup = opt_number_or_null(options, "max_duplicates");
-    if (!max_dup) max_dup = 0;
-    auto max_msgs = opt_number_or_null(options, "max_msgs_per_rumor");
+namespace {
+
+struct Options {
+    BoundSpec spec;
+    double min_delivery = 1.0;
+    std::optional<double> max_dup, max_msgs;
     // A physical floor: on links that delay every packet by d, no rumor reaches everyone in
     // less than d. Faster means the delay did not apply.
-    auto min_all = opt_number_or_null(options, "min_time_to_all");
-    json profile = profile_of(ctx);
-    std::optional<double> fanout, gossip;
-    if (profile.contains("fanout") && profile["fanout"].is_number())
-        fanout = profile["fanout"].get<double>();
-    if (profile.contains("gossip_interval") && profile["gossip_interval"].is_number())
-        gossip = profile["gossip_interval"].get<double>();
+    std::optional<double> min_all;
+    std::optional<double> fanout, gossip;  // from the profile, for the epidemic model
+};
 
+// In the order their errors are reported.
+Options read_options(const Context& ctx, const json& options) {
+    Options o;
+    o.spec = bound_spec(options, "bound",
+                        "2 * (log(N) / log(fanout) + ln(N)) * gossip_interval + probe_interval");
+    o.min_delivery = opt_number(options, "min_delivery", 1.0);
+    o.max_dup = opt_number_or_null(options, "max_duplicates");
+    if (!o.max_dup) o.max_dup = 0;
+    o.max_msgs = opt_number_or_null(options, "max_msgs_per_rumor");
+    o.min_all = opt_number_or_null(options, "min_time_to_all");
+    json profile = profile_of(ctx);
+    if (profile.contains("fanout") && profile["fanout"].is_number())
+        o.fanout = profile["fanout"].get<double>();
+    if (profile.contains("gossip_interval") && profile["gossip_interval"].is_number())
+        o.gossip = profile["gossip_interval"].get<double>();
+    return o;
+}
+
+// Where one rumor went within its window.
+struct Spread {
+    std::vector<uint32_t> targets;  // live, never paused and connected to the origin throughout
+    std::vector<double> first;      // per node: time from the broadcast to its first delivery
+    std::vector<uint32_t> first_line;
+    size_t dups = 0;
+    std::vector<double> times;  // the targets' delivery times inside the window, sorted
+    std::vector<uint32_t> missing;
+};
+
+// Judges each broadcast in turn and accumulates the result.
+class Judge {
+  public:
+    Judge(const Context& ctx, const Truth& truth, ResultBuilder& rb, Options o)
+        : ctx_(ctx), h_(ctx.history), truth_(truth), rb_(rb), o_(std::move(o)) {}
+
+    void rumor(const Action& a) {
+        ++rumors_;
+        const std::string rid = a.body["rumor"].get<std::string>();
+        const uint32_t origin = a.node;
+        const double t0 = a.t;
+        double n_live = double(truth_.live_count(t0));
+        double bound = bound_value(o_.spec, ctx_, std::max(2.0, n_live));
+        if (first_bound_ < 0) first_bound_ = bound;
+        double wend = std::min(t0 + bound, truth_.end_t);
+        const Spread sp = spread(a, rid, wend);
+        double ratio =
+            sp.targets.empty() ? 1.0 : double(sp.times.size()) / double(sp.targets.size());
+        targets_total_ += sp.targets.size();
+        delivered_total_ += sp.times.size();
+        items_.push_back(item(a, rid, sp, ratio, bound));
+        std::string subject = "rumor " + rid + " from " + h_.ids[origin] + " at " + fmt(t0) + " s";
+        bool bad = false;
+        if (sp.first[origin] < 0) {
+            bad = true;
+            rb_.evidence(t0, origin, h_.ids[origin] + " never printed " + rid + " (not accepted)",
+                         a.line);
+            rb_.fail(subject + ": the origin never accepted it");
+        }
+        if (ratio < o_.min_delivery) bad = undelivered(a, rid, sp, subject, bound, wend);
+        if (o_.min_all && ratio >= 1.0 && !sp.times.empty() && sp.times.back() < *o_.min_all) {
+            bad = true;
+            rb_.evidence(t0, origin,
+                         rid + " reached every node in " + fmt(sp.times.back()) + " s (at least " +
+                             fmt(*o_.min_all) + " s on these links)",
+                         a.line);
+            rb_.fail(subject + ": reached every node in " + fmt(sp.times.back()) +
+                     " s, faster than the links allow (min_time_to_all " + fmt(*o_.min_all) +
+                     " s)");
+        }
+        if (!sp.times.empty()) worst_ = std::max(worst_, sp.times.back());
+        if (bad) ++failed_;
+    }
+
+    CheckResult finish() {
+        double msgs = total_packets(h_, false);
+        bool counters = ctx_.has("counters");
+        rb_.r.metrics = {
+            {"rumors", items_},
+            {"count", rumors_},
+            {"failed", failed_},
+            {"delivery_ratio",
+             targets_total_ ? double(delivered_total_) / double(targets_total_) : 1.0},
+            {"duplicates", duplicates_},
+            {"msgs_per_rumor", counters && rumors_ ? json(msgs / double(rumors_)) : json(nullptr)}};
+        if (double(duplicates_) > *o_.max_dup)
+            rb_.fail(std::to_string(duplicates_) + " duplicate deliveries (at most " +
+                     fmt(*o_.max_dup) + ")");
+        if (o_.max_msgs) {
+            if (!counters)
+                rb_.unknown("max_msgs_per_rumor needs the counters feature");
+            else if (rumors_ && msgs / double(rumors_) > *o_.max_msgs)
+                rb_.fail(fmt(msgs / double(rumors_)) + " packets per rumor (at most " +
+                         fmt(*o_.max_msgs) + ")");
+        }
+        if (first_bound_ >= 0) rb_.r.bound = bound_json(o_.spec, first_bound_);
+        rb_.r.measured = worst_ < 0 ? json(nullptr) : json(worst_);
+        if (rumors_ == 0) rb_.unknown("nothing to check: no broadcast in this history");
+        return rb_.finish(std::to_string(rumors_) +
+                          " rumor(s) reached every live connected node within "
+                          "the bound (slowest " +
+                          fmt(std::max(0.0, worst_)) + " s)");
+    }
+
+  private:
+    // The targets, each node's first delivery, and the duplicates (evidence once more than
+    // max_duplicates were seen in the whole run).
+    Spread spread(const Action& a, const std::string& rid, double wend) {
+        const uint32_t origin = a.node;
+        const double t0 = a.t;
+        Spread sp;
+        for (uint32_t x = 0; x < truth_.n; ++x)
+            if (x != origin && truth_.steady(x, t0, wend) &&
+                !truth_.separated_during(origin, x, t0, wend))
+                sp.targets.push_back(x);
+        sp.first.assign(truth_.n, -1);
+        sp.first_line.assign(truth_.n, 0);
+        uint32_t rk = h_.find_rumor(rid);
+        const std::vector<uint32_t>* deliveries = rk == kNone ? nullptr : &h_.by_rumor[rk];
+        if (deliveries)
+            for (uint32_t idx : *deliveries) {
+                const Event& e = h_.events[idx];
+                if (e.line < a.line) continue;
+                if (sp.first[e.node] >= 0) {
+                    ++sp.dups;
+                    if (double(duplicates_ + sp.dups) > *o_.max_dup)
+                        rb_.evidence(e.t, e.node, h_.ids[e.node] + " delivered " + rid + " again",
+                                     e.line);
+                    continue;
+                }
+                sp.first[e.node] = e.t - t0;
+                sp.first_line[e.node] = e.line;
+            }
+        duplicates_ += sp.dups;
+        for (uint32_t x : sp.targets) {
+            if (sp.first[x] >= 0 && sp.first[x] <= wend - t0)
+                sp.times.push_back(sp.first[x]);
+            else
+                sp.missing.push_back(x);
+        }
+        std::sort(sp.times.begin(), sp.times.end());
+        return sp;
+    }
+
+    json item(const Action& a, const std::string& rid, const Spread& sp, double ratio,
+              double bound) const {
+        auto pct = [&](double p) -> json {
+            if (sp.targets.empty()) return nullptr;
+            size_t need = size_t(std::ceil(p * double(sp.targets.size())));
+            if (need == 0) need = 1;
+            return need <= sp.times.size() ? json(sp.times[need - 1]) : json(nullptr);
+        };
+        double nn = double(sp.targets.size() + 1);
+        json expected = nullptr;
+        if (o_.fanout && o_.gossip && *o_.fanout > 1)
+            expected = (std::log(nn) / std::log(*o_.fanout) + std::log(nn)) * *o_.gossip;
+        return {{"rumor", rid},
+                {"origin", h_.ids[a.node]},
+                {"t", a.t},
+                {"ref", a.line},
+                {"targets", sp.targets.size()},
+                {"delivered", sp.times.size()},
+                {"delivery_ratio", ratio},
+                {"origin_accepted", sp.first[a.node] >= 0},
+                {"first", sp.times.empty() ? json(nullptr) : json(sp.times.front())},
+                {"p50", pct(0.5)},
+                {"p95", pct(0.95)},
+                {"p100", pct(1.0)},
+                {"expected", expected},
+                {"bound", bound},
+                {"duplicates", sp.dups}};
+    }
+
+    // Too few targets got it: a failure with the missing ones, or unknown when the run ended
+    // before the bound. Returns whether the rumor failed.
+    bool undelivered(const Action& a, const std::string& rid, const Spread& sp,
+                     const std::string& subject, double bound, double wend) {
+        if (a.t + bound > truth_.end_t) {
+            rb_.unknown(subject + ": the run ended before its bound");
+            return false;
+        }
+        rb_.evidence(a.t, a.node, "broadcast " + rid, a.line);
+        for (uint32_t x : sp.missing)
+            rb_.evidence(
+                wend, x,
+                h_.ids[x] +
+                    (sp.first[x] >= 0 ? " got " + rid + " only after " + fmt(sp.first[x]) + " s"
+                                      : " never got " + rid) +
+                    " (bound " + fmt(bound) + " s)",
+                sp.first[x] >= 0 ? sp.first_line[x] : a.line);
+        rb_.fail(subject + ": reached " + std::to_string(sp.times.size()) + " of " +
+                 std::to_string(sp.targets.size()) + " live connected nodes within " + fmt(bound) +
+                 " s (first missing: " + h_.ids[sp.missing[0]] + ")");
+        return true;
+    }
+
+    const Context& ctx_;
+    const History& h_;
+    const Truth& truth_;
+    ResultBuilder& rb_;
+    const Options o_;
+    json items_ = json::array();
+    size_t rumors_ = 0, targets_total_ = 0, delivered_total_ = 0, duplicates_ = 0, failed_ = 0;
+    double worst_ = -1, first_bound_ = -1;
+};
+
+}  // namespace
+
+CheckResult dissemination(const Context& ctx, const json& options) {
+    const History& h = ctx.history;
+    const Truth& truth = ctx.truth();
+    ResultBuilder rb("dissemination", h, options);
+    Options o = read_options(ctx, options);
     if (!ctx.has("rumors")) {
         for (const Action& a : h.actions)
             if (a.type == ActionType::broadcast) {
@@ -60,152 +265,10 @@ CheckResult dissemination(const Context& ctx, const json& options) {
                 return rb.finish("");
             }
     }
-    json items = json::array();
-    size_t rumors = 0, targets_total = 0, delivered_total = 0, duplicates = 0, failed = 0;
-    double worst = -1, first_bound = -1;
-    std::vector<double> times;
-    for (const Action& a : h.actions) {
-        if (a.type != ActionType::broadcast || a.node == kNone) continue;
-        ++rumors;
-        const std::string rid = a.body["rumor"].get<std::string>();
-        uint32_t origin = a.node;
-        double t0 = a.t;
-        // Targets: live from the broadcast to the bound's end, never paused, connected to the
-        // origin throughout.
-        double n_live = double(truth.live_count(t0));
-        double bound = bound_value(spec, ctx, std::max(2.0, n_live));
-        if (first_bound < 0) first_bound = bound;
-        double wend = std::min(t0 + bound, truth.end_t);
-        std::vector<uint32_t> targets;
-        for (uint32_t x = 0; x < truth.n; ++x)
-            if (x != origin && truth.steady(x, t0, wend) &&
-                !truth.separated_during(origin, x, t0, wend))
-                targets.push_back(x);
-        // First delivery per node, duplicates.
-        std::vector<double> first(truth.n, -1);
-        std::vector<uint32_t> first_line(truth.n, 0);
-        uint32_t rk = h.find_rumor(rid);
-        const std::vector<uint32_t>* deliveries = rk == kNone ? nullptr : &h.by_rumor[rk];
-        size_t dups = 0;
-        if (deliveries)
-            for (uint32_t idx : *deliveries) {
-                const Event& e = h.events[idx];
-                if (e.line < a.line) continue;
-                if (first[e.node] >= 0) {
-                    ++dups;
-                    if (double(duplicates + dups) > *max_dup)
-                        rb.evidence(e.t, e.node, h.ids[e.node] + " delivered " + rid + " again",
-                                    e.line);
-                    continue;
-                }
-                first[e.node] = e.t - t0;
-                first_line[e.node] = e.line;
-            }
-        duplicates += dups;
-        times.clear();
-        std::vector<uint32_t> missing;
-        for (uint32_t x : targets) {
-            if (first[x] >= 0 && first[x] <= wend - t0)
-                times.push_back(first[x]);
-            else
-                missing.push_back(x);
-        }
-        std::sort(times.begin(), times.end());
-        auto pct = [&](double p) -> json {
-            if (targets.empty()) return nullptr;
-            size_t need = size_t(std::ceil(p * double(targets.size())));
-            if (need == 0) need = 1;
-            return need <= times.size() ? json(times[need - 1]) : json(nullptr);
-        };
-        double ratio = targets.empty() ? 1.0 : double(times.size()) / double(targets.size());
-        targets_total += targets.size();
-        delivered_total += times.size();
-        double nn = double(targets.size() + 1);
-        json expected = nullptr;
-        if (fanout && gossip && *fanout > 1)
-            expected = (std::log(nn) / std::log(*fanout) + std::log(nn)) * *gossip;
-        json it = {{"rumor", rid},
-                   {"origin", h.ids[origin]},
-                   {"t", t0},
-                   {"ref", a.line},
-                   {"targets", targets.size()},
-                   {"delivered", times.size()},
-                   {"delivery_ratio", ratio},
-                   {"origin_accepted", first[origin] >= 0},
-                   {"first", times.empty() ? json(nullptr) : json(times.front())},
-                   {"p50", pct(0.5)},
-                   {"p95", pct(0.95)},
-                   {"p100", pct(1.0)},
-                   {"expected", expected},
-                   {"bound", bound},
-                   {"duplicates", dups}};
-        items.push_back(it);
-        std::string subject = "rumor " + rid + " from " + h.ids[origin] + " at " + fmt(t0) + " s";
-        bool bad = false;
-        if (first[origin] < 0) {
-            bad = true;
-            rb.evidence(t0, origin, h.ids[origin] + " never printed " + rid + " (not accepted)",
-                        a.line);
-            rb.fail(subject + ": the origin never accepted it");
-        }
-        if (ratio < min_delivery) {
-            bad = true;
-            if (t0 + bound > truth.end_t) {
-                rb.unknown(subject + ": the run ended before its bound");
-                bad = false;
-            } else {
-                rb.evidence(t0, origin, "broadcast " + rid, a.line);
-                for (uint32_t x : missing)
-                    rb.evidence(
-                        wend, x,
-                        h.ids[x] +
-                            (first[x] >= 0 ? " got " + rid + " only after " + fmt(first[x]) + " s"
-                                           : " never got " + rid) +
-                            " (bound " + fmt(bound) + " s)",
-                        first[x] >= 0 ? first_line[x] : a.line);
-                rb.fail(subject + ": reached " + std::to_string(times.size()) + " of " +
-                        std::to_string(targets.size()) + " live connected nodes within " +
-                        fmt(bound) + " s (first missing: " + h.ids[missing[0]] + ")");
-            }
-        }
-        if (min_all && ratio >= 1.0 && !times.empty() && times.back() < *min_all) {
-            bad = true;
-            rb.evidence(t0, origin,
-                        rid + " reached every node in " + fmt(times.back()) + " s (at least " +
-                            fmt(*min_all) + " s on these links)",
-                        a.line);
-            rb.fail(subject + ": reached every node in " + fmt(times.back()) +
-                    " s, faster than the links allow (min_time_to_all " + fmt(*min_all) + " s)");
-        }
-        if (!times.empty()) worst = std::max(worst, times.back());
-        if (bad) ++failed;
-    }
-    double msgs = total_packets(h, false);
-    bool counters = ctx.has("counters");
-    rb.r.metrics = {
-        {"rumors", items},
-        {"count", rumors},
-        {"failed", failed},
-        {"delivery_ratio", targets_total ? double(delivered_total) / double(targets_total) : 1.0},
-        {"duplicates", duplicates},
-        {"msgs_per_rumor", counters && rumors ? json(msgs / double(rumors)) : json(nullptr)}};
-    if (double(duplicates) > *max_dup)
-        rb.fail(std::to_string(duplicates) + " duplicate deliveries (at most " + fmt(*max_dup) +
-                ")");
-    if (max_msgs) {
-        if (!counters)
-            rb.unknown("max_msgs_per_rumor needs the counters feature");
-        else if (rumors && msgs / double(rumors) > *max_msgs)
-            rb.fail(fmt(msgs / double(rumors)) + " packets per rumor (at most " + fmt(*max_msgs) +
-                    ")");
-    }
-    if (first_bound >= 0) rb.r.bound = bound_json(spec, first_bound);
-    rb.r.measured = worst < 0 ? json(nullptr) : json(worst);
-    if (rumors == 0) rb.unknown("nothing to check: no broadcast in this history");
-    return rb.finish(std::to_string(rumors) +
-                     " rumor(s) reached every live connected node within "
-                     "the bound (slowest " +
-                     fmt(std::max(0.0, worst)) + " s)");
+    Judge judge(ctx, truth, rb, std::move(o));
+    for (const Action& a : h.actions)
+        if (a.type == ActionType::broadcast && a.node != kNone) judge.rumor(a);
+    return judge.finish();
 }
 
 }  // namespace gossiplab::checkers::detail

@@ -19,23 +19,9 @@ struct Failure {
     std::string cause;
 };
 
-}  // namespace
-
-CheckResult failure_detection(const Context& ctx, const json& options) {
-    const History& h = ctx.history;
-    Truth truth(h);
-    Views views(h);
-    ResultBuilder rb("failure_detection", h, options);
-    BoundSpec spec = bound_spec(options, "bound", kDetectBound);
-    bool accept_left = opt_bool(options, "accept_left", false);
-    bool partitions = opt_bool(options, "partitions", true);
-    Want want = accept_left ? Want::dead_or_left : Want::dead;
-    bool suspicion = ctx.has("suspicion_events");
-    double probe = 0;
-    const json profile = profile_of(ctx);
-    if (auto p = profile.find("probe_interval"); p != profile.end() && p->is_number())
-        probe = p->get<double>();
-
+// The failures to be detected: crashes and kills (until the node's next start), and, with
+// `partitions`, every live node that a partition cuts off from some other live node.
+std::vector<Failure> failures_of(const History& h, const Truth& truth, bool partitions) {
     std::vector<Failure> failures;
     for (const Change& c : truth.changes) {
         if (c.kind != ChangeKind::crash) continue;
@@ -45,12 +31,7 @@ CheckResult failure_detection(const Context& ctx, const json& options) {
                 f.until = std::min(f.until, l.start);
                 break;
             }
-        if (const Action* a = [&]() -> const Action* {
-                for (const Action& x : h.actions)
-                    if (x.line == c.line) return &x;
-                return nullptr;
-            }();
-            a && a->type == ActionType::kill)
+        if (const Action* a = h.action_at(c.line); a && a->type == ActionType::kill)
             f.cause = "killed";
         failures.push_back(f);
     }
@@ -64,155 +45,231 @@ CheckResult failure_detection(const Context& ctx, const json& options) {
                     failures.push_back({m, e.from, e.from_line, std::min(e.to, truth.end_t), &e,
                                         "cut off by a partition"});
             }
+    return failures;
+}
 
-    json items = json::array();
-    double worst = -1, head_bound = -1, head_score = -1;
-    json head_measured = nullptr;
-    // The headline pairs one failure's bound with its own time: the first one that failed,
-    // else the one closest to its bound.
-    auto headline = [&](double bound, json measured, bool failed_now) {
-        double score = failed_now                          ? (head_score >= 1e300 ? -1 : 1e300)
-                       : measured.is_number() && bound > 0 ? measured.get<double>() / bound
-                                                           : 0;
-        if (score > head_score || head_bound < 0) {
-            head_score = std::max(head_score, score);
-            head_bound = bound;
-            head_measured = measured;
-        }
-    };
-    size_t checked = 0, failed = 0;
-    double sum_periods = 0;
-    size_t n_periods = 0;
-    for (const Failure& f : failures) {
-        double n = double(truth.live_count(f.t)) + (f.epoch ? 0 : 1);
-        double bound = bound_value(spec, ctx, n);
-        double horizon = std::min(f.until, f.t + bound);
-        json it = {{"node", h.ids[f.node]},
+// What the observers of one failure saw inside its window.
+struct Observed {
+    size_t observers = 0;
+    double first = -1, all = 0;  // the quickest and the slowest observer's lag (first < 0: none)
+    uint32_t slowest = kNone;
+    std::vector<std::pair<Obligation, Outcome>> missing;  // observers that never declared it
+};
+
+// Judges each failure in turn and accumulates the result.
+class Judge {
+  public:
+    Judge(const Context& ctx, const json& options)
+        : ctx_(ctx),
+          h_(ctx.history),
+          truth_(ctx.truth()),
+          views_(h_),
+          rb_("failure_detection", h_, options),
+          spec_(bound_spec(options, "bound", kDetectBound)),
+          want_(opt_bool(options, "accept_left", false) ? Want::dead_or_left : Want::dead),
+          partitions_(opt_bool(options, "partitions", true)),
+          suspicion_(ctx.has("suspicion_events")) {
+        const json profile = profile_of(ctx);
+        if (auto p = profile.find("probe_interval"); p != profile.end() && p->is_number())
+            probe_ = p->get<double>();
+    }
+
+    bool partitions() const { return partitions_; }
+
+    void judge(const Failure& f) {
+        double n = double(truth_.live_count(f.t)) + (f.epoch ? 0 : 1);
+        double bound = bound_value(spec_, ctx_, n);
+        json it = {{"node", h_.ids[f.node]},
                    {"t", f.t},
                    {"ref", f.line},
                    {"cause", f.cause},
                    {"bound", bound}};
-        double first = -1, all = 0;
-        uint32_t slowest = kNone;
-        std::vector<std::pair<Obligation, Outcome>> missing;
-        size_t observers = 0;
-        for (uint32_t o = 0; o < truth.n; ++o) {
-            if (o == f.node || !truth.steady(o, f.t, horizon)) continue;
+        Observed ob = observe(f, bound);
+        it["observers"] = ob.observers;
+        if (ob.observers == 0) {
+            it["status"] = "no_observer";
+            items_.push_back(std::move(it));
+            return;
+        }
+        first_suspicion(f, it);
+        it["first_detection"] = ob.first < 0 ? json(nullptr) : json(ob.first);
+        if (ob.first >= 0 && probe_ > 0) {
+            it["first_detection_periods"] = ob.first / probe_;
+            sum_periods_ += ob.first / probe_;
+            ++n_periods_;
+        }
+        if (!ob.missing.empty())
+            undetected(f, bound, ob, it);
+        else
+            detected(f, bound, ob, it);
+        items_.push_back(std::move(it));
+    }
+
+    CheckResult finish(size_t count) {
+        rb_.r.metrics["failures"] = std::move(items_);
+        rb_.r.metrics["count"] = count;
+        rb_.r.metrics["checked"] = checked_;
+        rb_.r.metrics["failed"] = failed_;
+        rb_.r.metrics["mean_first_detection_periods"] =
+            n_periods_ ? json(sum_periods_ / double(n_periods_)) : json(nullptr);
+        rb_.r.metrics["swim_expected_first_detection_periods"] =
+            std::exp(1.0) / (std::exp(1.0) - 1);
+        if (head_bound_ >= 0) rb_.r.bound = bound_json(spec_, head_bound_);
+        rb_.r.measured = head_measured_;
+        if (count == 0)
+            rb_.unknown("nothing to check: no crash, kill or partition in this history");
+        else if (checked_ == 0)
+            rb_.unknown(
+                "no failure could be measured (each was superseded, cut off by the run's end, "
+                "or had no live observer)");
+        return rb_.finish(std::to_string(checked_) +
+                          " failure(s) detected by every live node within the bound (closest: " +
+                          fmt(head_measured_.is_number() ? head_measured_.get<double>() : 0.0) +
+                          " s of " + fmt(head_bound_) + " s; slowest " +
+                          fmt(std::max(0.0, worst_)) + " s)");
+    }
+
+  private:
+    // Each observer that stayed up (and, for a partition, on the other side) and knew the
+    // node must declare it dead; late declarations become evidence as they are found.
+    Observed observe(const Failure& f, double bound) {
+        const double horizon = std::min(f.until, f.t + bound);
+        Observed out;
+        for (uint32_t o = 0; o < truth_.n; ++o) {
+            if (o == f.node || !truth_.steady(o, f.t, horizon)) continue;
             if (f.epoch && f.epoch->comp[o] == f.epoch->comp[f.node]) continue;
-            if (f.epoch && !truth.steady(f.node, f.t, horizon)) continue;
-            if (views.at(o, f.node, f.line).state == MemberState::none &&
-                !views.first(o, f.node, f.line, f.until, [](const Event&) { return true; }))
+            if (f.epoch && !truth_.steady(f.node, f.t, horizon)) continue;
+            if (views_.at(o, f.node, f.line).state == MemberState::none &&
+                !views_.first(o, f.node, f.line, f.until, [](const Event&) { return true; }))
                 continue;  // never knew the node: nothing to declare
-            ++observers;
-            Obligation ob{o, f.node, want};
-            Outcome r = evaluate(views, ob, f.line, f.t, f.until);
+            ++out.observers;
+            Obligation ob{o, f.node, want_};
+            Outcome r = evaluate(views_, ob, f.line, f.t, f.until);
             if (!r.met) {
-                missing.emplace_back(ob, r);
+                out.missing.emplace_back(ob, r);
                 continue;
             }
-            if (first < 0 || r.lag < first) first = r.lag;
-            if (r.lag >= all) {
-                all = r.lag;
-                slowest = o;
+            if (out.first < 0 || r.lag < out.first) out.first = r.lag;
+            if (r.lag >= out.all) {
+                out.all = r.lag;
+                out.slowest = o;
             }
             if (r.lag > bound)
-                rb.evidence(r.event->t, o,
-                            h.ids[o] + " declared " + h.ids[f.node] + " dead only after " +
-                                fmt(r.lag) + " s (bound " + fmt(bound) + " s)",
-                            r.event->line);
+                rb_.evidence(r.event->t, o,
+                             h_.ids[o] + " declared " + h_.ids[f.node] + " dead only after " +
+                                 fmt(r.lag) + " s (bound " + fmt(bound) + " s)",
+                             r.event->line);
         }
-        it["observers"] = observers;
-        if (observers == 0) {
-            it["status"] = "no_observer";
-            items.push_back(std::move(it));
-            continue;
-        }
-        if (suspicion) {
-            double fs = -1;
-            for (uint32_t o = 0; o < truth.n; ++o) {
-                const Event* e = views.first(o, f.node, f.line, f.until, [](const Event& ev) {
-                    return ev.state == MemberState::suspect || ev.state == MemberState::dead;
-                });
-                if (e && (fs < 0 || e->t - f.t < fs)) fs = e->t - f.t;
-            }
-            it["first_suspicion"] = fs < 0 ? json(nullptr) : json(fs);
-            if (fs >= 0 && probe > 0) {
-                it["first_suspicion_periods"] = fs / probe;
-            }
-        } else {
+        return out;
+    }
+
+    // The first suspicion (or death) of the node by anyone, with suspicion events.
+    void first_suspicion(const Failure& f, json& it) const {
+        if (!suspicion_) {
             it["first_suspicion"] = nullptr;
+            return;
         }
-        it["first_detection"] = first < 0 ? json(nullptr) : json(first);
-        if (first >= 0 && probe > 0) {
-            it["first_detection_periods"] = first / probe;
-            sum_periods += first / probe;
-            ++n_periods;
+        double fs = -1;
+        for (uint32_t o = 0; o < truth_.n; ++o) {
+            const Event* e = views_.first(o, f.node, f.line, f.until, [](const Event& ev) {
+                return ev.state == MemberState::suspect || ev.state == MemberState::dead;
+            });
+            if (e && (fs < 0 || e->t - f.t < fs)) fs = e->t - f.t;
         }
-        std::string subject = h.ids[f.node] + " " + f.cause + " at " + fmt(f.t) + " s";
-        if (!missing.empty()) {
-            if (f.until - f.t < bound) {
-                it["status"] = f.until >= truth.end_t ? "truncated" : "superseded";
-                items.push_back(std::move(it));
-                continue;
-            }
-            ++checked;
-            ++failed;
-            it["status"] = "undetected";
-            json und = json::array();
-            rb.evidence(f.t, f.node, f.cause, f.line);
-            for (const auto& [ob, r] : missing) {
-                und.push_back(h.ids[ob.o]);
-                rb.evidence(f.t + bound, ob.o,
-                            h.ids[ob.o] + " still sees " + h.ids[f.node] + " " + describe(r.last) +
-                                " at the end of the window",
-                            r.last.line ? r.last.line : f.line);
-            }
-            it["undetected_by"] = std::move(und);
-            rb.fail(subject + ": " + h.ids[missing[0].first.o] + " never declared it dead (bound " +
-                    fmt(bound) + " s)" +
-                    (missing.size() > 1
-                         ? " and " + std::to_string(missing.size() - 1) + " more observer(s)"
-                         : ""));
-            worst = std::max(worst, f.until - f.t);
-            headline(bound, nullptr, true);
-            items.push_back(std::move(it));
-            continue;
+        it["first_suspicion"] = fs < 0 ? json(nullptr) : json(fs);
+        if (fs >= 0 && probe_ > 0) {
+            it["first_suspicion_periods"] = fs / probe_;
         }
-        ++checked;
-        it["all_detected"] = all;
-        it["slowest"] = id(h, slowest);
-        worst = std::max(worst, all);
-        headline(bound, all, all > bound);
-        if (all > bound) {
-            ++failed;
+    }
+
+    // Some observer never declared it: a failure, unless the window was cut short.
+    void undetected(const Failure& f, double bound, const Observed& ob, json& it) {
+        if (f.until - f.t < bound) {
+            it["status"] = f.until >= truth_.end_t ? "truncated" : "superseded";
+            return;
+        }
+        ++checked_;
+        ++failed_;
+        it["status"] = "undetected";
+        json und = json::array();
+        rb_.evidence(f.t, f.node, f.cause, f.line);
+        for (const auto& [o, r] : ob.missing) {
+            und.push_back(h_.ids[o.o]);
+            rb_.evidence(f.t + bound, o.o,
+                         h_.ids[o.o] + " still sees " + h_.ids[f.node] + " " + describe(r.last) +
+                             " at the end of the window",
+                         r.last.line ? r.last.line : f.line);
+        }
+        it["undetected_by"] = std::move(und);
+        rb_.fail(subject(f) + ": " + h_.ids[ob.missing[0].first.o] +
+                 " never declared it dead (bound " + fmt(bound) + " s)" +
+                 (ob.missing.size() > 1
+                      ? " and " + std::to_string(ob.missing.size() - 1) + " more observer(s)"
+                      : ""));
+        worst_ = std::max(worst_, f.until - f.t);
+        headline(bound, nullptr, true);
+    }
+
+    void detected(const Failure& f, double bound, const Observed& ob, json& it) {
+        ++checked_;
+        it["all_detected"] = ob.all;
+        it["slowest"] = id(h_, ob.slowest);
+        worst_ = std::max(worst_, ob.all);
+        headline(bound, ob.all, ob.all > bound);
+        if (ob.all > bound) {
+            ++failed_;
             it["status"] = "late";
-            rb.evidence(f.t, f.node, f.cause, f.line);
-            rb.fail(subject + ": all live nodes declared it dead only after " + fmt(all) +
-                    " s (bound " + fmt(bound) + " s, slowest " + id(h, slowest) + ")");
+            rb_.evidence(f.t, f.node, f.cause, f.line);
+            rb_.fail(subject(f) + ": all live nodes declared it dead only after " + fmt(ob.all) +
+                     " s (bound " + fmt(bound) + " s, slowest " + id(h_, ob.slowest) + ")");
         } else {
             it["status"] = "detected";
         }
-        items.push_back(std::move(it));
     }
-    rb.r.metrics["failures"] = std::move(items);
-    rb.r.metrics["count"] = failures.size();
-    rb.r.metrics["checked"] = checked;
-    rb.r.metrics["failed"] = failed;
-    rb.r.metrics["mean_first_detection_periods"] =
-        n_periods ? json(sum_periods / double(n_periods)) : json(nullptr);
-    rb.r.metrics["swim_expected_first_detection_periods"] = std::exp(1.0) / (std::exp(1.0) - 1);
-    if (head_bound >= 0) rb.r.bound = bound_json(spec, head_bound);
-    rb.r.measured = head_measured;
-    if (failures.empty())
-        rb.unknown("nothing to check: no crash, kill or partition in this history");
-    else if (checked == 0)
-        rb.unknown(
-            "no failure could be measured (each was superseded, cut off by the run's end, "
-            "or had no live observer)");
-    return rb.finish(std::to_string(checked) +
-                     " failure(s) detected by every live node within the bound (closest: " +
-                     fmt(head_measured.is_number() ? head_measured.get<double>() : 0.0) + " s of " +
-                     fmt(head_bound) + " s; slowest " + fmt(std::max(0.0, worst)) + " s)");
+
+    std::string subject(const Failure& f) const {
+        return h_.ids[f.node] + " " + f.cause + " at " + fmt(f.t) + " s";
+    }
+
+    // The headline pairs one failure's bound with its own time: the first one that failed,
+    // else the one closest to its bound.
+    void headline(double bound, json measured, bool failed_now) {
+        double score = failed_now                          ? (head_score_ >= 1e300 ? -1 : 1e300)
+                       : measured.is_number() && bound > 0 ? measured.get<double>() / bound
+                                                           : 0;
+        if (score > head_score_ || head_bound_ < 0) {
+            head_score_ = std::max(head_score_, score);
+            head_bound_ = bound;
+            head_measured_ = measured;
+        }
+    }
+
+    const Context& ctx_;
+    const History& h_;
+    const Truth& truth_;
+    Views views_;
+
+    ResultBuilder rb_;
+    BoundSpec spec_;
+    Want want_;
+    bool partitions_;  // whether partitions count as failures (option "partitions")
+    bool suspicion_;
+    double probe_ = 0;
+    json items_ = json::array();
+    double worst_ = -1, head_bound_ = -1, head_score_ = -1;
+    json head_measured_ = nullptr;
+    size_t checked_ = 0, failed_ = 0;
+    double sum_periods_ = 0;
+    size_t n_periods_ = 0;
+};
+
+}  // namespace
+
+CheckResult failure_detection(const Context& ctx, const json& options) {
+    Judge judge(ctx, options);  // reads the options in the order their errors are reported
+    const std::vector<Failure> failures = failures_of(ctx.history, ctx.truth(), judge.partitions());
+    for (const Failure& f : failures) judge.judge(f);
+    return judge.finish(failures.size());
 }
 
 }  // namespace gossiplab::checkers::detail

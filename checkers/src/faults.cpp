@@ -61,14 +61,167 @@ struct Link {
     uint32_t last_line = 0;
 };
 
+// The loss a configuration asks for, and how much correlated loss widens the binomial's spread:
+// by (1+rho)/(1-rho) for netem's correlation, by (2-p-r)/(p+r) for a Gilbert-Elliott chain.
+struct LossModel {
+    double loss = 0;
+    double inflation = 1;
+};
+
+LossModel loss_model(const json& conf) {
+    LossModel m;
+    m.loss = num(conf, "loss");
+    if (conf.contains("gemodel") && conf["gemodel"].is_object()) {
+        const json& ge = conf["gemodel"];
+        const double p = num(ge, "p"), r = num(ge, "r");
+        if (p + r > 0) {
+            m.loss = (r * num(ge, "good_loss") + p * num(ge, "bad_loss")) / (p + r);
+            m.inflation = std::max(1.0, (2 - p - r) / (p + r));
+        }
+    } else {
+        const double rho = std::min(0.95, num(conf, "loss_correlation"));
+        m.inflation = (1 + rho) / (1 - rho);
+    }
+    return m;
+}
+
+// Judges the observations in turn, link by link, and accumulates the result.
+class Judge {
+  public:
+    // Loss is judged on an interval with at least min_packets packets, within `sigmas`
+    // standard deviations of the binomial (widened for correlated loss); holding and
+    // classification on one with at least min_held packets.
+    Judge(ResultBuilder& rb, double min_packets, double min_held, double sigmas)
+        : rb_(rb), min_packets_(min_packets), min_held_(min_held), sigmas_(sigmas) {}
+
+    void observation(const Action& a) {
+        auto it = a.body.find("links");
+        if (it == a.body.end() || !it->is_array()) return;
+        const json& arr = *it;  // kept: Link::last points into it
+        // "before": read right before a change, closing the interval of the configuration
+        // in force; from it to the next ("after") the change itself was being applied.
+        const bool before = a.body.value("when", std::string("after")) == "before";
+        for (const auto& l : arr)
+            if (l.is_object()) link(a, l, before);
+    }
+
+    CheckResult finish(size_t observations) {
+        rb_.r.metrics["links"] = links_.size();
+        rb_.r.metrics["intervals_judged"] = judged_;
+        rb_.r.metrics["table"] = std::move(table_);
+        rb_.r.measured = bad_links_;
+        return rb_.finish("every configured fault was in force and did what it says on all " +
+                          std::to_string(links_.size()) + " links (" +
+                          std::to_string(observations) + " observations)");
+    }
+
+  private:
+    void link(const Action& a, const json& l, bool before) {
+        const std::string name =
+            l.value("src", std::string("?")) + " -> " + l.value("dst", std::string("?"));
+        bool bad = in_force(a, l, name);
+        Link& k = links_[name];
+        if (k.last && !k.last_before) bad = interval(a, l, k, name) || bad;
+        if (bad) ++bad_links_;
+        k.last = &l;
+        k.last_before = before;
+        k.last_t = a.t;
+        k.last_line = a.line;
+    }
+
+    // 1. What is in force is what was configured. Returns whether it is not.
+    bool in_force(const Action& a, const json& l, const std::string& name) {
+        bool bad = false;
+        const std::string diff =
+            shape_difference(l.value("configured", json()), l.value("in_force", json()));
+        if (!diff.empty()) {
+            rb_.fail("link " + name + ": the shape in force is not the one configured (" + diff +
+                     ")");
+            rb_.evidence(a.t, kNone, "link " + name + ": " + diff, a.line);
+            bad = true;
+        }
+        const bool cut = l.value("partitioned", false), dropping = l.value("dropping", false);
+        if (cut != dropping) {
+            const std::string what = "link " + name +
+                                     (cut ? ": partitioned, but no partition rule is in force"
+                                          : ": a partition rule is in force, none configured");
+            rb_.fail(what);
+            rb_.evidence(a.t, kNone, what, a.line);
+            bad = true;
+        }
+        return bad;
+    }
+
+    // 2. The counters over the interval since this link's previous observation: a row of the
+    // table. Returns whether the interval broke its configuration.
+    bool interval(const Action& a, const json& l, const Link& k, const std::string& name) {
+        const json& p = *k.last;
+        auto d = [&](const char* f) { return std::max(0.0, num(l, f) - num(p, f)); };
+        const double fwd = d("forwarded"), pk = d("packets"), lost = d("lost"), held = d("held"),
+                     cut_pk = d("cut");
+        const std::string when = " (" + fmt(k.last_t) + " s to " + fmt(a.t) + " s)";
+        json row = {{"link", name},
+                    {"from", k.last_t},
+                    {"to", a.t},
+                    {"configured", p.value("configured", json())},
+                    {"in_force", p.value("in_force", json())},
+                    {"partitioned", p.value("partitioned", false)},
+                    {"forwarded", fwd},
+                    {"packets", pk},
+                    {"lost", lost},
+                    {"held", held},
+                    {"cut", cut_pk}};
+        bool bad = false;
+        auto failed = [&](const std::string& what) {
+            rb_.fail("link " + name + ": " + what + when);
+            rb_.evidence(a.t, kNone, "link " + name + ": " + what + when, a.line);
+            row["problem"] = what;
+            bad = true;
+        };
+        const json& conf = p.value("configured", json());
+        if (p.value("partitioned", false)) {
+            if (fwd > 0) failed(fmt(fwd) + " packets crossed while partitioned");
+        } else if (conf.is_object()) {
+            ++judged_;
+            if (fwd >= min_held_ && pk < 0.9 * fwd - 2)
+                failed("only " + fmt(pk) + " of " + fmt(fwd) +
+                       " forwarded packets reached the link's shaping (the rest bypassed it)");
+            const bool holds = num(conf, "delay_ms") > 0 || num(conf, "jitter_ms") > 0 ||
+                               num(conf, "rate_kbit") > 0;
+            if (holds && pk - lost >= min_held_ && held < 0.9 * (pk - lost) - 2)
+                failed("only " + fmt(held) + " of " + fmt(pk - lost) +
+                       " packets were held for the configured delay or rate");
+            const LossModel m = loss_model(conf);
+            if (pk > 0) row["observed_loss"] = lost / pk;
+            if (m.loss > 0 && pk >= min_packets_) {
+                const double sd = std::sqrt(pk * m.loss * (1 - m.loss) * m.inflation);
+                const double tol = sigmas_ * sd + 2;
+                row["loss_tolerance"] = tol / pk;
+                if (std::fabs(lost - pk * m.loss) > tol)
+                    failed("lost " + fmt(lost) + " of " + fmt(pk) + " packets (" +
+                           fmt(std::round(lost / pk * 1000) / 10) + "%), configured " +
+                           fmt(m.loss * 100) + "% (tolerance +-" +
+                           fmt(std::round(tol / pk * 1000) / 10) + " points)");
+            } else if (m.loss <= 0 && lost > 0) {
+                failed(fmt(lost) + " packets lost on a link configured without loss");
+            }
+        }
+        if (table_.size() < 500) table_.push_back(std::move(row));
+        return bad;
+    }
+
+    ResultBuilder& rb_;
+    const double min_packets_, min_held_, sigmas_;
+    std::map<std::string, Link> links_;
+    json table_ = json::array();  // configured against observed, one row per link interval
+    size_t judged_ = 0, bad_links_ = 0;
+};
+
 }  // namespace
 
 CheckResult faults_landed(const Context& ctx, const json& options) {
     const History& h = ctx.history;
     ResultBuilder rb("faults_landed", h, options);
-    // Loss is judged on an interval with at least min_packets packets, within `sigmas`
-    // standard deviations of the binomial (widened for correlated loss); holding and
-    // classification on one with at least min_held packets.
     const double min_packets = opt_number(options, "min_packets", 30);
     const double min_held = opt_number(options, "min_held", 10);
     const double sigmas = opt_number(options, "sigmas", 4);
@@ -87,126 +240,9 @@ CheckResult faults_landed(const Context& ctx, const json& options) {
             "read back (a run recorded before gossiplab read its faults back?)");
         return rb.finish("");
     }
-
-    std::map<std::string, Link> links;
-    json table = json::array();  // configured against observed, one row per link interval
-    size_t judged = 0, bad_links = 0;
-    auto row_of = [&](const json& l) {
-        return l.value("src", std::string("?")) + " -> " + l.value("dst", std::string("?"));
-    };
-    for (const Action* a : obs) {
-        auto it = a->body.find("links");
-        if (it == a->body.end() || !it->is_array()) continue;
-        const json& arr = *it;  // kept: Link::last points into it
-        // "before": read right before a change, closing the interval of the configuration
-        // in force; from it to the next ("after") the change itself was being applied.
-        const bool before = a->body.value("when", std::string("after")) == "before";
-        for (const auto& l : arr) {
-            if (!l.is_object()) continue;
-            const std::string name = row_of(l);
-            bool bad = false;
-            // 1. What is in force is what was configured.
-            const std::string diff =
-                shape_difference(l.value("configured", json()), l.value("in_force", json()));
-            if (!diff.empty()) {
-                rb.fail("link " + name + ": the shape in force is not the one configured (" +
-                        diff + ")");
-                rb.evidence(a->t, kNone, "link " + name + ": " + diff, a->line);
-                bad = true;
-            }
-            const bool cut = l.value("partitioned", false), dropping = l.value("dropping", false);
-            if (cut != dropping) {
-                const std::string what =
-                    "link " + name + (cut ? ": partitioned, but no partition rule is in force"
-                                          : ": a partition rule is in force, none configured");
-                rb.fail(what);
-                rb.evidence(a->t, kNone, what, a->line);
-                bad = true;
-            }
-            // 2. The counters over the interval since this link's previous observation.
-            Link& k = links[name];
-            if (k.last && !k.last_before) {
-                const json& p = *k.last;
-                auto d = [&](const char* f) { return std::max(0.0, num(l, f) - num(p, f)); };
-                const double fwd = d("forwarded"), pk = d("packets"), lost = d("lost"),
-                             held = d("held"), cut_pk = d("cut");
-                const std::string when = " (" + fmt(k.last_t) + " s to " + fmt(a->t) + " s)";
-                json row = {{"link", name},
-                            {"from", k.last_t},
-                            {"to", a->t},
-                            {"configured", p.value("configured", json())},
-                            {"in_force", p.value("in_force", json())},
-                            {"partitioned", p.value("partitioned", false)},
-                            {"forwarded", fwd},
-                            {"packets", pk},
-                            {"lost", lost},
-                            {"held", held},
-                            {"cut", cut_pk}};
-                auto failed = [&](const std::string& what) {
-                    rb.fail("link " + name + ": " + what + when);
-                    rb.evidence(a->t, kNone, "link " + name + ": " + what + when, a->line);
-                    row["problem"] = what;
-                    bad = true;
-                };
-                const json& conf = p.value("configured", json());
-                if (p.value("partitioned", false)) {
-                    if (fwd > 0) failed(fmt(fwd) + " packets crossed while partitioned");
-                } else if (conf.is_object()) {
-                    ++judged;
-                    if (fwd >= min_held && pk < 0.9 * fwd - 2)
-                        failed("only " + fmt(pk) + " of " + fmt(fwd) +
-                               " forwarded packets reached the link's shaping (the rest "
-                               "bypassed it)");
-                    const bool holds = num(conf, "delay_ms") > 0 || num(conf, "jitter_ms") > 0 ||
-                                       num(conf, "rate_kbit") > 0;
-                    if (holds && pk - lost >= min_held && held < 0.9 * (pk - lost) - 2)
-                        failed("only " + fmt(held) + " of " + fmt(pk - lost) +
-                               " packets were held for the configured delay or rate");
-                    double loss = num(conf, "loss");
-                    // Correlated loss widens the binomial's spread: by (1+rho)/(1-rho) for
-                    // netem's correlation, by (2-p-r)/(p+r) for a Gilbert-Elliott chain.
-                    double inflation = 1;
-                    if (conf.contains("gemodel") && conf["gemodel"].is_object()) {
-                        const json& ge = conf["gemodel"];
-                        const double p = num(ge, "p"), r = num(ge, "r");
-                        if (p + r > 0) {
-                            loss = (r * num(ge, "good_loss") + p * num(ge, "bad_loss")) / (p + r);
-                            inflation = std::max(1.0, (2 - p - r) / (p + r));
-                        }
-                    } else {
-                        const double rho = std::min(0.95, num(conf, "loss_correlation"));
-                        inflation = (1 + rho) / (1 - rho);
-                    }
-                    if (pk > 0) row["observed_loss"] = lost / pk;
-                    if (loss > 0 && pk >= min_packets) {
-                        const double sd = std::sqrt(pk * loss * (1 - loss) * inflation);
-                        const double tol = sigmas * sd + 2;
-                        row["loss_tolerance"] = tol / pk;
-                        if (std::fabs(lost - pk * loss) > tol)
-                            failed("lost " + fmt(lost) + " of " + fmt(pk) + " packets (" +
-                                   fmt(std::round(lost / pk * 1000) / 10) + "%), configured " +
-                                   fmt(loss * 100) + "% (tolerance +-" +
-                                   fmt(std::round(tol / pk * 1000) / 10) + " points)");
-                    } else if (loss <= 0 && lost > 0) {
-                        failed(fmt(lost) + " packets lost on a link configured without loss");
-                    }
-                }
-                if (table.size() < 500) table.push_back(std::move(row));
-            }
-            if (bad) ++bad_links;
-            k.last = &l;
-            k.last_before = before;
-            k.last_t = a->t;
-            k.last_line = a->line;
-        }
-    }
-    rb.r.metrics["links"] = links.size();
-    rb.r.metrics["intervals_judged"] = judged;
-    rb.r.metrics["table"] = std::move(table);
-    rb.r.measured = bad_links;
-    return rb.finish("every configured fault was in force and did what it says on all " +
-                     std::to_string(links.size()) + " links (" + std::to_string(obs.size()) +
-                     " observations)");
+    Judge judge(rb, min_packets, min_held, sigmas);
+    for (const Action* a : obs) judge.observation(*a);
+    return judge.finish(obs.size());
 }
 
 }  // namespace gossiplab::checkers::detail

@@ -24,6 +24,7 @@ struct Entry {
 const std::vector<Entry>& registry() {
     static const std::vector<Entry> r{
         {"history_wellformed", &detail::history_wellformed, {"grace"}},
+        {"run_health", &detail::run_health, {}},
         {"membership_convergence",
          &detail::membership_convergence,
          {"bound_join", "bound_crash", "bound_leave", "bound_heal", "leave_accepts_dead",
@@ -65,6 +66,11 @@ json read_json(const std::filesystem::path& file) {
 
 bool Context::has(const std::string& feature) const {
     return std::find(features.begin(), features.end(), feature) != features.end();
+}
+
+const history::Truth& Context::truth() const {
+    std::call_once(lazy_truth->once, [this] { lazy_truth->truth.emplace(history); });
+    return *lazy_truth->truth;
 }
 
 json CheckResult::to_json() const {

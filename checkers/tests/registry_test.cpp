@@ -5,18 +5,22 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace gossiplab::checkers;
 using namespace gossiplab::checkers::test;
 
 TEST_CASE("the registry names every checker of the issue") {
     auto names = check_names();
-    CHECK(names.size() == 9);
-    for (const char* n :
-         {"membership_convergence", "failure_detection", "accuracy", "suspicion_refutation",
-          "partition_healing", "dissemination", "message_load", "history_wellformed",
-          "faults_landed"})
+    CHECK(names.size() == 10);
+    for (const char* n : {"membership_convergence", "failure_detection", "accuracy",
+                          "suspicion_refutation", "partition_healing", "dissemination",
+                          "message_load", "history_wellformed", "run_health", "faults_landed"})
         CHECK(std::find(names.begin(), names.end(), n) != names.end());
+    // The two checks of the run's own soundness come first.
+    REQUIRE(names.size() >= 2);
+    CHECK(names[0] == "history_wellformed");
+    CHECK(names[1] == "run_health");
 }
 
 TEST_CASE("errors become unknown, never exceptions") {
@@ -33,10 +37,39 @@ TEST_CASE("errors become unknown, never exceptions") {
     auto bad = run_checks(ctx, json::array());
     REQUIRE(bad.size() == 1);
     CHECK(bad[0].verdict == Verdict::Unknown);
-    CHECK(run_checks(ctx, nullptr).size() == 9);
+    CHECK(run_checks(ctx, nullptr).size() == 10);
     auto some = run_checks(ctx, {{"accuracy", nullptr}, {"history_wellformed", json::object()}});
     REQUIRE(some.size() == 2);
     CHECK(some[0].to_json()["check"] == "accuracy");
+}
+
+TEST_CASE("a Context derives the truth once and shares it between checks and threads") {
+    HB b = cluster();
+    b.at(2).kill("n3").at(3).split({"n1"}, {"n2"}).at(9).end();
+    History h = b.history();
+    Context ctx{h, json::object(), lan_profile(), all_features()};
+    std::vector<const gossiplab::history::Truth*> seen(8, nullptr);
+    std::vector<json> results(8);
+    {
+        std::vector<std::thread> threads;
+        for (size_t i = 0; i < seen.size(); ++i)
+            threads.emplace_back([&, i] {
+                seen[i] = &ctx.truth();
+                results[i] = run_check(i % 2 ? "failure_detection" : "accuracy", ctx, {}).to_json();
+            });
+        for (auto& t : threads) t.join();
+    }
+    for (const auto* t : seen) CHECK(t == seen[0]);
+    const Context copy = ctx;
+    CHECK(&copy.truth() == seen[0]);
+    CHECK(seen[0]->lives[h.find("n3")].at(0).how == gossiplab::history::EndHow::killed);
+    CHECK(seen[0]->epochs.size() == 1);
+    // The same answers as checks that each derive the truth on a fresh Context.
+    for (size_t i = 0; i < results.size(); ++i) {
+        Context fresh{h, json::object(), lan_profile(), all_features()};
+        CHECK(results[i] ==
+              run_check(i % 2 ? "failure_detection" : "accuracy", fresh, {}).to_json());
+    }
 }
 
 TEST_CASE("verdicts compose: fail > unknown > pass") {

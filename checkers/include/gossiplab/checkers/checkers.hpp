@@ -5,10 +5,14 @@
 #include <gossiplab/checkers/bound.hpp>
 #include <gossiplab/checkers/history.hpp>
 #include <gossiplab/checkers/verdict.hpp>
+#include <gossiplab/history/truth.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,20 @@ struct Context {
     std::vector<std::string> features;
 
     bool has(const std::string& feature) const;
+
+    // The ground truth of `history` (gossiplab/history/truth.hpp): built on the first call, then
+    // shared by every check run on this Context (and on its copies), so a run derives it once.
+    // Safe to call from several threads at once. Throws what building it throws (json's
+    // type_error for an action field of the wrong type; run_check reports it as unknown), and
+    // the next call tries again.
+    const history::Truth& truth() const;
+
+    // Behind truth(); not to be used directly.
+    struct LazyTruth {
+        std::once_flag once;
+        std::optional<history::Truth> truth;
+    };
+    std::shared_ptr<LazyTruth> lazy_truth = std::make_shared<LazyTruth>();
 };
 
 // One checker's answer; to_json() gives the object of docs/history-format.md "Check results".

@@ -9,10 +9,11 @@
 
 namespace gossiplab::harness {
 
-// Reads RUN_DIR/history.jsonl and returns a check result object (see
-// docs/history-format.md, "Check results") named "run_health": fail with one
-// piece of evidence per node_error/error action and malformed line; pass
-// otherwise. Throws std::runtime_error naming the file when it cannot be read.
+// Loads RUN_DIR/history.jsonl and returns the registered check "run_health"
+// (docs/checkers.md) as a check result object (docs/history-format.md, "Check
+// results"): fail with one piece of evidence per node_error/error action and
+// malformed line; pass otherwise. Throws checkers::HistoryError (a
+// std::runtime_error) naming the file when it cannot be read.
 nlohmann::json run_health(const std::filesystem::path& run_dir);
 
 }  // namespace gossiplab::harness

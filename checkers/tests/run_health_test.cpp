@@ -1,0 +1,82 @@
+// run_health: the controller's node_error/error actions and the nodes' malformed lines fail it,
+// each with its line; a run without them passes.
+#include "history_builder.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+TEST_CASE("a run without node errors or malformed lines is healthy") {
+    HB b = cluster();
+    b.at(2).kill("n3").at(3).crash("n2").at(10).end();  // faults and crashes are not its concern
+    CheckResult r = check("run_health", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Pass);
+    CHECK(r.reason == "every node started, behaved and stopped as the scenario asked");
+    CHECK(r.measured == 0);
+    CHECK(r.metrics == json{{"problems", 0}, {"lines", 17}});
+    CHECK(r.evidence.empty());
+    CHECK(r.bound.is_null());
+}
+
+TEST_CASE("a node_error fails the run with the node and its message") {
+    HB b = cluster();
+    b.at(4).action("node_error", {{"node", "n2"}, {"message", "exited unexpectedly"}});
+    const uint32_t line = uint32_t(b.line());
+    b.at(10).end();
+    CheckResult r = check("run_health", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.reason == "1 problem(s) with the nodes; first: n2: exited unexpectedly");
+    CHECK(r.measured == 1);
+    CHECK(r.metrics["problems"] == 1);
+    REQUIRE(r.evidence.size() == 1);
+    CHECK(r.evidence[0] ==
+          json{{"t", 4.0}, {"node", "n2"}, {"what", "exited unexpectedly"}, {"ref", line}});
+}
+
+TEST_CASE("a malformed line fails the run with the reason the controller gave") {
+    HB b = cluster();
+    b.at(3).raw(R"({"t":3,"kind":"malformed","node":"n1","raw":"garbage","why":"not JSON"})");
+    const uint32_t line = uint32_t(b.line());
+    b.at(4).raw(R"({"t":4,"kind":"malformed","node":"n3","raw":"x"})");  // no why
+    CheckResult r = check("run_health", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.reason ==
+          "2 problem(s) with the nodes; first: n1: printed a malformed line (not JSON)");
+    REQUIRE(r.evidence.size() == 2);
+    CHECK(has_evidence(r, "n1", line, "printed a malformed line (not JSON)"));
+    CHECK(has_evidence(r, "n3", line + 1, "printed a malformed line (?)"));
+}
+
+TEST_CASE("the controller's own error action fails the run without a node") {
+    HB b = cluster();
+    b.at(5).action("error", {{"op", "partition"}, {"message", "tc: no such device"}});
+    const uint32_t error_line = uint32_t(b.line());
+    b.at(6).action("error", {{"op", "heal"}});  // no message
+    b.at(7).raw(R"({"t":7,"kind":"malformed","node":"n2","raw":"{","why":"not JSON"})");
+    b.at(8).action("node_error", {{"node", "n1"}, {"message", "cannot start"}});
+    b.at(9).action("interrupted", {{"signal", "SIGINT"}});  // an interrupt is no node problem
+    CheckResult r = check("run_health", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.reason == "4 problem(s) with the nodes; first: tc: no such device");
+    CHECK(r.measured == 4);
+    // In line order across actions and malformed lines.
+    REQUIRE(r.evidence.size() == 4);
+    CHECK(r.evidence[0] ==
+          json{{"t", 5.0}, {"node", nullptr}, {"what", "tc: no such device"}, {"ref", error_line}});
+    CHECK(r.evidence[1]["what"] == "error");
+    CHECK(r.evidence[1]["ref"] == error_line + 1);
+    CHECK(r.evidence[2]["node"] == "n2");
+    CHECK(r.evidence[2]["ref"] == error_line + 2);
+    CHECK(r.evidence[3]["node"] == "n1");
+    CHECK(r.evidence[3]["ref"] == error_line + 3);
+    // Evidence is capped; the count is not.
+    CheckResult capped = check("run_health", b.history(), {{"max_evidence", 2}});
+    CHECK(capped.evidence.size() == 2);
+    CHECK(capped.metrics["problems"] == 4);
+    CHECK_FALSE(capped.metrics.contains("evidence_dropped"));
+}
