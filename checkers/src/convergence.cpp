@@ -51,6 +51,58 @@ double window_end(const Truth& truth, size_t i) {
     return end;
 }
 
+// What one change obliges: the (observer, member, wanted state) triples whose views must
+// change, and whose lag each counts towards. Only observers steady through the window count.
+struct Obligations {
+    std::vector<Obligation> obs;
+    std::vector<uint32_t> owner;
+    void add(Obligation ob, uint32_t who) {
+        obs.push_back(ob);
+        owner.push_back(who);
+    }
+};
+
+Obligations obligations_of(const Context& ctx, const Truth& truth, const Views& views,
+                           const Change& c, double horizon, const json& options) {
+    const bool incarnations = ctx.has("incarnations");
+    const bool accept_dead_for_leave = opt_bool(options, "leave_accepts_dead", false);
+    Obligations out;
+    const uint32_t m = c.node;
+    const bool subject_steady = m == kNone || c.kind == ChangeKind::crash ||
+                                truth.steady(m, c.t, std::min(horizon, truth.end_t));
+    for (uint32_t o = 0; o < truth.n; ++o) {
+        if (o == m || !truth.steady(o, c.t, horizon)) continue;
+        switch (c.kind) {
+            case ChangeKind::start:
+            case ChangeKind::restart: {
+                if (!subject_steady || truth.separated_during(o, m, c.t, horizon)) break;
+                Obligation a{o, m, Want::alive};
+                if (c.kind == ChangeKind::restart && incarnations) {
+                    a.want = Want::alive_above;
+                    a.above = views.max_inc(o, m, c.line);
+                }
+                out.add(a, o);
+                out.add(Obligation{m, o, Want::alive}, m);
+                break;
+            }
+            case ChangeKind::crash:
+                out.add(Obligation{o, m, Want::dead}, o);
+                break;
+            case ChangeKind::leave:
+                out.add(Obligation{o, m, accept_dead_for_leave ? Want::dead_or_left : Want::left},
+                        o);
+                break;
+            case ChangeKind::heal:
+                for (uint32_t x = 0; x < truth.n; ++x)
+                    if (x != o && truth.steady(x, c.t, horizon) &&
+                        !truth.separated_during(o, x, c.t, horizon))
+                        out.add(Obligation{o, x, Want::alive}, o);
+                break;
+        }
+    }
+    return out;
+}
+
 // Measures one change: builds the obligations, evaluates them, adds evidence and metrics.
 ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views, size_t i,
                       const BoundSpec& spec, ResultBuilder& rb, const json& options,
@@ -63,46 +115,9 @@ ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views
     double wend = window_end(truth, i);
     double horizon = std::min(wend, c.t + bound);
     bool incarnations = ctx.has("incarnations");
-    bool accept_dead_for_leave = opt_bool(options, "leave_accepts_dead", false);
-
-    std::vector<Obligation> obs;
-    std::vector<uint32_t> owner;  // whose lag an obligation counts towards
-    auto add = [&](Obligation ob, uint32_t who) {
-        obs.push_back(ob);
-        owner.push_back(who);
-    };
-    uint32_t m = c.node;
-    bool subject_steady = m == kNone || c.kind == ChangeKind::crash ||
-                          truth.steady(m, c.t, std::min(horizon, truth.end_t));
-    for (uint32_t o = 0; o < truth.n; ++o) {
-        if (o == m || !truth.steady(o, c.t, horizon)) continue;
-        switch (c.kind) {
-            case ChangeKind::start:
-            case ChangeKind::restart: {
-                if (!subject_steady || truth.separated_during(o, m, c.t, horizon)) break;
-                Obligation a{o, m, Want::alive};
-                if (c.kind == ChangeKind::restart && incarnations) {
-                    a.want = Want::alive_above;
-                    a.above = views.max_inc(o, m, c.line);
-                }
-                add(a, o);
-                add(Obligation{m, o, Want::alive}, m);
-                break;
-            }
-            case ChangeKind::crash:
-                add(Obligation{o, m, Want::dead}, o);
-                break;
-            case ChangeKind::leave:
-                add(Obligation{o, m, accept_dead_for_leave ? Want::dead_or_left : Want::left}, o);
-                break;
-            case ChangeKind::heal:
-                for (uint32_t x = 0; x < truth.n; ++x)
-                    if (x != o && truth.steady(x, c.t, horizon) &&
-                        !truth.separated_during(o, x, c.t, horizon))
-                        add(Obligation{o, x, Want::alive}, o);
-                break;
-        }
-    }
+    Obligations ob_set = obligations_of(ctx, truth, views, c, horizon, options);
+    const std::vector<Obligation>& obs = ob_set.obs;
+    const std::vector<uint32_t>& owner = ob_set.owner;
 
     std::map<std::string, double> lags;
     std::vector<size_t> missing;

@@ -164,6 +164,10 @@ json check_run_dir(const std::filesystem::path& run_dir) {
         if (!(f.verdict == Verdict::Pass && f.metrics.value("observations", 0) == 0))
             results.push_back(std::move(f));
     }
+    // And every run proves it was sound (docs/checkers.md, run_health): a run that was not
+    // cannot pass, whatever the scenario's checks say.
+    if (checks.is_object() && !checks.contains("run_health"))
+        results.push_back(run_check("run_health", ctx, json::object()));
     json out = {{"checks", json::array()}, {"verdict", compose(verdicts_of(results))}};
     for (const auto& r : results) out["checks"].push_back(r.to_json());
     return out;

@@ -119,8 +119,10 @@ TEST_CASE("check_run_dir re-judges a recorded run") {
         json out = check_run_dir(dir);
         INFO(out.dump(1));
         CHECK(out["verdict"] == "pass");
-        REQUIRE(out["checks"].size() == 2);
+        REQUIRE(out["checks"].size() == 3);  // run_health is added, last
         CHECK(out["checks"][0]["check"] == "failure_detection");
+        CHECK(out["checks"][2]["check"] == "run_health");
+        CHECK(out["checks"][2]["verdict"] == "pass");
         CHECK(out["checks"][0]["bound"]["value"] == 2.0);
         CHECK(out["checks"][0]["measured"] == 1.0);
     }

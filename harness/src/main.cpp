@@ -17,7 +17,6 @@
 #include "gossiplab/harness/controller.hpp"
 #include "gossiplab/harness/manifest.hpp"
 #include "gossiplab/harness/reproduce.hpp"
-#include "gossiplab/harness/run_health.hpp"
 #include "gossiplab/harness/scenario.hpp"
 #include "gossiplab/harness/suite.hpp"
 #include "gossiplab/netem/lab.hpp"
@@ -162,14 +161,9 @@ void print_checks(const json& checks) {
     }
 }
 
-// The checkers' verdicts plus run_health, composed: the one place run_health is called.
+// The checks of a recorded run (with faults_landed and run_health), composed.
 json check_all(const fs::path& run_dir) {
-    json r = checkers::check_run_dir(run_dir);
-    r["checks"].push_back(harness::run_health(run_dir));
-    std::vector<Verdict> verdicts;
-    for (const auto& c : r["checks"]) verdicts.push_back(verdict_of(c));
-    r["verdict"] = checkers::compose(verdicts);
-    return r;
+    return checkers::check_run_dir(run_dir);
 }
 
 // Runs SC (read from sc.file) into OUT: the lab, the nodes, the checks and the run's reports.

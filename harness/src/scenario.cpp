@@ -191,9 +191,38 @@ class Rng {
     uint64_t s_;
 };
 
-const std::set<std::string> kOps = {"partition", "heal",  "shape",  "clear",
-                                    "kill",      "pause", "resume", "restart",
-                                    "leave",     "start", "starve", "broadcast"};
+using history::ActionType;
+
+// The schedule's "do" words. Each is the history's name of the action it becomes (the names
+// live in the history module), except the two words only a scenario has: "start" (a
+// node_start) and "starve" (a starve_start and, `for` seconds later, its starve_stop).
+constexpr const char* kStartWord = "start";
+constexpr const char* kStarveWord = "starve";
+constexpr ActionType kDoActions[] = {ActionType::partition, ActionType::heal,    ActionType::shape,
+                                     ActionType::clear,     ActionType::kill,    ActionType::pause,
+                                     ActionType::resume,    ActionType::restart, ActionType::leave,
+                                     ActionType::broadcast};
+
+// The action a "do" word asks for (node_start for "start", starve_start for "starve"), or
+// other for a word a schedule does not know.
+ActionType do_action(const std::string& word) {
+    if (word == kStartWord) return ActionType::node_start;
+    if (word == kStarveWord) return ActionType::starve_start;
+    const ActionType a = history::action_type(word);
+    for (ActionType d : kDoActions)
+        if (a == d) return a;
+    return ActionType::other;
+}
+
+// "broadcast, clear, heal, ...": every "do" word, sorted, for the error message.
+std::string do_words() {
+    std::set<std::string> words = {kStartWord, kStarveWord};
+    for (ActionType d : kDoActions) words.insert(history::to_string(d));
+    std::string all;
+    for (const auto& w : words) all += (all.empty() ? "" : ", ") + w;
+    return all;
+}
+
 const std::set<std::string> kPartitionKinds = {"halves",  "isolate", "groups",
                                                "one_way", "bridge",  "random"};
 
@@ -419,7 +448,7 @@ void workload_items(Obj& top, const Scenario& sc, const Times& times, std::vecto
             Obj r(rs[i], sc.file, p, &times);
             double at = r.num("at", std::nullopt, 0, 1e9);
             check_time(sc, at, p + "/at");
-            json spec = {{"do", "broadcast"}};
+            json spec = {{"do", history::to_string(ActionType::broadcast)}};
             spec["node"] = r.has("node") ? r.get("node") : json("random");
             if (r.has("payload")) spec["payload"] = r.str("payload");
             int count = r.integer("count", 1, 1, 100000);
@@ -435,7 +464,7 @@ void workload_items(Obj& top, const Scenario& sc, const Times& times, std::vecto
         double until = r.num("until", sc.duration, 0, 1e9);
         check_time(sc, from, p + "/from");
         check_time(sc, until, p + "/until");
-        json spec = {{"do", "broadcast"}};
+        json spec = {{"do", history::to_string(ActionType::broadcast)}};
         spec["node"] = r.has("node") ? r.get("node") : json("random");
         if (r.has("payload")) spec["payload"] = r.str("payload");
         r.done();
@@ -472,27 +501,26 @@ class Expander {
     void expand(const Item& it) {
         const std::string& p = it.path;
         Obj e(it.spec, sc_.file, p, &times_);
-        std::string what = e.str("do");
-        if (!kOps.count(what)) {
-            std::string all;
-            for (const auto& k : kOps) all += (all.empty() ? "" : ", ") + k;
-            e.fail(p + "/do", "unknown action \"" + what + "\" (expected one of " + all + ")");
-        }
-        if (what == "partition") {
+        const std::string word = e.str("do");
+        const ActionType what = do_action(word);
+        if (what == ActionType::other)
+            e.fail(p + "/do",
+                   "unknown action \"" + word + "\" (expected one of " + do_words() + ")");
+        if (what == ActionType::partition) {
             push(it.at, partition(e, p));
-        } else if (what == "heal") {
+        } else if (what == ActionType::heal) {
             push(it.at, op::Heal{});
-        } else if (what == "shape") {
+        } else if (what == ActionType::shape) {
             Links l = links(e, p);
             push(it.at, op::Shape{std::move(l), shape_at(e.get("shape"), sc_.file, p + "/shape")});
-        } else if (what == "clear") {
+        } else if (what == ActionType::clear) {
             push(it.at, op::Clear{links(e, p)});
-        } else if (what == "broadcast") {
+        } else if (what == ActionType::broadcast) {
             std::string id = pick(e.get("node"), p + "/node", true);
             std::string rumor = "r" + std::to_string(++rumor_seq_);
             push(it.at,
                  op::Broadcast{id, rumor, e.has("payload") ? e.str("payload") : "rumor " + rumor});
-        } else if (what == "starve") {
+        } else if (what == ActionType::starve_start) {
             starve(e, it.at, p);
         } else {
             node_ops(e, what, it.at, p);
@@ -592,19 +620,27 @@ class Expander {
         push(at + dur, op::StarveStop{id});
     }
 
-    static Op node_op(const std::string& what, const std::string& id) {
-        if (what == "start") return op::Start{id};
-        if (what == "kill") return op::Kill{id};
-        if (what == "pause") return op::Pause{id};
-        if (what == "resume") return op::Resume{id};
-        if (what == "restart") return op::Restart{id};
-        return op::Leave{id};
+    static Op node_op(ActionType what, const std::string& id) {
+        switch (what) {
+            case ActionType::node_start:
+                return op::Start{id};
+            case ActionType::kill:
+                return op::Kill{id};
+            case ActionType::pause:
+                return op::Pause{id};
+            case ActionType::resume:
+                return op::Resume{id};
+            case ActionType::restart:
+                return op::Restart{id};
+            default:
+                return op::Leave{id};
+        }
     }
 
-    void node_ops(Obj& e, const std::string& what, double at, const std::string& p) {
+    void node_ops(Obj& e, ActionType what, double at, const std::string& p) {
         int count = e.integer("count", 1, 1, 1000);
         double dur = e.has("for") ? e.num("for", std::nullopt, 0.001, 1e6) : 0;
-        if (dur > 0 && what != "pause")
+        if (dur > 0 && what != ActionType::pause)
             e.fail(p + "/for", "'for' applies to pause and starve only");
         if (dur > 0) check_time(sc_, at + dur, p + "/for");
         const json& target = e.get("node");
@@ -615,10 +651,10 @@ class Expander {
             std::string id = pick(target, p + "/node", false);
             if (count > 1 && !(target.is_string() && target == "random"))
                 e.fail(p + "/count", "'count' needs \"node\": \"random\"");
-            if (what == "kill" || what == "leave") up_.erase(id);
-            if (what == "start" || what == "restart") up_.insert(id);
-            if (what == "pause") paused_.insert(id);  // a timed pause stays paused in the model
-            if (what == "resume") paused_.erase(id);
+            if (what == ActionType::kill || what == ActionType::leave) up_.erase(id);
+            if (what == ActionType::node_start || what == ActionType::restart) up_.insert(id);
+            if (what == ActionType::pause) paused_.insert(id);  // a timed pause stays paused
+            if (what == ActionType::resume) paused_.erase(id);
             push(at, node_op(what, id));
             if (dur > 0) push(at + dur, op::Resume{id});
         }
@@ -679,12 +715,19 @@ json to_json(const Links& l) {
     return out;
 }
 
+history::ActionType op_action(const Op& o) {
+    static constexpr ActionType kActions[] = {
+        ActionType::node_start, ActionType::kill,         ActionType::pause,
+        ActionType::resume,     ActionType::restart,      ActionType::leave,
+        ActionType::broadcast,  ActionType::starve_start, ActionType::starve_stop,
+        ActionType::partition,  ActionType::heal,         ActionType::shape,
+        ActionType::clear};
+    static_assert(std::size(kActions) == std::variant_size_v<Op>);
+    return kActions[o.index()];
+}
+
 const char* op_name(const Op& o) {
-    static constexpr const char* kNames[] = {
-        "start",        "kill",        "pause",     "resume", "restart", "leave", "broadcast",
-        "starve_start", "starve_stop", "partition", "heal",   "shape",   "clear"};
-    static_assert(std::size(kNames) == std::variant_size_v<Op>);
-    return kNames[o.index()];
+    return std::holds_alternative<op::Start>(o) ? kStartWord : history::to_string(op_action(o));
 }
 
 std::string op_node(const Op& o) {

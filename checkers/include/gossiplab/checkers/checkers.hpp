@@ -76,7 +76,8 @@ std::vector<CheckResult> run_checks(const Context& ctx, const json& checks);
 std::vector<Verdict> verdicts_of(const std::vector<CheckResult>& results);
 
 // Re-checks a recorded run: loads RUN_DIR/history.jsonl, RUN_DIR/scenario.json (its "checks")
-// and RUN_DIR/impl.json ("profile", "features"), runs the checks and returns
+// and RUN_DIR/impl.json ("profile", "features"), runs the checks (plus faults_landed when a fault
+// was observed and run_health, when the scenario does not list them) and returns
 // {"checks": [result...], "verdict": "pass|fail|unknown"}. Throws HistoryError naming the file
 // when one of the three cannot be read or is not the expected JSON object.
 json check_run_dir(const std::filesystem::path& run_dir);

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gossiplab/history/history.hpp"
 #include "gossiplab/netem/grudge.hpp"
 #include "gossiplab/netem/shape.hpp"
 
@@ -102,6 +103,8 @@ struct Overload : F... {
 template <class... F>
 Overload(F...) -> Overload<F...>;
 
+// The history action the operation is recorded as (node_start for a start).
+history::ActionType op_action(const Op& o);
 // The operation's name in scenario.json's resolved "actions" ("start", "starve_start", ...).
 const char* op_name(const Op& o);
 // The node the operation acts on (node operations and broadcast), else empty.
