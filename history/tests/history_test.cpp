@@ -1,4 +1,6 @@
 // The loader: typed events, interned ids, indexes, per-line problems, unreadable files.
+#include <unistd.h>
+
 #include <gossiplab/history/history.hpp>
 
 #include <catch2/catch.hpp>
@@ -110,7 +112,8 @@ TEST_CASE("an unreadable history throws HistoryError naming the file") {
     } catch (const HistoryError& e) {
         CHECK(std::string(e.what()).find("/nonexistent/dir/history.jsonl:0: cannot open") == 0);
     }
-    auto dir = std::filesystem::temp_directory_path() / "gossiplab_history_history_test";
+    auto dir = std::filesystem::temp_directory_path() /
+               ("gossiplab_history_history_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     { std::ofstream(dir / "history.jsonl") << cluster_text(); }
     History h = load_history(dir / "history.jsonl");

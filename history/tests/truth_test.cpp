@@ -1,5 +1,7 @@
 // The ground truth: lives and how they ended, pauses and starvation, partition epochs, shape
 // faults and the observed end, from histories written with the Writer.
+#include <unistd.h>
+
 #include <gossiplab/history/truth.hpp>
 #include <gossiplab/history/writer.hpp>
 
@@ -15,7 +17,8 @@ namespace {
 // Writes lines with `write(w)` and loads them back.
 template <class F>
 History recorded(F write) {
-    const fs::path dir = fs::temp_directory_path() / "gossiplab_history_truth_test";
+    const fs::path dir =
+        fs::temp_directory_path() / ("gossiplab_history_truth_test_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     {
         Writer w(dir / "history.jsonl");

@@ -1,5 +1,7 @@
 // The writer: lines parse back through the loader to the same typed actions and events, the
 // envelope wins over fields, times are rounded to the microsecond, and the name tables agree.
+#include <unistd.h>
+
 #include <gossiplab/history/history.hpp>
 #include <gossiplab/history/writer.hpp>
 
@@ -16,7 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TempDir {
-    fs::path path = fs::temp_directory_path() / "gossiplab_history_writer_test";
+    fs::path path =
+        fs::temp_directory_path() / ("gossiplab_history_writer_test_" + std::to_string(::getpid()));
     TempDir() {
         fs::remove_all(path);
         fs::create_directories(path);
