@@ -117,6 +117,8 @@ inline const std::string kHealBound =
     "reconnect_interval + push_pull_interval + 2 * probe_interval + 2 * retransmits * "
     "gossip_interval";
 inline const std::string kRefuteBound = "2 * probe_interval + 2 * retransmits * gossip_interval";
+inline const std::string kSpreadBound =
+    "2 * (log(N) / log(fanout) + ln(N)) * gossip_interval + probe_interval";
 
 // What an observer's view of a member must become.
 enum class Want : uint8_t { alive, alive_above, dead, left, dead_or_left };

@@ -48,8 +48,7 @@ struct Options {
 // In the order their errors are reported.
 Options read_options(const Context& ctx, const json& options) {
     Options o;
-    o.spec = bound_spec(options, "bound",
-                        "2 * (log(N) / log(fanout) + ln(N)) * gossip_interval + probe_interval");
+    o.spec = bound_spec(options, "bound", kSpreadBound);
     o.min_delivery = opt_number(options, "min_delivery", 1.0);
     o.max_dup = opt_number_or_null(options, "max_duplicates");
     if (!o.max_dup) o.max_dup = 0;

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -15,6 +16,18 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace {
+
+// A run lasts its duration, or until the last obligation it creates can be judged, plus a
+// second for the controller's own latency (an action lands a little after its planned time).
+constexpr double kHorizonSlack = 1.0;
+
+double run_length(double duration, const checkers::Horizon& h) {
+    return h.t > 0 ? std::max(duration, h.t + kHorizonSlack) : duration;
+}
+
+}  // namespace
+
 Controller::Controller(asio::io_context& ioc, RunClock& clock, NodeSupervisor& sup,
                        const Scenario& sc, const Manifest& m, Network& net, const RunOptions& opt)
     : ioc_(ioc),
@@ -24,10 +37,14 @@ Controller::Controller(asio::io_context& ioc, RunClock& clock, NodeSupervisor& s
       m_(m),
       net_(net),
       opt_(opt),
+      profile_(m.profile(sc.profile)),
+      horizon_(checkers::judgement_horizon(sc.checks, planned_changes(sc), profile_,
+                                           static_cast<double>(sc.nodes.size()))),
+      length_(run_length(sc.duration, horizon_)),
       rec_(clock),
       nodes_(sc, m, net, opt.bin_dir, sup, rec_),
       nemesis_(ioc, net, nodes_, rec_),
-      progress_(ioc, opt.progress, sc.name, sc.duration,
+      progress_(ioc, opt.progress, sc.name, length_,
                 [this] {
                     return ProgressSample{clock_.now(), nodes_.up(), nodes_.ids().size(),
                                           nemesis_.describe()};
@@ -58,7 +75,6 @@ void Controller::write_run_files() {
     fs::create_directories(opt_.run_dir / "nodes");
     rec_.open(opt_.run_dir / "history.jsonl");
     write_file("scenario.json", sc_.resolved);
-    profile_ = m_.profile(sc_.profile);
     write_file(
         "impl.json",
         json{{"name", m_.name},
@@ -81,13 +97,15 @@ RunResult Controller::run() {
                  {"scenario", sc_.name},
                  {"impl", m_.name},
                  {"backend", net_.name()},
-                 {"duration", sc_.duration},
+                 {"duration", length_},
+                 {"scenario_duration", sc_.duration},
+                 {"horizon", horizon_.to_json()},
                  {"profile", profile_}});
     if (sc_.baseline_shape) nemesis_.baseline(*sc_.baseline_shape);
 
     wait_signals();
     for (size_t i = 0; i < sc_.actions.size(); ++i) schedule(i);
-    end_timer_.expires_at(clock_.at(sc_.duration));
+    end_timer_.expires_at(clock_.at(length_));
     end_timer_.async_wait([this](auto ec) {
         if (!ec) finish("duration");
     });

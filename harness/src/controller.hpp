@@ -59,6 +59,8 @@ class Controller {
     Network& net_;
     const RunOptions& opt_;
     nlohmann::json profile_;
+    checkers::Horizon horizon_;  // when the run's obligations can all be judged
+    double length_;              // the run's length: the duration, or past the horizon
     Recorder rec_;
     Nodes nodes_;
     Nemesis nemesis_;

@@ -14,9 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "controller.hpp"
+#include "fake_supervisor.hpp"
 #include "gossiplab/netem/grudge.hpp"
 #include "gossiplab/netem/shape.hpp"
-#include "fake_supervisor.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
@@ -281,6 +281,29 @@ TEST_CASE("the schedule is applied at its planned times and the run ends on its 
     CHECK(ij["version"] == "9.9");
     CHECK(fs::exists(r.dir / "scenario.json"));
     CHECK(fs::exists(r.dir / "environment.json"));
+}
+
+TEST_CASE("the run lasts until the bounds of its obligations have elapsed") {
+    Rig r;
+    Scenario sc = scenario(0.3, {act(0.2, "kill", {{"node", "n3"}})});
+    sc.checks = {{"failure_detection", {{"bound", "3 * probe_interval"}}},
+                 {"partition_healing", json::object()}};  // no heal planned: no obligation
+    r.run(sc);
+    json start = r.hist.front();
+    // The kill at 0.2 s is judged within 0.3 s: the run lasts to 0.5 s plus the 1 s slack.
+    CHECK(start["scenario_duration"] == 0.3);
+    CHECK(start["duration"].get<double>() == Approx(1.5));
+    CHECK(start["horizon"]["t"].get<double>() == Approx(0.5));
+    CHECK(start["horizon"]["because"]["check"] == "failure_detection");
+    CHECK(start["horizon"]["because"]["change"] == "crash");
+    CHECK(r.one("run_end")["t"].get<double>() >= 1.5);
+    CHECK(r.one("run_end")["reason"] == "duration");
+
+    // Without checks that oblige anything, the duration stands.
+    Rig plain;
+    plain.run(scenario(0.3, {act(0.2, "kill", {{"node", "n3"}})}));
+    CHECK(plain.hist.front()["duration"] == 0.3);
+    CHECK(plain.hist.front()["horizon"]["t"] == 0);
 }
 
 TEST_CASE("a node that exits on its own gets a node_error, and the run goes on") {

@@ -192,3 +192,22 @@ TEST_CASE("times may be written over the implementation's timing profile") {
     CHECK_THAT(error_of(doc, ov),
                Catch::Contains("at /schedule/1/at: time 15.0 is beyond the duration (10.0 s)"));
 }
+
+TEST_CASE("the schedule's planned changes, for the run's horizon") {
+    json doc = base();
+    doc["schedule"] = json::parse(R"([
+        {"at": 2, "do": "kill", "node": "n2"}, {"at": 4, "do": "start", "node": "n2"},
+        {"at": 5, "do": "pause", "node": "n3", "for": 1.5}, {"at": 6, "do": "partition"},
+        {"at": 9, "do": "heal"}, {"at": 10, "do": "leave", "node": "n4"},
+        {"at": 11, "do": "starve", "node": "n5", "for": 2}])");
+    doc["workload"] = {{"rumors", json::array({{{"at", 3}, {"node", "n1"}}})}};
+    using gossiplab::checkers::PlannedKind;
+    std::vector<std::string> got;
+    for (const auto& p : planned_changes(parse_scenario(doc, "s.json", {})))
+        got.push_back(std::string(to_string(p.kind)) + "@" + json(p.t).dump() +
+                      (p.kind == PlannedKind::resume ? "<" + json(p.since).dump() : ""));
+    CHECK(got == std::vector<std::string>{"start@0.0", "start@0.0", "start@0.0", "start@0.0",
+                                          "start@0.0", "crash@2.0", "broadcast@3.0", "restart@4.0",
+                                          "resume@6.5<5.0", "heal@9.0", "leave@10.0",
+                                          "resume@13.0<11.0"});
+}

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gossiplab/checkers/horizon.hpp"
 #include "gossiplab/history/history.hpp"
 #include "gossiplab/netem/grudge.hpp"
 #include "gossiplab/netem/shape.hpp"
@@ -159,6 +160,11 @@ Scenario load_scenario(const std::filesystem::path& file, const Overrides& ov);
 
 // Same, from an already parsed document (`file` only names it in errors).
 Scenario parse_scenario(const json& doc, const std::string& file, const Overrides& ov);
+
+// The changes the schedule plans, in time order, for checkers::judgement_horizon: a start
+// (a restart when the node ran before), restart, kill (a crash), leave, heal, the end of a
+// pause or of a starvation (a resume, with when it began) and each rumor.
+std::vector<checkers::Planned> planned_changes(const Scenario& sc);
 
 // A stable 64-bit mix of the run seed and a string (per-node RNG seeds).
 uint64_t derive_seed(uint64_t seed, const std::string& salt);

@@ -1,0 +1,88 @@
+// judgement_horizon: the bound each planned change is judged by, as the checks choose it.
+#include <gossiplab/checkers/horizon.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using nlohmann::json;
+
+namespace {
+
+json profile() {
+    return {{"probe_interval", 1.0},
+            {"probe_timeout", 0.2},
+            {"gossip_interval", 0.1},
+            {"fanout", 3},
+            {"indirect_checks", 1},
+            {"suspicion_mult", 3},
+            {"suspicion_max_timeout_mult", 6},
+            {"retransmit_mult", 2},
+            {"push_pull_interval", 15.0},
+            {"dead_retention", 15.0},
+            {"reconnect_interval", nullptr}};
+}
+
+}  // namespace
+
+TEST_CASE("the latest change plus its bound decides the horizon") {
+    json checks = {{"failure_detection", {{"bound", "5 * probe_interval"}}},
+                   {"membership_convergence", {{"bound_join", 2}, {"bound_crash", 4}}}};
+    Horizon h = judgement_horizon(
+        checks, {{PlannedKind::start, 0}, {PlannedKind::crash, 10}, {PlannedKind::start, 14}},
+        profile(), 6);
+    // crash at 10 + 5 s (failure_detection), + 4 s (membership_convergence); start at 14 + 2 s.
+    CHECK(h.t == Approx(16));
+    CHECK(h.because["check"] == "membership_convergence");
+    CHECK(h.because["change"] == "start");
+    CHECK(h.because["bound"]["expr"] == "2");
+    CHECK(h.unbounded.empty());
+
+    // One "bound" replaces membership_convergence's per-kind bounds, as in the check.
+    checks["membership_convergence"] = {{"bound", 9}};
+    h = judgement_horizon(checks, {{PlannedKind::crash, 10}}, profile(), 6);
+    CHECK(h.t == Approx(19));
+    CHECK(h.because["check"] == "membership_convergence");
+}
+
+TEST_CASE("only the scenario's checks oblige, with their defaults") {
+    // dissemination is not listed: a rumor obliges nothing.
+    Horizon none = judgement_horizon({{"failure_detection", json::object()}},
+                                     {{PlannedKind::broadcast, 5}}, profile(), 6);
+    CHECK(none.t == 0);
+    CHECK(none.because.is_null());
+    // failure_detection's default bound: 5 * probe_interval + suspicion_max + 2 * retransmits *
+    // gossip_interval with N = 6 (suspicion_max = 6 * 3 * 1 * 1 = 18, retransmits = 2).
+    Horizon h = judgement_horizon({{"failure_detection", json::object()}},
+                                  {{PlannedKind::crash, 4}}, profile(), 6);
+    CHECK(h.t == Approx(4 + 5 + 18 + 0.4));
+    // A null `checks` runs every check: the rumor is bounded by dissemination's default.
+    Horizon all = judgement_horizon(nullptr, {{PlannedKind::broadcast, 5}}, profile(), 6);
+    CHECK(all.t > 5);
+    CHECK(all.because["check"] == "dissemination");
+}
+
+TEST_CASE("a bound over a knob the implementation lacks does not lengthen the run") {
+    Horizon h = judgement_horizon({{"partition_healing", json::object()}},
+                                  {{PlannedKind::heal, 20}, {PlannedKind::heal, 30}}, profile(), 6);
+    CHECK(h.t == 0);
+    REQUIRE(h.unbounded.size() == 1);  // one entry per check and kind of change
+    CHECK(h.unbounded[0]["check"] == "partition_healing");
+    CHECK(h.unbounded[0]["count"] == 2);
+    CHECK_THAT(h.unbounded[0]["error"].get<std::string>(), Catch::Contains("reconnect_interval"));
+    // A bad option is reported the same way, never thrown.
+    Horizon bad = judgement_horizon({{"failure_detection", {{"bound", json::array()}}}},
+                                    {{PlannedKind::crash, 1}}, profile(), 6);
+    CHECK(bad.t == 0);
+    REQUIRE(bad.unbounded.size() == 1);
+    CHECK_THAT(bad.unbounded[0]["error"].get<std::string>(), Catch::Contains("\"bound\""));
+}
+
+TEST_CASE("a long pause is judged as a rejoin, a short one as a refutation") {
+    json checks = {
+        {"suspicion_refutation", {{"bound", 1}, {"rejoin_bound", 7}, {"long_above", 3}}}};
+    Horizon shrt = judgement_horizon(checks, {{PlannedKind::resume, 10, 9}}, profile(), 6);
+    CHECK(shrt.t == Approx(11));
+    Horizon lng = judgement_horizon(checks, {{PlannedKind::resume, 10, 2}}, profile(), 6);
+    CHECK(lng.t == Approx(17));
+    CHECK(lng.because["bound"]["expr"] == "7");
+}
