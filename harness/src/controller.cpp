@@ -16,18 +16,6 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
-// A run lasts its duration, or until the last obligation it creates can be judged, plus a
-// second for the controller's own latency (an action lands a little after its planned time).
-constexpr double kHorizonSlack = 1.0;
-
-double run_length(double duration, const checkers::Horizon& h) {
-    return h.t > 0 ? std::max(duration, h.t + kHorizonSlack) : duration;
-}
-
-}  // namespace
-
 Controller::Controller(asio::io_context& ioc, RunClock& clock, NodeSupervisor& sup,
                        const Scenario& sc, const Manifest& m, Network& net, const RunOptions& opt)
     : ioc_(ioc),
@@ -38,8 +26,7 @@ Controller::Controller(asio::io_context& ioc, RunClock& clock, NodeSupervisor& s
       net_(net),
       opt_(opt),
       profile_(m.profile(sc.profile)),
-      horizon_(checkers::judgement_horizon(sc.checks, planned_changes(sc), profile_,
-                                           static_cast<double>(sc.nodes.size()))),
+      horizon_(run_horizon(sc, profile_)),
       length_(run_length(sc.duration, horizon_)),
       rec_(clock),
       nodes_(sc, m, net, opt.bin_dir, sup, rec_),

@@ -193,8 +193,13 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
                        {"impl_version", impl_version(m, bin)},
                        {"gossiplab_version", gossiplab::kVersion},
                        {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
-    std::fprintf(stderr, "gossiplab: %s: %zu nodes, %s, %.0f s, seed %llu -> %s\n", sc.name.c_str(),
-                 sc.nodes.size(), net->name().c_str(), sc.duration,
+    const double length =
+        harness::run_length(sc.duration, harness::run_horizon(sc, m.profile(sc.profile)));
+    char judged[64] = "";
+    if (length > sc.duration)
+        std::snprintf(judged, sizeof judged, " (%.1f s to judge its obligations)", length);
+    std::fprintf(stderr, "gossiplab: %s: %zu nodes, %s, %.0f s%s, seed %llu -> %s\n",
+                 sc.name.c_str(), sc.nodes.size(), net->name().c_str(), sc.duration, judged,
                  static_cast<unsigned long long>(sc.seed), out.string().c_str());
     harness::RunResult rr = harness::run_scenario(sc, m, *net, opt);
     net.reset();  // tear the lab down before the (slow) checking

@@ -805,6 +805,16 @@ std::vector<checkers::Planned> planned_changes(const Scenario& sc) {
     return out;
 }
 
+checkers::Horizon run_horizon(const Scenario& sc, const json& profile) {
+    return checkers::judgement_horizon(sc.checks, planned_changes(sc), profile,
+                                       static_cast<double>(sc.nodes.size()));
+}
+
+double run_length(double duration, const checkers::Horizon& h) {
+    constexpr double kHorizonSlack = 1.0;
+    return h.t > 0 ? std::max(duration, h.t + kHorizonSlack) : duration;
+}
+
 Scenario load_scenario(const std::filesystem::path& file, const Overrides& ov) {
     std::ifstream in(file);
     if (!in) throw ScenarioError(file.string(), "", "cannot open the file");

@@ -166,6 +166,13 @@ Scenario parse_scenario(const json& doc, const std::string& file, const Override
 // pause or of a starvation (a resume, with when it began) and each rumor.
 std::vector<checkers::Planned> planned_changes(const Scenario& sc);
 
+// When the run's obligations can all be judged, under the scenario's checks and `profile` (the
+// timing profile the run uses), and how long the run therefore lasts: its duration, or the
+// horizon plus 1 s for the controller's own latency (an action lands a little after its
+// planned time), whichever is later (docs/checkers.md, "Run length").
+checkers::Horizon run_horizon(const Scenario& sc, const json& profile);
+double run_length(double duration, const checkers::Horizon& h);
+
 // A stable 64-bit mix of the run seed and a string (per-node RNG seeds).
 uint64_t derive_seed(uint64_t seed, const std::string& salt);
 
