@@ -55,6 +55,12 @@ BoundSpec bound_spec(const json& options, const char* key, const std::string& df
                      "\": expected a number of seconds or an expression string, got " + b.dump());
 }
 
+const std::string& heal_bound(const json& profile) {
+    const bool no_reconnect = profile.is_object() && profile.contains("reconnect_interval") &&
+                              profile["reconnect_interval"].is_null();
+    return no_reconnect ? kHealBoundNoReconnect : kHealBound;
+}
+
 json profile_of(const Context& ctx) {
     if (ctx.profile.is_object()) return ctx.profile;
     const json& rs = ctx.history.run_start;

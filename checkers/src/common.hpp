@@ -116,6 +116,14 @@ inline const std::string kLeaveBound = "probe_interval + 2 * retransmits * gossi
 inline const std::string kHealBound =
     "reconnect_interval + push_pull_interval + 2 * probe_interval + 2 * retransmits * "
     "gossip_interval";
+// Without a reconnect mechanism (reconnect_interval null: memberlist), the repair a heal can
+// count on is push-pull with the members still known; a split that outlives them never heals,
+// and is judged a failure, not an unknown.
+inline const std::string kHealBoundNoReconnect =
+    "push_pull_interval + 2 * probe_interval + 2 * retransmits * gossip_interval";
+// The default heal bound for `profile`: kHealBound, or kHealBoundNoReconnect when the
+// implementation has no reconnect loop (its reconnect_interval is null).
+const std::string& heal_bound(const json& profile);
 inline const std::string kRefuteBound = "2 * probe_interval + 2 * retransmits * gossip_interval";
 inline const std::string kSpreadBound =
     "2 * (log(N) / log(fanout) + ln(N)) * gossip_interval + probe_interval";

@@ -281,8 +281,9 @@ CheckResult run_changes(const Context& ctx, const json& options, const std::stri
     Views views(h);
     ResultBuilder rb(check, h, options);
     std::map<ChangeKind, BoundSpec> specs;
+    const std::string& heal = heal_bound(profile_of(ctx));
     if (heals_only) {
-        specs[ChangeKind::heal] = bound_spec(options, "bound", kHealBound);
+        specs[ChangeKind::heal] = bound_spec(options, "bound", heal);
     } else {
         bool one = options.is_object() && options.contains("bound") && !options["bound"].is_null();
         auto pick = [&](const char* key, const std::string& d) {
@@ -291,7 +292,7 @@ CheckResult run_changes(const Context& ctx, const json& options, const std::stri
         specs[ChangeKind::start] = specs[ChangeKind::restart] = pick("bound_join", kJoinBound);
         specs[ChangeKind::crash] = pick("bound_crash", kDetectBound);
         specs[ChangeKind::leave] = pick("bound_leave", kLeaveBound);
-        specs[ChangeKind::heal] = pick("bound_heal", kHealBound);
+        specs[ChangeKind::heal] = pick("bound_heal", heal);
     }
     json changes = json::array();
     size_t count = 0, converged = 0, failed = 0;

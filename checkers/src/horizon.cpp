@@ -29,7 +29,7 @@ struct Rule {
     const std::string* dflt = nullptr;
 };
 
-Rule convergence_rule(const json& options, PlannedKind k) {
+Rule convergence_rule(const json& options, PlannedKind k, const std::string& heal) {
     const bool one = options.contains("bound") && !options["bound"].is_null();
     auto pick = [&](const char* key, const std::string& d) {
         return Rule{one ? "bound" : key, &d};
@@ -43,7 +43,7 @@ Rule convergence_rule(const json& options, PlannedKind k) {
         case PlannedKind::leave:
             return pick("bound_leave", detail::kLeaveBound);
         case PlannedKind::heal:
-            return pick("bound_heal", detail::kHealBound);
+            return pick("bound_heal", heal);
         default:
             return {};
     }
@@ -53,15 +53,17 @@ class Builder {
   public:
     Builder(const json& checks, const json& profile, double n)
         : checks_(checks),
+          heal_(detail::heal_bound(profile)),
           vars_(profile_vars(profile.is_object() ? profile : json::object(), std::max(n, 1.0))) {}
 
     void add(const Planned& p) {
         bool listed = false;
         const json& conv = options_of(checks_, "membership_convergence", listed);
-        if (listed) oblige("membership_convergence", p, convergence_rule(conv, p.kind), conv);
+        if (listed)
+            oblige("membership_convergence", p, convergence_rule(conv, p.kind, heal_), conv);
         if (p.kind == PlannedKind::heal) {
             const json& o = options_of(checks_, "partition_healing", listed);
-            if (listed) oblige("partition_healing", p, {"bound", &detail::kHealBound}, o);
+            if (listed) oblige("partition_healing", p, {"bound", &heal_}, o);
         }
         if (p.kind == PlannedKind::crash) {
             const json& o = options_of(checks_, "failure_detection", listed);
@@ -87,7 +89,7 @@ class Builder {
             const double long_above =
                 eval_bound(bound_spec(o, "long_above", detail::kDetectBound).expr, vars_);
             if (p.t - p.since > long_above)
-                return oblige("suspicion_refutation", p, {"rejoin_bound", &detail::kHealBound}, o);
+                return oblige("suspicion_refutation", p, {"rejoin_bound", &heal_}, o);
         } catch (const std::exception&) {
             // Unclassifiable: judged by the refutation bound below.
         }
@@ -119,6 +121,7 @@ class Builder {
     }
 
     const json& checks_;
+    const std::string& heal_;
     const Vars vars_;
     Horizon h_;
 };

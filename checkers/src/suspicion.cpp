@@ -111,7 +111,7 @@ class Judge {
           views_(h_),
           rb_("suspicion_refutation", h_, options),
           spec_(bound_spec(options, "bound", kRefuteBound)),
-          rejoin_spec_(bound_spec(options, "rejoin_bound", kHealBound)),
+          rejoin_spec_(bound_spec(options, "rejoin_bound", heal_bound(profile_of(ctx)))),
           short_spec_(bound_spec(options, "short_below", "suspicion_min")),
           long_spec_(bound_spec(options, "long_above", kDetectBound)),
           suspicion_(ctx.has("suspicion_events")),

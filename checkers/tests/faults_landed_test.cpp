@@ -160,9 +160,9 @@ TEST_CASE("faults_landed: packets counted while a change is applied blame no con
     // Partitioned from 2 s; the heal at 5 s is applied between the "before" and the "after"
     // observation, and 11 packets cross in that window: they belong to neither interval.
     auto obs = [](HB& b, const char* when, double fwd, bool cut) {
-        b.action("observe", {{"when", when},
-                             {"links", {link("n1", "n2", nullptr, nullptr, fwd, fwd, 0, 0, cut,
-                                             cut)}}});
+        b.action("observe",
+                 {{"when", when},
+                  {"links", {link("n1", "n2", nullptr, nullptr, fwd, fwd, 0, 0, cut, cut)}}});
     };
     HB b = cluster();
     b.at(2).split({"n1"}, {"n2", "n3"});

@@ -62,11 +62,12 @@ TEST_CASE("only the scenario's checks oblige, with their defaults") {
 }
 
 TEST_CASE("a bound over a knob the implementation lacks does not lengthen the run") {
-    Horizon h = judgement_horizon({{"partition_healing", json::object()}},
-                                  {{PlannedKind::heal, 20}, {PlannedKind::heal, 30}}, profile(), 6);
+    json checks = {{"failure_detection", {{"bound", "reconnect_interval + 1"}}}};
+    Horizon h = judgement_horizon(checks, {{PlannedKind::crash, 20}, {PlannedKind::crash, 30}},
+                                  profile(), 6);
     CHECK(h.t == 0);
     REQUIRE(h.unbounded.size() == 1);  // one entry per check and kind of change
-    CHECK(h.unbounded[0]["check"] == "partition_healing");
+    CHECK(h.unbounded[0]["check"] == "failure_detection");
     CHECK(h.unbounded[0]["count"] == 2);
     CHECK_THAT(h.unbounded[0]["error"].get<std::string>(), Catch::Contains("reconnect_interval"));
     // A bad option is reported the same way, never thrown.
@@ -75,6 +76,22 @@ TEST_CASE("a bound over a knob the implementation lacks does not lengthen the ru
     CHECK(bad.t == 0);
     REQUIRE(bad.unbounded.size() == 1);
     CHECK_THAT(bad.unbounded[0]["error"].get<std::string>(), Catch::Contains("\"bound\""));
+}
+
+TEST_CASE("without a reconnect mechanism a heal is bounded by push-pull") {
+    // reconnect_interval is null: the heal's default bound leaves it out (15 + 2 + 0.4 s).
+    Horizon h = judgement_horizon({{"partition_healing", json::object()}},
+                                  {{PlannedKind::heal, 20}}, profile(), 6);
+    CHECK(h.t == Approx(20 + 15 + 2 + 0.4));
+    CHECK(h.because["bound"]["expr"] ==
+          "push_pull_interval + 2 * probe_interval + 2 * retransmits * gossip_interval");
+    CHECK(h.unbounded.empty());
+    // With one, the reconnect loop's interval is part of it.
+    json with = profile();
+    with["reconnect_interval"] = 30;
+    CHECK(judgement_horizon({{"partition_healing", json::object()}}, {{PlannedKind::heal, 20}},
+                            with, 6)
+              .t == Approx(20 + 30 + 15 + 2 + 0.4));
 }
 
 TEST_CASE("a long pause is judged as a rejoin, a short one as a refutation") {

@@ -88,3 +88,34 @@ TEST_CASE("partition_healing is unknown without a heal") {
     CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason == "nothing to check: no heal in this history");
 }
+
+TEST_CASE("without a reconnect mechanism a split that never heals fails, with who never saw whom") {
+    // memberlist's case: reconnect_interval is null. The heal is judged by push-pull (the
+    // members still known), and a pair that never sees each other again is a failure.
+    json profile = lan_profile();
+    profile["reconnect_interval"] = nullptr;
+    HB b = long_split();
+    uint32_t heal = uint32_t(b.line());
+    b.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
+    b.at(62).member("n1", "n3", "alive", 1);
+    b.at(120).end();
+    History h = b.history();
+    Context ctx{h, json::object(), profile, {}};
+    CheckResult r = run_check("partition_healing", ctx, json::object());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.bound["expr"] ==
+          "push_pull_interval + 2 * probe_interval + 2 * retransmits * gossip_interval");
+    CHECK(r.bound["value"].get<double>() == Approx(30 + 2 + 1.6));
+    CHECK(has_evidence(r, "", heal, "partition healed"));
+    CHECK(has_evidence(r, "n2", 16, "n2 still sees n3 dead (inc 0) (expected alive)"));
+
+    // The same heal completed within push-pull passes.
+    HB ok = long_split();
+    ok.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
+    ok.at(62).mesh({"n1", "n2"}, {"n3"}, "alive", 1);
+    ok.at(120).end();
+    History hok = ok.history();
+    Context okctx{hok, json::object(), profile, {}};
+    CHECK(run_check("partition_healing", okctx, json::object()).verdict == Verdict::Pass);
+}
