@@ -106,8 +106,11 @@ class Node:
         self.stopping = False
         self.own_rumors = set()  # rumors we originated: serf delivers them to us once more
         self.counters = Counters()
-        self.dir = tempfile.mkdtemp(prefix="gossiplab-serf-%s-" % re.sub(r"[^A-Za-z0-9._-]", "_",
-                                                                          self.id))
+        remove_stale_dirs()
+        self.dir = tempfile.mkdtemp(prefix="%s%s-" % (DIR_PREFIX, re.sub(r"[^A-Za-z0-9._-]", "_",
+                                                                          self.id)))
+        with open(os.path.join(self.dir, "owner.pid"), "w") as f:
+            f.write(str(os.getpid()))
         seeds = [s for s in args.seeds.split(",") if s]
         cfg = {
             "node_name": self.id,
@@ -272,6 +275,38 @@ class Node:
         emit(ev)
         shutil.rmtree(self.dir, ignore_errors=True)
         os._exit(code)
+
+
+DIR_PREFIX = "gossiplab-serf-"
+
+
+def remove_stale_dirs():
+    """A node killed with SIGKILL (a crash fault) cannot remove its directory: the next node
+    to start removes every one whose owner is gone, so that runs leave nothing behind."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if not name.startswith(DIR_PREFIX) or not os.path.isdir(path):
+            continue
+        try:
+            with open(os.path.join(path, "owner.pid")) as f:
+                pid = int(f.read().strip() or "0")
+        except (OSError, ValueError):
+            pid = 0  # written by an older adapter, or not yet: judged by its age
+            try:
+                if time.time() - os.path.getmtime(path) < 60:
+                    continue
+            except OSError:
+                continue
+        if pid > 0:
+            try:
+                os.kill(pid, 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # someone else's
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def first_line(r):
