@@ -274,6 +274,7 @@ class Node:
         ev["reason"] = reason
         emit(ev)
         shutil.rmtree(self.dir, ignore_errors=True)
+        remove_stale_dirs()  # a peer killed with SIGKILL in this run, as the run ends
         os._exit(code)
 
 
@@ -281,8 +282,8 @@ DIR_PREFIX = "gossiplab-serf-"
 
 
 def remove_stale_dirs():
-    """A node killed with SIGKILL (a crash fault) cannot remove its directory: the next node
-    to start removes every one whose owner is gone, so that runs leave nothing behind."""
+    """A node killed with SIGKILL (a crash fault) cannot remove its directory: every node that
+    starts or stops removes each one whose owner is gone, so that runs leave nothing behind."""
     root = tempfile.gettempdir()
     for name in os.listdir(root):
         path = os.path.join(root, name)
