@@ -55,10 +55,14 @@ BoundSpec bound_spec(const json& options, const char* key, const std::string& df
                      "\": expected a number of seconds or an expression string, got " + b.dump());
 }
 
-const std::string& heal_bound(const json& profile) {
-    const bool no_reconnect = profile.is_object() && profile.contains("reconnect_interval") &&
-                              profile["reconnect_interval"].is_null();
-    return no_reconnect ? kHealBoundNoReconnect : kHealBound;
+std::string heal_bound(const json& profile) {
+    auto lacks = [&](const char* knob) {
+        return profile.is_object() && profile.contains(knob) && profile[knob].is_null();
+    };
+    std::string b;
+    for (const char* knob : {"reconnect_interval", "push_pull_interval"})
+        if (!lacks(knob)) b += std::string(knob) + " + ";
+    return b + "2 * probe_interval + 2 * retransmits * gossip_interval";
 }
 
 json profile_of(const Context& ctx) {
@@ -121,6 +125,12 @@ void ResultBuilder::fail(const std::string& reason) {
 void ResultBuilder::unknown(const std::string& reason) {
     if (!unknown_) unknown_reason_ = reason;
     unknown_ = true;
+}
+
+void ResultBuilder::not_applicable(const std::string& reason) {
+    if (std::find(r.not_applicable.begin(), r.not_applicable.end(), reason) ==
+        r.not_applicable.end())
+        r.not_applicable.push_back(reason);
 }
 
 CheckResult ResultBuilder::finish(const std::string& pass_reason) {

@@ -89,6 +89,8 @@ class ResultBuilder {
     void evidence(double t, uint32_t node, const std::string& what, uint32_t line);
     void fail(const std::string& reason);     // first reason wins
     void unknown(const std::string& reason);  // kept unless something failed
+    // A part that cannot apply (a feature the implementation lacks): noted, never decisive.
+    void not_applicable(const std::string& reason);
     CheckResult finish(const std::string& pass_reason);
 
     CheckResult r;
@@ -113,17 +115,16 @@ inline const std::string kJoinBound = "3 * probe_interval + 2 * retransmits * go
 inline const std::string kDetectBound =
     "5 * probe_interval + suspicion_max + 2 * retransmits * gossip_interval";
 inline const std::string kLeaveBound = "probe_interval + 2 * retransmits * gossip_interval";
+// The heal bound: each repair mechanism the implementation has (reconnect to members it
+// believes dead, push-pull anti-entropy with members it still knows), then a probe round trip
+// and the retransmissions that spread the news. A mechanism whose knob is null is one the
+// implementation lacks (memberlist has no reconnect loop): its term is left out, so that a split
+// no remaining mechanism repairs is judged a failure, not an unknown.
 inline const std::string kHealBound =
     "reconnect_interval + push_pull_interval + 2 * probe_interval + 2 * retransmits * "
     "gossip_interval";
-// Without a reconnect mechanism (reconnect_interval null: memberlist), the repair a heal can
-// count on is push-pull with the members still known; a split that outlives them never heals,
-// and is judged a failure, not an unknown.
-inline const std::string kHealBoundNoReconnect =
-    "push_pull_interval + 2 * probe_interval + 2 * retransmits * gossip_interval";
-// The default heal bound for `profile`: kHealBound, or kHealBoundNoReconnect when the
-// implementation has no reconnect loop (its reconnect_interval is null).
-const std::string& heal_bound(const json& profile);
+// The default heal bound for `profile`: kHealBound without the terms of null knobs.
+std::string heal_bound(const json& profile);
 inline const std::string kRefuteBound = "2 * probe_interval + 2 * retransmits * gossip_interval";
 inline const std::string kSpreadBound =
     "2 * (log(N) / log(fanout) + ln(N)) * gossip_interval + probe_interval";

@@ -2,6 +2,7 @@
 // every live observer's view of the changed members matches the truth.
 #include "checks.hpp"
 #include "common.hpp"
+#include "timing.hpp"
 
 #include <algorithm>
 #include <map>
@@ -105,13 +106,15 @@ Obligations obligations_of(const Context& ctx, const Truth& truth, const Views& 
 
 // Measures one change: builds the obligations, evaluates them, adds evidence and metrics.
 ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views, size_t i,
-                      const BoundSpec& spec, ResultBuilder& rb, const json& options,
-                      const std::string& check) {
+                      const TimingSpec& spec, ResultBuilder& rb, ModelTally& model,
+                      const json& options) {
     const History& h = ctx.history;
     const Change& c = truth.changes[i];
     ChangeOutcome out;
     double n = double(truth.live_count(c.t)) + (c.kind == ChangeKind::crash ? 1 : 0);
-    double bound = bound_value(spec, ctx, n);
+    // The guarantee decides; the model is compared with (docs/checkers.md).
+    double bound = bound_value(spec.guarantee, ctx, n);
+    double model_bound = spec.has_model ? bound_value(spec.model, ctx, n) : bound;
     double wend = window_end(truth, i);
     double horizon = std::min(wend, c.t + bound);
     bool incarnations = ctx.has("incarnations");
@@ -122,7 +125,8 @@ ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views
     std::map<std::string, double> lags;
     std::vector<size_t> missing;
     double worst = 0;
-    uint32_t slowest = kNone;
+    uint32_t slowest = kNone, slowest_about = kNone;
+    Want slowest_want = Want::alive;
     for (size_t k = 0; k < obs.size(); ++k) {
         const Obligation& ob = obs[k];
         // A crashed or departed member the observer never knew needs no news.
@@ -138,6 +142,8 @@ ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views
             if (r.lag >= worst) {
                 worst = r.lag;
                 slowest = owner[k];
+                slowest_about = ob.o == owner[k] ? ob.m : ob.o;
+                slowest_want = ob.want;
             }
             if (r.lag > bound) {
                 rb.evidence(r.event->t, ob.o,
@@ -155,6 +161,7 @@ ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views
                {"t", c.t},
                {"ref", c.line},
                {"bound", bound},
+               {"model_bound", spec.has_model ? json(model_bound) : json(nullptr)},
                {"obligations", obs.size()}};
     mt["node"] = c.node == kNone ? json(nullptr) : json(h.ids[c.node]);
     json lag_json = json::object();
@@ -200,12 +207,18 @@ ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views
                     " s, bound " + fmt(bound) + " s (slowest " + id(h, slowest) + ")");
         } else {
             status = "converged";
+            if (spec.has_model)
+                model.item(worst, model_bound, c.t, slowest,
+                           id(h, slowest) + " saw " + id(h, slowest_about) + " " +
+                               to_string(slowest_want) + " (" + subject + " at " + fmt(c.t) +
+                               " s)",
+                           c.line);
         }
     }
     if (c.kind == ChangeKind::restart && !incarnations && !obs.empty())
-        rb.unknown("restart of " + h.ids[c.node] + " at " + fmt(c.t) +
-                   " s: a higher incarnation cannot be checked (no incarnations feature)");
-    (void)check;
+        rb.not_applicable(
+            "a restart's higher incarnation cannot be checked (no incarnations feature); the "
+            "restarted node was checked to be seen alive");
     mt["status"] = status;
     out.metrics = std::move(mt);
     return out;
@@ -216,13 +229,13 @@ ChangeOutcome measure(const Context& ctx, const Truth& truth, const Views& views
 // never started) long enough is not. This catches what a per-change first match cannot: a view
 // that was right once and went wrong later, or a late joiner that learned a dead node as alive.
 json final_views(const Context& ctx, const Truth& truth, const Views& views,
-                 const BoundSpec& join_spec, const BoundSpec& crash_spec, ResultBuilder& rb) {
+                 const TimingSpec& join_spec, const TimingSpec& crash_spec, ResultBuilder& rb) {
     const History& h = ctx.history;
     const double end = truth.end_t;
     const double eps = 1e-6;
     double n = double(std::max<size_t>(truth.live_count(end - eps), 1));
-    double settle_alive = bound_value(join_spec, ctx, n);
-    double settle_gone = bound_value(crash_spec, ctx, n + 1);
+    double settle_alive = bound_value(join_spec.guarantee, ctx, n);
+    double settle_gone = bound_value(crash_spec.guarantee, ctx, n + 1);
     // The last line at or before the end (teardown lines come after it).
     auto it = std::upper_bound(h.events.begin(), h.events.end(), end,
                                [](double t, const Event& e) { return t < e.t; });
@@ -280,32 +293,28 @@ CheckResult run_changes(const Context& ctx, const json& options, const std::stri
     const Truth& truth = ctx.truth();
     Views views(h);
     ResultBuilder rb(check, h, options);
-    std::map<ChangeKind, BoundSpec> specs;
-    const std::string& heal = heal_bound(profile_of(ctx));
-    if (heals_only) {
-        specs[ChangeKind::heal] = bound_spec(options, "bound", heal);
-    } else {
-        bool one = options.is_object() && options.contains("bound") && !options["bound"].is_null();
-        auto pick = [&](const char* key, const std::string& d) {
-            return one ? bound_spec(options, "bound", d) : bound_spec(options, key, d);
-        };
-        specs[ChangeKind::start] = specs[ChangeKind::restart] = pick("bound_join", kJoinBound);
-        specs[ChangeKind::crash] = pick("bound_crash", kDetectBound);
-        specs[ChangeKind::leave] = pick("bound_leave", kLeaveBound);
-        specs[ChangeKind::heal] = pick("bound_heal", heal);
+    std::map<ChangeKind, TimingSpec> specs;
+    const json profile = profile_of(ctx);
+    auto spec = [&](Obliged k) { return timing_spec(check, k, options, profile); };
+    specs[ChangeKind::heal] = spec(Obliged::heal);
+    if (!heals_only) {
+        specs[ChangeKind::start] = specs[ChangeKind::restart] = spec(Obliged::join);
+        specs[ChangeKind::crash] = spec(Obliged::crash);
+        specs[ChangeKind::leave] = spec(Obliged::leave);
     }
+    ModelTally model(model_mode(options));
     json changes = json::array();
     size_t count = 0, converged = 0, failed = 0;
     // The headline pairs one change's bound with its own measured time: the first failure, else
     // the change that came closest to its bound.
     double head_score = -1, head_bound = 0;
     json head_measured = nullptr;
-    const BoundSpec* head_spec = nullptr;
+    const TimingSpec* head_spec = nullptr;
     for (size_t i = 0; i < truth.changes.size(); ++i) {
         const Change& c = truth.changes[i];
         if (heals_only && c.kind != ChangeKind::heal) continue;
         ++count;
-        ChangeOutcome r = measure(ctx, truth, views, i, specs[c.kind], rb, options, check);
+        ChangeOutcome r = measure(ctx, truth, views, i, specs[c.kind], rb, model, options);
         double bound = r.metrics["bound"].get<double>();
         double score = r.failed     ? (head_score >= 1e300 ? -1 : 1e300)
                        : r.measured ? (bound > 0 ? r.convergence / bound : 0)
@@ -327,7 +336,8 @@ CheckResult run_changes(const Context& ctx, const json& options, const std::stri
     rb.r.metrics["count"] = count;
     rb.r.metrics["converged"] = converged;
     rb.r.metrics["failed"] = failed;
-    if (head_spec) rb.r.bound = bound_json(*head_spec, head_bound);
+    if (head_spec) rb.r.bound = bound_json(head_spec->guarantee, head_bound);
+    model.finish(rb, "change(s)");
     rb.r.measured = head_measured;
     double measured = head_measured.is_number() ? head_measured.get<double>() : -1;
     const char* what = heals_only ? "heal" : "membership change";

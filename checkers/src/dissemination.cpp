@@ -2,6 +2,7 @@
 // the epidemic model, duplicates, and packets per rumor (Gossip Glomers' msgs-per-op).
 #include "checks.hpp"
 #include "common.hpp"
+#include "timing.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -36,7 +37,8 @@ double total_packets(const History& h, bool bytes) {
 namespace {
 
 struct Options {
-    BoundSpec spec;
+    TimingSpec spec;
+    ModelMode model = ModelMode::report;
     double min_delivery = 1.0;
     std::optional<double> max_dup, max_msgs;
     // A physical floor: on links that delay every packet by d, no rumor reaches everyone in
@@ -48,7 +50,8 @@ struct Options {
 // In the order their errors are reported.
 Options read_options(const Context& ctx, const json& options) {
     Options o;
-    o.spec = bound_spec(options, "bound", kSpreadBound);
+    o.spec = timing_spec("dissemination", Obliged::spread, options, profile_of(ctx));
+    o.model = model_mode(options);
     o.min_delivery = opt_number(options, "min_delivery", 1.0);
     o.max_dup = opt_number_or_null(options, "max_duplicates");
     if (!o.max_dup) o.max_dup = 0;
@@ -76,7 +79,12 @@ struct Spread {
 class Judge {
   public:
     Judge(const Context& ctx, const Truth& truth, ResultBuilder& rb, Options o)
-        : ctx_(ctx), h_(ctx.history), truth_(truth), rb_(rb), o_(std::move(o)) {}
+        : ctx_(ctx),
+          h_(ctx.history),
+          truth_(truth),
+          rb_(rb),
+          o_(std::move(o)),
+          model_(o_.model) {}
 
     void rumor(const Action& a) {
         ++rumors_;
@@ -84,7 +92,9 @@ class Judge {
         const uint32_t origin = a.node;
         const double t0 = a.t;
         double n_live = double(truth_.live_count(t0));
-        double bound = bound_value(o_.spec, ctx_, std::max(2.0, n_live));
+        // The guarantee decides; the model is compared with (docs/checkers.md).
+        double bound = bound_value(o_.spec.guarantee, ctx_, std::max(2.0, n_live));
+        double model_bound = bound_value(o_.spec.model, ctx_, std::max(2.0, n_live));
         if (first_bound_ < 0) first_bound_ = bound;
         double wend = std::min(t0 + bound, truth_.end_t);
         const Spread sp = spread(a, rid, wend);
@@ -92,7 +102,7 @@ class Judge {
             sp.targets.empty() ? 1.0 : double(sp.times.size()) / double(sp.targets.size());
         targets_total_ += sp.targets.size();
         delivered_total_ += sp.times.size();
-        items_.push_back(item(a, rid, sp, ratio, bound));
+        items_.push_back(item(a, rid, sp, ratio, bound, model_bound));
         std::string subject = "rumor " + rid + " from " + h_.ids[origin] + " at " + fmt(t0) + " s";
         bool bad = false;
         if (sp.first[origin] < 0) {
@@ -114,6 +124,13 @@ class Judge {
         }
         if (!sp.times.empty()) worst_ = std::max(worst_, sp.times.back());
         if (bad) ++failed_;
+        if (!bad && ratio >= 1.0 && !sp.times.empty()) {
+            uint32_t last = origin;
+            for (uint32_t x : sp.targets)
+                if (sp.first[x] == sp.times.back()) last = x;
+            model_.item(sp.times.back(), model_bound, t0, last,
+                        subject + " reached every node (last " + h_.ids[last] + ")", a.line);
+        }
     }
 
     CheckResult finish() {
@@ -137,7 +154,8 @@ class Judge {
                 rb_.fail(fmt(msgs / double(rumors_)) + " packets per rumor (at most " +
                          fmt(*o_.max_msgs) + ")");
         }
-        if (first_bound_ >= 0) rb_.r.bound = bound_json(o_.spec, first_bound_);
+        if (first_bound_ >= 0) rb_.r.bound = bound_json(o_.spec.guarantee, first_bound_);
+        model_.finish(rb_, "rumor(s)");
         rb_.r.measured = worst_ < 0 ? json(nullptr) : json(worst_);
         if (rumors_ == 0) rb_.unknown("nothing to check: no broadcast in this history");
         return rb_.finish(std::to_string(rumors_) +
@@ -187,7 +205,7 @@ class Judge {
     }
 
     json item(const Action& a, const std::string& rid, const Spread& sp, double ratio,
-              double bound) const {
+              double bound, double model_bound) const {
         auto pct = [&](double p) -> json {
             if (sp.targets.empty()) return nullptr;
             size_t need = size_t(std::ceil(p * double(sp.targets.size())));
@@ -212,6 +230,7 @@ class Judge {
                 {"p100", pct(1.0)},
                 {"expected", expected},
                 {"bound", bound},
+                {"model_bound", model_bound},
                 {"duplicates", sp.dups}};
     }
 
@@ -243,6 +262,7 @@ class Judge {
     const Truth& truth_;
     ResultBuilder& rb_;
     const Options o_;
+    ModelTally model_;
     json items_ = json::array();
     size_t rumors_ = 0, targets_total_ = 0, delivered_total_ = 0, duplicates_ = 0, failed_ = 0;
     double worst_ = -1, first_bound_ = -1;

@@ -2,6 +2,7 @@
 // node that can no longer reach it, within the bound.
 #include "checks.hpp"
 #include "common.hpp"
+#include "timing.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -65,7 +66,8 @@ class Judge {
           truth_(ctx.truth()),
           views_(h_),
           rb_("failure_detection", h_, options),
-          spec_(bound_spec(options, "bound", kDetectBound)),
+          spec_(timing_spec("failure_detection", Obliged::crash, options, profile_of(ctx))),
+          model_(model_mode(options)),
           want_(opt_bool(options, "accept_left", false) ? Want::dead_or_left : Want::dead),
           partitions_(opt_bool(options, "partitions", true)),
           suspicion_(ctx.has("suspicion_events")) {
@@ -78,12 +80,15 @@ class Judge {
 
     void judge(const Failure& f) {
         double n = double(truth_.live_count(f.t)) + (f.epoch ? 0 : 1);
-        double bound = bound_value(spec_, ctx_, n);
+        // The guarantee decides; the model is compared with (docs/checkers.md).
+        double bound = bound_value(spec_.guarantee, ctx_, n);
+        double model_bound = bound_value(spec_.model, ctx_, n);
         json it = {{"node", h_.ids[f.node]},
                    {"t", f.t},
                    {"ref", f.line},
                    {"cause", f.cause},
-                   {"bound", bound}};
+                   {"bound", bound},
+                   {"model_bound", model_bound}};
         Observed ob = observe(f, bound);
         it["observers"] = ob.observers;
         if (ob.observers == 0) {
@@ -101,7 +106,7 @@ class Judge {
         if (!ob.missing.empty())
             undetected(f, bound, ob, it);
         else
-            detected(f, bound, ob, it);
+            detected(f, bound, model_bound, ob, it);
         items_.push_back(std::move(it));
     }
 
@@ -114,7 +119,8 @@ class Judge {
             n_periods_ ? json(sum_periods_ / double(n_periods_)) : json(nullptr);
         rb_.r.metrics["swim_expected_first_detection_periods"] =
             std::exp(1.0) / (std::exp(1.0) - 1);
-        if (head_bound_ >= 0) rb_.r.bound = bound_json(spec_, head_bound_);
+        if (head_bound_ >= 0) rb_.r.bound = bound_json(spec_.guarantee, head_bound_);
+        model_.finish(rb_, "failure(s)");
         rb_.r.measured = head_measured_;
         if (count == 0)
             rb_.unknown("nothing to check: no crash, kill or partition in this history");
@@ -210,7 +216,8 @@ class Judge {
         headline(bound, nullptr, true);
     }
 
-    void detected(const Failure& f, double bound, const Observed& ob, json& it) {
+    void detected(const Failure& f, double bound, double model_bound, const Observed& ob,
+                  json& it) {
         ++checked_;
         it["all_detected"] = ob.all;
         it["slowest"] = id(h_, ob.slowest);
@@ -224,6 +231,8 @@ class Judge {
                      " s (bound " + fmt(bound) + " s, slowest " + id(h_, ob.slowest) + ")");
         } else {
             it["status"] = "detected";
+            model_.item(ob.all, model_bound, f.t, ob.slowest,
+                        id(h_, ob.slowest) + " declared " + subject(f) + " dead", f.line);
         }
     }
 
@@ -250,7 +259,8 @@ class Judge {
     Views views_;
 
     ResultBuilder rb_;
-    BoundSpec spec_;
+    TimingSpec spec_;
+    ModelTally model_;
     Want want_;
     bool partitions_;  // whether partitions count as failures (option "partitions")
     bool suspicion_;

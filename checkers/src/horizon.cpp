@@ -6,11 +6,15 @@
 #include <string>
 
 #include "common.hpp"
+#include "timing.hpp"
+
+#include <optional>
 
 namespace gossiplab::checkers {
 
-using detail::bound_spec;
 using detail::BoundSpec;
+using detail::Obliged;
+using detail::timing_spec;
 
 namespace {
 
@@ -21,31 +25,20 @@ const json& options_of(const json& checks, const char* check, bool& listed) {
     return checks[check];
 }
 
-// The option key and default a check uses for one kind of change ("" when the check does not
-// judge it). membership_convergence's one "bound" replaces every per-kind bound, as it does
-// in the check itself.
-struct Rule {
-    const char* key = "";
-    const std::string* dflt = nullptr;
-};
-
-Rule convergence_rule(const json& options, PlannedKind k, const std::string& heal) {
-    const bool one = options.contains("bound") && !options["bound"].is_null();
-    auto pick = [&](const char* key, const std::string& d) {
-        return Rule{one ? "bound" : key, &d};
-    };
+// The kind of obligation a planned change creates for membership_convergence.
+std::optional<detail::Obliged> convergence_kind(PlannedKind k) {
     switch (k) {
         case PlannedKind::start:
         case PlannedKind::restart:
-            return pick("bound_join", detail::kJoinBound);
+            return detail::Obliged::join;
         case PlannedKind::crash:
-            return pick("bound_crash", detail::kDetectBound);
+            return detail::Obliged::crash;
         case PlannedKind::leave:
-            return pick("bound_leave", detail::kLeaveBound);
+            return detail::Obliged::leave;
         case PlannedKind::heal:
-            return pick("bound_heal", heal);
+            return detail::Obliged::heal;
         default:
-            return {};
+            return std::nullopt;
     }
 }
 
@@ -53,25 +46,27 @@ class Builder {
   public:
     Builder(const json& checks, const json& profile, double n)
         : checks_(checks),
-          heal_(detail::heal_bound(profile)),
-          vars_(profile_vars(profile.is_object() ? profile : json::object(), std::max(n, 1.0))) {}
+          profile_(profile.is_object() ? profile : json::object()),
+          vars_(profile_vars(profile_, std::max(n, 1.0))) {}
 
+    // Each check that judges the change holds it to its guarantee (timing.hpp), chosen as the
+    // check itself chooses it.
     void add(const Planned& p) {
         bool listed = false;
         const json& conv = options_of(checks_, "membership_convergence", listed);
-        if (listed)
-            oblige("membership_convergence", p, convergence_rule(conv, p.kind, heal_), conv);
+        if (auto k = convergence_kind(p.kind); listed && k)
+            oblige("membership_convergence", p, *k, conv);
         if (p.kind == PlannedKind::heal) {
             const json& o = options_of(checks_, "partition_healing", listed);
-            if (listed) oblige("partition_healing", p, {"bound", &heal_}, o);
+            if (listed) oblige("partition_healing", p, Obliged::heal, o);
         }
         if (p.kind == PlannedKind::crash) {
             const json& o = options_of(checks_, "failure_detection", listed);
-            if (listed) oblige("failure_detection", p, {"bound", &detail::kDetectBound}, o);
+            if (listed) oblige("failure_detection", p, Obliged::crash, o);
         }
         if (p.kind == PlannedKind::broadcast) {
             const json& o = options_of(checks_, "dissemination", listed);
-            if (listed) oblige("dissemination", p, {"bound", &detail::kSpreadBound}, o);
+            if (listed) oblige("dissemination", p, Obliged::spread, o);
         }
         if (p.kind == PlannedKind::resume) {
             const json& o = options_of(checks_, "suspicion_refutation", listed);
@@ -82,25 +77,24 @@ class Builder {
     Horizon done() { return std::move(h_); }
 
   private:
-    // A pause longer than long_above ends in a rejoin (rejoin_bound); a shorter one in a
-    // refutation (bound), as suspicion_refutation classifies it.
+    // A pause shorter than short_below must end in a refutation (bound); a longer one may
+    // also end in a death and a rejoin (rejoin_bound), as suspicion_refutation judges it.
     void refutation(const Planned& p, const json& o) {
+        oblige("suspicion_refutation", p, Obliged::refute, o);
         try {
-            const double long_above =
-                eval_bound(bound_spec(o, "long_above", detail::kDetectBound).expr, vars_);
-            if (p.t - p.since > long_above)
-                return oblige("suspicion_refutation", p, {"rejoin_bound", &heal_}, o);
+            const double short_below =
+                eval_bound(detail::bound_spec(o, "short_below", "suspicion_min").expr, vars_);
+            if (p.t - p.since < short_below) return;
         } catch (const std::exception&) {
-            // Unclassifiable: judged by the refutation bound below.
+            // Unclassifiable: a rejoin may be expected.
         }
-        oblige("suspicion_refutation", p, {"bound", &detail::kRefuteBound}, o);
+        oblige("suspicion_refutation", p, Obliged::rejoin, o);
     }
 
-    void oblige(const char* check, const Planned& p, const Rule& r, const json& options) {
-        if (!r.dflt) return;
+    void oblige(const char* check, const Planned& p, Obliged k, const json& options) {
         json item = {{"check", check}, {"change", to_string(p.kind)}, {"at", p.t}};
         try {
-            const BoundSpec spec = bound_spec(options, r.key, *r.dflt);
+            const BoundSpec spec = timing_spec(check, k, options, profile_).guarantee;
             const double b = eval_bound(spec.expr, vars_);
             if (p.t + b > h_.t) {
                 h_.t = p.t + b;
@@ -121,7 +115,7 @@ class Builder {
     }
 
     const json& checks_;
-    const std::string& heal_;
+    const json profile_;
     const Vars vars_;
     Horizon h_;
 };

@@ -3,6 +3,7 @@
 #include <gossiplab/checkers/checkers.hpp>
 
 #include "checks.hpp"
+#include "timing.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -74,8 +75,11 @@ const history::Truth& Context::truth() const {
 }
 
 json CheckResult::to_json() const {
-    return {{"check", check},       {"verdict", verdict}, {"reason", reason},    {"bound", bound},
-            {"measured", measured}, {"metrics", metrics}, {"evidence", evidence}};
+    json j = {{"check", check},       {"verdict", verdict}, {"reason", reason},    {"bound", bound},
+              {"measured", measured}, {"metrics", metrics}, {"evidence", evidence}};
+    if (!model.is_null()) j["model"] = model;
+    if (!not_applicable.empty()) j["not_applicable"] = not_applicable;
+    return j;
 }
 
 std::vector<std::string> check_names() {
@@ -91,7 +95,8 @@ CheckResult run_check(const std::string& name, const Context& ctx, const json& o
             return unknown(name, "options must be an object, got " + options.dump());
         if (options.is_object())
             for (const auto& [key, value] : options.items()) {
-                const auto& known = entry.options;
+                std::vector<std::string> known = entry.options;
+                for (auto& k : detail::timing_options(name)) known.push_back(std::move(k));
                 if (key == "bound" || key == "max_evidence" ||
                     std::find(known.begin(), known.end(), key) != known.end())
                     continue;

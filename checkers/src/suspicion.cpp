@@ -2,6 +2,7 @@
 // dead, and refutes with a higher incarnation; one away for longer is declared dead and rejoins.
 #include "checks.hpp"
 #include "common.hpp"
+#include "timing.hpp"
 
 #include <algorithm>
 
@@ -92,7 +93,7 @@ Walk walk(const Views& views, uint32_t o, uint32_t m, uint32_t from_line, double
 struct EpisodeState {
     const Episode& ep;
     // The bounds at the episode's N.
-    double bound = 0, rejoin = 0, short_below = 0, long_above = 0;
+    double bound = 0, model = 0, rejoin = 0, short_below = 0, long_above = 0;
     double d = 0;         // its duration
     std::string cls{};    // short, middle or long
     double life_end = 0;  // the end of the member's life that the episode ended in
@@ -110,10 +111,12 @@ class Judge {
           truth_(ctx.truth()),
           views_(h_),
           rb_("suspicion_refutation", h_, options),
-          spec_(bound_spec(options, "bound", kRefuteBound)),
-          rejoin_spec_(bound_spec(options, "rejoin_bound", heal_bound(profile_of(ctx)))),
+          spec_(timing_spec("suspicion_refutation", Obliged::refute, options, profile_of(ctx))),
+          rejoin_spec_(
+              timing_spec("suspicion_refutation", Obliged::rejoin, options, profile_of(ctx))),
           short_spec_(bound_spec(options, "short_below", "suspicion_min")),
-          long_spec_(bound_spec(options, "long_above", kDetectBound)),
+          long_spec_(long_pause_spec(options, profile_of(ctx))),
+          model_(model_mode(options)),
           suspicion_(ctx.has("suspicion_events")),
           incarnations_(ctx.has("incarnations")) {}
 
@@ -121,8 +124,10 @@ class Judge {
         const uint32_t m = ep.node;
         double n = double(truth_.live_count(ep.from));
         EpisodeState st{ep};
-        st.bound = bound_value(spec_, ctx_, n);
-        st.rejoin = bound_value(rejoin_spec_, ctx_, n);
+        // The guarantee decides; the model is compared with (docs/checkers.md).
+        st.bound = bound_value(spec_.guarantee, ctx_, n);
+        st.model = bound_value(spec_.model, ctx_, n);
+        st.rejoin = bound_value(rejoin_spec_.guarantee, ctx_, n);
         st.short_below = bound_value(short_spec_, ctx_, n);
         st.long_above = bound_value(long_spec_, ctx_, n);
         if (first_bound_ < 0) first_bound_ = st.bound;
@@ -159,20 +164,21 @@ class Judge {
         if (head_spec_)
             rb_.r.bound = bound_json(*head_spec_, head_bound_);
         else if (first_bound_ >= 0)
-            rb_.r.bound = bound_json(spec_, first_bound_);
+            rb_.r.bound = bound_json(spec_.guarantee, first_bound_);
+        model_.finish(rb_, "refutation(s)");
         rb_.r.measured = head_measured_;
         if (count == 0)
             rb_.unknown(
                 "nothing to check: no pause, starvation or isolation that ended before the run's "
                 "end");
         if (need_suspicion_)
-            rb_.unknown(
+            rb_.not_applicable(
                 "which nodes suspected the node cannot be known (no suspicion_events feature); "
                 "the rest was checked");
         if (need_inc_)
-            rb_.unknown(
+            rb_.not_applicable(
                 "refutation with a higher incarnation cannot be checked (no incarnations "
-                "feature); the rest was checked");
+                "feature); being seen alive again was checked");
         return rb_.finish(std::to_string(checked_) +
                           " episode(s): short ones refuted without deaths, "
                           "long ones declared dead and rejoined");
@@ -242,9 +248,14 @@ class Judge {
             if (allowed > 0 && lag / allowed > head_score_) {
                 head_score_ = lag / allowed;
                 head_measured_ = lag;
-                head_spec_ = w.declared_dead ? &rejoin_spec_ : &spec_;
+                head_spec_ = w.declared_dead ? &rejoin_spec_.guarantee : &spec_.guarantee;
                 head_bound_ = allowed;
             }
+            if (!w.declared_dead)
+                model_.item(lag, st.model, ep.to, o,
+                            h_.ids[o] + " saw " + h_.ids[ep.node] + " alive again after its " +
+                                ep.kind,
+                            ep.to_line);
         }
     }
 
@@ -253,7 +264,9 @@ class Judge {
     const Truth& truth_;
     Views views_;
     ResultBuilder rb_;
-    BoundSpec spec_, rejoin_spec_, short_spec_, long_spec_;
+    TimingSpec spec_, rejoin_spec_;
+    BoundSpec short_spec_, long_spec_;
+    ModelTally model_;
     bool suspicion_, incarnations_;
     json items_ = json::array();
     size_t checked_ = 0, failed_ = 0;

@@ -178,8 +178,20 @@ std::string HB::text(const std::map<std::string, std::string>& relabel, double s
     return out;
 }
 
+json fast_path_profile() {
+    json p = lan_profile();
+    p["push_pull_interval"] = nullptr;
+    return p;
+}
+
 CheckResult check(const std::string& name, const History& h, json options,
                   std::vector<std::string> features) {
+    Context ctx{h, json::object(), fast_path_profile(), std::move(features)};
+    return run_check(name, ctx, options);
+}
+
+CheckResult check_lan(const std::string& name, const History& h, json options,
+                      std::vector<std::string> features) {
     Context ctx{h, json::object(), lan_profile(), std::move(features)};
     return run_check(name, ctx, options);
 }

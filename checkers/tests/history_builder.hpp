@@ -68,7 +68,14 @@ class HB {
     double now_ = 0;
 };
 
+// Runs a check in a Context whose profile is lan_profile() without push-pull
+// (push_pull_interval null): an implementation that promises its fast path only, so that each
+// timing check's guarantee is its model (docs/checkers.md "Guarantee and model"). Histories
+// with heals, and the guarantee-and-model tests, use check_lan().
 CheckResult check(const std::string& name, const History& h, json options = json::object(),
+                  std::vector<std::string> features = all_features());
+// The same in lan_profile() itself: the guarantee is the model plus one push-pull period (30 s).
+CheckResult check_lan(const std::string& name, const History& h, json options = json::object(),
                   std::vector<std::string> features = all_features());
 
 // Whether some evidence item has this node, ref and a `what` containing `text`.

@@ -30,18 +30,32 @@ TEST_CASE("the latest change plus its bound decides the horizon") {
     Horizon h = judgement_horizon(
         checks, {{PlannedKind::start, 0}, {PlannedKind::crash, 10}, {PlannedKind::start, 14}},
         profile(), 6);
-    // crash at 10 + 5 s (failure_detection), + 4 s (membership_convergence); start at 14 + 2 s.
-    CHECK(h.t == Approx(16));
+    // Each change is held to its guarantee: the model plus one push-pull period (15 s).
+    // crash at 10 + 5 + 15 s (failure_detection), 10 + 4 + 15 s (membership_convergence); start
+    // at 14 + 2 + 15 s.
+    CHECK(h.t == Approx(31));
     CHECK(h.because["check"] == "membership_convergence");
     CHECK(h.because["change"] == "start");
-    CHECK(h.because["bound"]["expr"] == "2");
+    CHECK(h.because["bound"]["expr"] == "(2) + push_pull_interval");
     CHECK(h.unbounded.empty());
 
     // One "bound" replaces membership_convergence's per-kind bounds, as in the check.
     checks["membership_convergence"] = {{"bound", 9}};
     h = judgement_horizon(checks, {{PlannedKind::crash, 10}}, profile(), 6);
-    CHECK(h.t == Approx(19));
+    CHECK(h.t == Approx(34));
     CHECK(h.because["check"] == "membership_convergence");
+    // An explicit guarantee is the run's horizon, as it is the check's verdict.
+    checks["membership_convergence"] = {{"bound", 9}, {"guarantee", 12}};
+    checks["failure_detection"] = {{"bound", 1}, {"guarantee", 2}};
+    h = judgement_horizon(checks, {{PlannedKind::crash, 10}}, profile(), 6);
+    CHECK(h.t == Approx(22));
+    CHECK(h.because["bound"]["expr"] == "12");
+    // Without push-pull the guarantee is the model.
+    json no_pp = profile();
+    no_pp["push_pull_interval"] = nullptr;
+    checks["membership_convergence"] = {{"bound", 9}};
+    h = judgement_horizon(checks, {{PlannedKind::crash, 10}}, no_pp, 6);
+    CHECK(h.t == Approx(19));
 }
 
 TEST_CASE("only the scenario's checks oblige, with their defaults") {
@@ -54,7 +68,7 @@ TEST_CASE("only the scenario's checks oblige, with their defaults") {
     // gossip_interval with N = 6 (suspicion_max = 6 * 3 * 1 * 1 = 18, retransmits = 2).
     Horizon h = judgement_horizon({{"failure_detection", json::object()}},
                                   {{PlannedKind::crash, 4}}, profile(), 6);
-    CHECK(h.t == Approx(4 + 5 + 18 + 0.4));
+    CHECK(h.t == Approx(4 + 5 + 18 + 0.4 + 15));
     // A null `checks` runs every check: the rumor is bounded by dissemination's default.
     Horizon all = judgement_horizon(nullptr, {{PlannedKind::broadcast, 5}}, profile(), 6);
     CHECK(all.t > 5);
@@ -94,11 +108,12 @@ TEST_CASE("without a reconnect mechanism a heal is bounded by push-pull") {
               .t == Approx(20 + 30 + 15 + 2 + 0.4));
 }
 
-TEST_CASE("a long pause is judged as a rejoin, a short one as a refutation") {
-    json checks = {
-        {"suspicion_refutation", {{"bound", 1}, {"rejoin_bound", 7}, {"long_above", 3}}}};
+TEST_CASE("a pause that may end in a death is judged as a rejoin, a short one as a refutation") {
+    json checks = {{"suspicion_refutation",
+                    {{"bound", 1}, {"guarantee", 2}, {"rejoin_bound", 7}, {"short_below", 3}}}};
     Horizon shrt = judgement_horizon(checks, {{PlannedKind::resume, 10, 9}}, profile(), 6);
-    CHECK(shrt.t == Approx(11));
+    CHECK(shrt.t == Approx(12));  // the refutation's guarantee
+    CHECK(shrt.because["bound"]["expr"] == "2");
     Horizon lng = judgement_horizon(checks, {{PlannedKind::resume, 10, 2}}, profile(), 6);
     CHECK(lng.t == Approx(17));
     CHECK(lng.because["bound"]["expr"] == "7");

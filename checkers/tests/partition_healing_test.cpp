@@ -23,7 +23,7 @@ TEST_CASE("partition_healing passes when every pair sees each other alive again"
     b.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
     b.at(62).mesh({"n1", "n2"}, {"n3"}, "alive", 1);
     b.at(120).end();
-    CheckResult r = check("partition_healing", b.history());
+    CheckResult r = check_lan("partition_healing", b.history());
     INFO(r.to_json().dump(1));
     CHECK(r.verdict == Verdict::Pass);
     CHECK(r.measured.get<double>() == Approx(2));
@@ -38,7 +38,7 @@ TEST_CASE("partition_healing fails when a pair never heals") {
     b.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
     b.at(62).member("n1", "n3", "alive", 1);
     b.at(120).end();
-    CheckResult r = check("partition_healing", b.history());
+    CheckResult r = check_lan("partition_healing", b.history());
     CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "", heal, "partition healed"));
     // n2's last view of n3: the dead at 40 s (line 16).
@@ -50,8 +50,8 @@ TEST_CASE("partition_healing fails when healing takes longer than the bound") {
     HB b = long_split();
     b.at(65).mesh({"n1", "n2", "n3"}, {"n1", "n2", "n3"}, "alive", 1);
     b.at(120).end();
-    CHECK(check("partition_healing", b.history()).verdict == Verdict::Pass);
-    CheckResult r = check("partition_healing", b.history(), {{"bound", "probe_interval * 2"}});
+    CHECK(check_lan("partition_healing", b.history()).verdict == Verdict::Pass);
+    CheckResult r = check_lan("partition_healing", b.history(), {{"bound", "probe_interval * 2"}});
     CHECK(r.verdict == Verdict::Fail);
     CHECK(r.bound == json({{"expr", "probe_interval * 2"}, {"value", 2.0}}));
     CHECK(r.reason.find("converged after 5 s") != std::string::npos);
@@ -73,9 +73,9 @@ TEST_CASE("two nodes that joined separately through one seed find each other aft
         b.at(60).end();
         return b;
     };
-    CHECK(check("partition_healing", build(true).history()).verdict == Verdict::Pass);
+    CHECK(check_lan("partition_healing", build(true).history()).verdict == Verdict::Pass);
     HB b = build(false);
-    CheckResult r = check("partition_healing", b.history());
+    CheckResult r = check_lan("partition_healing", b.history());
     CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "b", 13, "b still sees a absent"));  // 13: the heal line
 }
@@ -84,7 +84,7 @@ TEST_CASE("partition_healing is unknown without a heal") {
     HB b = cluster();
     b.at(5).split({"n1"}, {"n2", "n3"});
     b.at(10).end();
-    CheckResult r = check("partition_healing", b.history());
+    CheckResult r = check_lan("partition_healing", b.history());
     CHECK(r.verdict == Verdict::Unknown);
     CHECK(r.reason == "nothing to check: no heal in this history");
 }

@@ -55,6 +55,13 @@ struct CheckResult {
     json measured;       // number or null
     json metrics = json::object();
     json evidence = json::array();  // [{"t","node","what","ref"}...]
+    // A timing check's model half (docs/checkers.md "Guarantee and model"): null, or
+    // {"enforced", "items", "misses", "mean_ratio", "worst", "slowest", "finding"}. Written
+    // only when set.
+    json model = nullptr;
+    // The parts of the check that could not apply (a feature the implementation lacks), each a
+    // sentence; they do not decide the verdict. Written only when not empty.
+    std::vector<std::string> not_applicable;
 
     json to_json() const;
 };
