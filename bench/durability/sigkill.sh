@@ -17,7 +17,7 @@ GL=$(realpath "${2:-build/bin/gossiplab}")
 BIN=$(dirname "$GL")
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/gossiplab-sigkill.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
 mkdir -p "$WORK/home/adapters/daemonizing" "$WORK/home/scenarios"
 cat > "$WORK/node.sh" <<'NODE'
@@ -36,8 +36,9 @@ ref = json.load(open(src + "/adapters/reference/impl.json"))
 m = {"name": "daemonizing", "contract": 1, "command": [work + "/node.sh", "{id}"],
      "port": 7946, "default_profile": "fast", "profiles": ref["profiles"], "features": []}
 json.dump(m, open(work + "/home/adapters/daemonizing/impl.json", "w"))
-json.dump({"name": "tick", "description": "nodes that tick", "nodes": 4, "duration": 8,
-           "impl": "daemonizing"}, open(work + "/home/scenarios/tick.json", "w"))
+json.dump({"name": "tick", "description": "nodes that tick and leave a daemon", "duration": 8,
+           "cluster": {"nodes": 4, "seeds": ["n1"]}, "checks": {"history_wellformed": {}}},
+          open(work + "/home/scenarios/tick.json", "w"))
 PY
 
 host_state() {
@@ -59,7 +60,7 @@ for i in $(seq 1 "$N"); do
     out="$WORK/run-$i"
     delay=$(python3 -c "import random; print(round(random.uniform(0.8, 6.0), 3))")
     GOSSIPLAB_HOME="$WORK/home" GOSSIPLAB_SIGKILL_TAG="$tag" \
-        "$GL" run "$WORK/home/scenarios/tick.json" --seed "$i" --out "$out" \
+        "$GL" run "$WORK/home/scenarios/tick.json" --impl daemonizing --seed "$i" --out "$out" \
         >"$WORK/log-$i" 2>&1 &
     pid=$!
     sleep "$delay"
@@ -103,7 +104,7 @@ if g: print('last-line-vs-kill gap over %d kills: min %.1f ms, median %.1f ms, m
 # A normal run: the daemons go with their nodes, and each node_exit counts them.
 tag="$$-normal"
 GOSSIPLAB_HOME="$WORK/home" GOSSIPLAB_SIGKILL_TAG="$tag" \
-    "$GL" run "$WORK/home/scenarios/tick.json" --out "$WORK/normal" >"$WORK/log-normal" 2>&1 || true
+    "$GL" run "$WORK/home/scenarios/tick.json" --impl daemonizing --out "$WORK/normal" >"$WORK/log-normal" 2>&1 || true
 left=$(tagged "$tag")
 counts=$(python3 -c "
 import json
