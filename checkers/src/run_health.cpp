@@ -1,9 +1,10 @@
-// run_health: the run itself was sound: no node_error or error action of the controller and no
-// malformed line printed by a node. A run that was not sound cannot pass, whatever the other
-// checks say.
+// run_health: the run itself was sound: no node_error or error action of the controller, no
+// malformed line printed by a node, and no process a node left running when it exited. A run that
+// was not sound cannot pass, whatever the other checks say.
 #include "checks.hpp"
 #include "common.hpp"
 
+#include <cstdio>
 #include <string>
 
 namespace gossiplab::checkers::detail {
@@ -22,6 +23,16 @@ struct Found {
 std::vector<Found> health_problems(const History& h) {
     std::vector<Found> actions, out;
     for (const Action& a : h.actions) {
+        if (a.type == ActionType::node_exit) {
+            // Containment killed what the node left running when it exited (a daemon it
+            // started, a helper it did not stop): the node did not stop as it should.
+            auto lb = a.body.find("left_behind");
+            if (lb != a.body.end() && lb->is_number_integer() && lb->get<int64_t>() > 0)
+                actions.push_back({a.t, a.line, a.node,
+                                   "left " + std::to_string(lb->get<int64_t>()) +
+                                       " process(es) running when it exited (killed then)"});
+            continue;
+        }
         if (a.type != ActionType::node_error && a.type != ActionType::error) continue;
         auto m = a.body.find("message");
         actions.push_back({a.t, a.line, a.node,
@@ -36,6 +47,36 @@ std::vector<Found> health_problems(const History& h) {
     }
     for (; i < actions.size(); ++i) out.push_back(std::move(actions[i]));
     return out;
+}
+
+// Whether the run was cut short: no run_end (the controller died: SIGKILL, a crash, the
+// machine), or ended by SIGINT/SIGTERM (an `interrupted` action, run_end reason
+// "interrupted"). Its obligations past the last line were never observed.
+struct Interruption {
+    bool interrupted = false;
+    uint32_t line = 0;  // the line that says so, or the last line
+    std::string why;
+};
+
+Interruption interruption(const History& h) {
+    char last[64];
+    std::snprintf(last, sizeof last, "%.3f", h.last_t);
+    for (const Action& a : h.actions) {
+        if (a.type == ActionType::interrupted) {
+            std::snprintf(last, sizeof last, "%.3f", a.t);
+            const auto sig = a.body.find("signal");
+            return {true, a.line,
+                    "the run was interrupted (" +
+                        (sig != a.body.end() && sig->is_string() ? sig->get<std::string>()
+                                                                 : std::string("a signal")) +
+                        ") at t = " + last + " s; it proves nothing past that"};
+        }
+        if (a.type == ActionType::run_end) return {};
+    }
+    return {true, h.lines,
+            std::string("the run was interrupted: no run_end (the controller did not finish); ") +
+                "the last line recorded is at t = " + last + " s (line " + std::to_string(h.lines) +
+                ")"};
 }
 
 }  // namespace
@@ -56,7 +97,17 @@ CheckResult run_health(const Context& ctx, const json& options) {
     }
     r.measured = found.size();
     r.metrics = {{"problems", found.size()}, {"lines", h.lines}};
-    if (found.empty()) {
+    const Interruption cut = interruption(h);
+    r.metrics["interrupted"] = cut.interrupted;
+    if (cut.interrupted) r.metrics["last_t"] = h.last_t;
+    if (found.empty() && cut.interrupted) {
+        // Whatever the other checks say, a run that did not finish proves nothing: at best
+        // unknown (gossiplab check exits 3 for it, docs/checkers.md "run_health").
+        r.verdict = Verdict::Unknown;
+        r.reason = cut.why;
+        r.evidence.push_back(
+            {{"t", h.last_t}, {"node", nullptr}, {"what", cut.why}, {"ref", cut.line}});
+    } else if (found.empty()) {
         r.verdict = Verdict::Pass;
         r.reason = "every node started, behaved and stopped as the scenario asked";
     } else {
@@ -64,6 +115,7 @@ CheckResult run_health(const Context& ctx, const json& options) {
         r.verdict = Verdict::Fail;
         r.reason = std::to_string(found.size()) + " problem(s) with the nodes; first: " +
                    (f.node == kNone ? "" : h.ids[f.node] + ": ") + f.what;
+        if (cut.interrupted) r.reason += "; and " + cut.why;
     }
     return r;
 }

@@ -15,7 +15,7 @@ TEST_CASE("a run without node errors or malformed lines is healthy") {
     CHECK(r.verdict == Verdict::Pass);
     CHECK(r.reason == "every node started, behaved and stopped as the scenario asked");
     CHECK(r.measured == 0);
-    CHECK(r.metrics == json{{"problems", 0}, {"lines", 17}});
+    CHECK(r.metrics == json{{"problems", 0}, {"lines", 17}, {"interrupted", false}});
     CHECK(r.evidence.empty());
     CHECK(r.bound.is_null());
 }
@@ -41,6 +41,7 @@ TEST_CASE("a malformed line fails the run with the reason the controller gave") 
     b.at(3).raw(R"({"t":3,"kind":"malformed","node":"n1","raw":"garbage","why":"not JSON"})");
     const uint32_t line = uint32_t(b.line());
     b.at(4).raw(R"({"t":4,"kind":"malformed","node":"n3","raw":"x"})");  // no why
+    b.at(10).end();
     CheckResult r = check("run_health", b.history());
     INFO(r.to_json().dump(1));
     CHECK(r.verdict == Verdict::Fail);
@@ -58,11 +59,14 @@ TEST_CASE("the controller's own error action fails the run without a node") {
     b.at(6).action("error", {{"op", "heal"}});  // no message
     b.at(7).raw(R"({"t":7,"kind":"malformed","node":"n2","raw":"{","why":"not JSON"})");
     b.at(8).action("node_error", {{"node", "n1"}, {"message", "cannot start"}});
-    b.at(9).action("interrupted", {{"signal", "SIGINT"}});  // an interrupt is no node problem
+    b.at(9).action("interrupted",
+                   {{"signal", "SIGINT"}});  // an interrupt is no node problem, but no pass
     CheckResult r = check("run_health", b.history());
     INFO(r.to_json().dump(1));
     CHECK(r.verdict == Verdict::Fail);
-    CHECK(r.reason == "4 problem(s) with the nodes; first: tc: no such device");
+    CHECK(r.reason ==
+          "4 problem(s) with the nodes; first: tc: no such device; and the run was interrupted "
+          "(SIGINT) at t = 9.000 s; it proves nothing past that");
     CHECK(r.measured == 4);
     // In line order across actions and malformed lines.
     REQUIRE(r.evidence.size() == 4);
@@ -79,4 +83,69 @@ TEST_CASE("the controller's own error action fails the run without a node") {
     CHECK(capped.evidence.size() == 2);
     CHECK(capped.metrics["problems"] == 4);
     CHECK_FALSE(capped.metrics.contains("evidence_dropped"));
+}
+
+TEST_CASE(
+    "a run without run_end (the controller was killed) is at best unknown, with its last time") {
+    HB b = cluster();
+    b.at(2).kill("n3").at(5.25).event("n1", {{"type", "view"}, {"members", json::array()}});
+    CheckResult r = check("run_health", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Unknown);
+    CHECK(r.reason ==
+          "the run was interrupted: no run_end (the controller did not finish); the last line "
+          "recorded is at t = 5.250 s (line " +
+              std::to_string(b.line()) + ")");
+    CHECK(r.metrics["interrupted"] == true);
+    CHECK(r.metrics["last_t"] == 5.25);
+    REQUIRE(r.evidence.size() == 1);
+    CHECK(r.evidence[0]["ref"] == b.line());
+    // With a problem as well, it fails, and says both.
+    b.at(5.5).action("node_error", {{"node", "n2"}, {"message", "exited unexpectedly"}});
+    CheckResult f = check("run_health", b.history());
+    CHECK(f.verdict == Verdict::Fail);
+    CHECK(
+        f.reason.find("first: n2: exited unexpectedly; and the run was interrupted: no run_end") !=
+        std::string::npos);
+}
+
+TEST_CASE("an interrupted run (SIGINT, then run_end) is no pass") {
+    HB b = cluster();
+    b.at(3).action("interrupted", {{"signal", "SIGTERM"}});
+    const uint32_t line = uint32_t(b.line());
+    b.at(3.5).action("run_end", {{"reason", "interrupted"}});
+    CheckResult r = check("run_health", b.history());
+    CHECK(r.verdict == Verdict::Unknown);
+    CHECK(r.reason ==
+          "the run was interrupted (SIGTERM) at t = 3.000 s; it proves nothing past that");
+    CHECK(r.evidence.at(0)["ref"] == line);
+}
+
+TEST_CASE("a node that left processes running when it exited fails the run, counted") {
+    HB b = cluster();
+    b.at(4).action("node_exit", {{"node", "n2"},
+                                 {"pid", 7},
+                                 {"expected", true},
+                                 {"status", 0},
+                                 {"signal", nullptr},
+                                 {"left_behind", 2}});
+    const uint32_t line = uint32_t(b.line());
+    b.at(4.1).action("node_exit", {{"node", "n1"},
+                                   {"pid", 8},
+                                   {"expected", true},
+                                   {"status", 0},
+                                   {"signal", nullptr},
+                                   {"left_behind", 0}});
+    b.at(4.2).action("node_exit", {{"node", "n3"},
+                                   {"pid", 9},
+                                   {"expected", true},
+                                   {"status", 0},
+                                   {"signal", nullptr},
+                                   {"left_behind", nullptr}});
+    b.at(10).end();
+    CheckResult r = check("run_health", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.measured == 1);
+    CHECK(has_evidence(r, "n2", line, "left 2 process(es) running when it exited (killed then)"));
 }

@@ -6,6 +6,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -37,7 +39,8 @@ Controller::Controller(asio::io_context& ioc, RunClock& clock, NodeSupervisor& s
                                           nemesis_.describe()};
                 }),
       signals_(ioc, SIGINT, SIGTERM),
-      end_timer_(ioc) {
+      end_timer_(ioc),
+      flush_timer_(ioc) {
     NodeHandlers h;
     h.on_stdout = [this](const std::string& node, const std::string& line, bool truncated) {
         on_stdout(node, line, truncated);
@@ -77,13 +80,18 @@ void Controller::write_run_files() {
 RunResult Controller::run() {
     write_run_files();
     clock_.start = RunClock::Clock::now();
+    // The wall time of t = 0, so that outside observers (a kill, a log) can be placed on it.
+    const double started_at =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     rec_.action(ActionType::run_start, -1,
                 {{"nodes", sc_.nodes},
+                 {"started_at", std::round(started_at * 1e6) / 1e6},
                  {"seeds", sc_.seeds},
                  {"seed", sc_.seed},
                  {"scenario", sc_.name},
                  {"impl", m_.name},
                  {"backend", net_.name()},
+                 {"fates", net_.fates()},
                  {"duration", length_},
                  {"scenario_duration", sc_.duration},
                  {"horizon", horizon_.to_json()},
@@ -97,12 +105,23 @@ RunResult Controller::run() {
         if (!ec) finish("duration");
     });
     progress_.start();
+    flush_periodically();
     ioc_.run();
     rec_.flush();
     RunResult r;
     r.interrupted = interrupted_;
     r.duration_s = clock_.now();
     return r;
+}
+
+// A SIGKILL of the controller loses at most the lines of the last flush period (docs/
+// history-format.md "Durability"); actions are flushed as they are written.
+void Controller::flush_periodically() {
+    rec_.flush();
+    flush_timer_.expires_after(RunClock::secs(0.05));
+    flush_timer_.async_wait([this](auto ec) {
+        if (!ec) flush_periodically();
+    });
 }
 
 // -- the schedule -----------------------------------------------------------------------------
@@ -172,6 +191,8 @@ void Controller::on_exit(const std::string& node, pid_t pid, const ExitStatus& s
         f["status"] = nullptr;
         f["signal"] = signal_name(status.signal);
     }
+    // Processes the node left in its PID namespace, killed as it exited (null: not known).
+    f["left_behind"] = status.left_behind < 0 ? json(nullptr) : json(status.left_behind);
     rec_.action(ActionType::node_exit, -1, f);
     if (!expected && !finishing_)
         rec_.action(ActionType::node_error, -1,

@@ -50,6 +50,7 @@ class Controller {
     void finish(const std::string& reason);
     void kill_stragglers();
     void maybe_done();
+    void flush_periodically();
 
     boost::asio::io_context& ioc_;
     RunClock& clock_;
@@ -67,6 +68,7 @@ class Controller {
     Progress progress_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer end_timer_;
+    boost::asio::steady_timer flush_timer_;  // the history's lines reach the file every 50 ms
     bool finishing_ = false, done_ = false, interrupted_ = false;
     std::string end_reason_ = "duration";
 };

@@ -176,7 +176,7 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
 
     std::unique_ptr<harness::Network> net;
     try {
-        net = world.backend ? harness::make_lab_network(sc.nodes, *world.backend)
+        net = world.backend ? harness::make_lab_network(sc.nodes, *world.backend, sc.seed)
                             : harness::make_loopback_network(sc.nodes);
     } catch (const netem::LabError& e) {
         throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
@@ -229,6 +229,17 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
 
 int verdict_exit(Verdict v) {
     return v == Verdict::Fail ? kExitFail : kExitPass;
+}
+
+// `check`'s exit: an interrupted run (run_health's metrics.interrupted) proves nothing, so it
+// is an environment problem (3) unless a check failed (1). docs/checkers.md "run_health".
+int check_exit(const json& checked, Verdict v) {
+    if (v == Verdict::Fail) return kExitFail;
+    for (const auto& c : checked["checks"])
+        if (c.value("check", "") == "run_health" && c.contains("metrics") &&
+            c["metrics"].value("interrupted", false))
+            return kExitEnv;
+    return verdict_exit(v);
 }
 
 int cmd_run(int argc, char** argv) {
@@ -318,11 +329,11 @@ int cmd_check(int argc, char** argv) {
     const Verdict v = verdict_of(r);
     if (a.is_set("json")) {
         std::printf("%s\n", r.dump(2).c_str());
-        return verdict_exit(v);
+        return check_exit(r, v);
     }
     print_checks(r["checks"]);
     std::printf("%s: %s\n", d.string().c_str(), checkers::to_string(v).c_str());
-    return verdict_exit(v);
+    return check_exit(r, v);
 }
 
 int cmd_report(int argc, char** argv) {

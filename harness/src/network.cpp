@@ -12,9 +12,24 @@ namespace {
 
 class LabNetwork : public Network {
   public:
-    LabNetwork(const std::vector<std::string>& nodes, netem::Backend backend)
-        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", backend}) {}
+    LabNetwork(const std::vector<std::string>& nodes, netem::Backend backend, uint64_t seed)
+        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", backend, seed}), seed_(seed) {}
     std::string name() const override { return lab_.backend_name(); }
+    json fates() const override {
+        if (lab_.backend_name() == "nfqueue")
+            return {{"engine", "nfqueue"},
+                    {"seed", seed_},
+                    {"streams",
+                     "one per directed link: link_seed(seed, src, dst), src and dst "
+                     "indexes in run_start.nodes order"},
+                    {"reproducible", true}};
+        return {{"engine", lab_.backend_name()},
+                {"seed", nullptr},
+                {"reproducible", false},
+                {"why",
+                 "the kernel's netem draws from its own generator: libnl cannot pass it a "
+                 "seed"}};
+    }
     std::string address(const std::string& n) const override { return lab_.address(n); }
     int netns_fd(const std::string& n) const override { return lab_.netns_fd(n); }
     void set_grudge(const netem::Grudge& g) override {
@@ -78,6 +93,7 @@ class LabNetwork : public Network {
         }
     }
     netem::Lab lab_;
+    uint64_t seed_;
     netem::Grudge active_;
 };
 
@@ -112,8 +128,8 @@ class LoopbackNetwork : public Network {
 }  // namespace
 
 std::unique_ptr<Network> make_lab_network(const std::vector<std::string>& nodes,
-                                          netem::Backend backend) {
-    return std::make_unique<LabNetwork>(nodes, backend);
+                                          netem::Backend backend, uint64_t seed) {
+    return std::make_unique<LabNetwork>(nodes, backend, seed);
 }
 
 std::unique_ptr<Network> make_loopback_network(const std::vector<std::string>& nodes) {

@@ -2,6 +2,7 @@
 // lines with flood control, their stdin queues, their logs, and their reaping.
 #include "supervisor.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -10,7 +11,6 @@
 #include <array>
 #include <cstdio>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <stdexcept>
 
@@ -18,6 +18,9 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 
+#include <gossiplab/history/writer.hpp>
+
+#include "contain.hpp"
 #include "gossiplab/netem/in_netns.hpp"
 
 namespace gossiplab::harness {
@@ -52,20 +55,23 @@ constexpr size_t kMaxLinesPerSecond = 20000;  // per node; beyond is a flood: li
 constexpr size_t kMaxRawLogBytes = 64 << 20;  // per node, per stream
 
 // In the child between fork and exec: enter the node's namespace (when it has
-// one), die with the controller, and leave the controller's process group so
+// one), die with the controller, leave the controller's process group so
 // that a Ctrl-C on the terminal reaches only the controller, which stops the
-// nodes itself.
+// nodes itself, and put the node in a PID namespace of its own (contain.hpp).
 struct node_setup : bp::extend::handler {
     netem::in_netns ns;
-    explicit node_setup(int fd) : ns(fd) {}
+    int report_fd;
+    node_setup(int fd, int report) : ns(fd), report_fd(report) {}
     template <class Exec>
     void on_exec_setup(Exec& exec) const {
         ::setpgid(0, 0);
         if (ns.fd >= 0) {
             ns.on_exec_setup(exec);
+            if (exec.error()) return;
         } else if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != ns.controller) {
             ::_exit(127);
         }
+        contain::enter(report_fd);
     }
 };
 
@@ -99,7 +105,8 @@ struct Proc {
     std::unique_ptr<bp::async_pipe> in;
     std::deque<std::string> in_queue;  // lines waiting to be written to stdin
     bool writing = false;
-    std::ofstream log, raw;
+    history::LineFile log, raw;
+    int report_fd = -1;  // read end of the containment report pipe (contain.hpp)
     size_t log_bytes = 0, raw_bytes = 0;
     double window_start = -1;
     size_t window_lines = 0;
@@ -109,8 +116,18 @@ struct Proc {
 class ProcessSupervisor final : public NodeSupervisor {
   public:
     ProcessSupervisor(asio::io_context& ioc, fs::path log_dir, const RunClock& clock)
-        : ioc_(ioc), log_dir_(std::move(log_dir)), clock_(clock), sigchld_(ioc, SIGCHLD) {
+        : ioc_(ioc),
+          log_dir_(std::move(log_dir)),
+          clock_(clock),
+          sigchld_(ioc, SIGCHLD),
+          flush_timer_(ioc) {
         wait_children();
+        flush_periodically();
+    }
+
+    ~ProcessSupervisor() override {
+        for (auto& [id, p] : procs_)
+            if (p.report_fd >= 0) ::close(p.report_fd);
     }
 
     void set_handlers(NodeHandlers h) override { h_ = std::move(h); }
@@ -120,9 +137,15 @@ class ProcessSupervisor final : public NodeSupervisor {
         Proc& p = procs_[id];
         p.id = id;
         if (!p.log.is_open()) {
-            p.log.open(log_dir_ / (id + ".log"), std::ios::app);
-            p.raw.open(log_dir_ / (id + ".out"), std::ios::app);
+            p.log = history::LineFile(log_dir_ / (id + ".log"), true);
+            p.raw = history::LineFile(log_dir_ / (id + ".out"), true);
         }
+        int report[2];
+        if (::pipe2(report, O_CLOEXEC) != 0)
+            throw std::runtime_error("failed to start " + argv[0] + ": no pipe");
+        ::fcntl(report[0], F_SETFL, O_NONBLOCK);
+        if (p.report_fd >= 0) ::close(p.report_fd);
+        p.report_fd = report[0];
         p.out.pipe = std::make_unique<bp::async_pipe>(ioc_);
         p.err.pipe = std::make_unique<bp::async_pipe>(ioc_);
         p.in = std::make_unique<bp::async_pipe>(ioc_);
@@ -131,7 +154,9 @@ class ProcessSupervisor final : public NodeSupervisor {
         std::error_code ec;
         std::vector<std::string> args(argv.begin() + 1, argv.end());
         bp::child c(bp::exe = argv[0], bp::args = args, bp::std_out > *p.out.pipe,
-                    bp::std_err > *p.err.pipe, bp::std_in < *p.in, node_setup(netns_fd), ec);
+                    bp::std_err > *p.err.pipe, bp::std_in < *p.in, node_setup(netns_fd, report[1]),
+                    ec);
+        ::close(report[1]);
         if (ec || !c.valid()) {
             p.out.pipe.reset();
             p.err.pipe.reset();
@@ -219,14 +244,14 @@ class ProcessSupervisor final : public NodeSupervisor {
             if (p.log_bytes < kMaxRawLogBytes) {
                 char stamp[32];
                 std::snprintf(stamp, sizeof stamp, "%.3f ", t);
-                p.log << stamp << line << "\n";
+                p.log.append(stamp + line);
                 p.log_bytes += line.size() + 10;
             }
             if (h_.on_stderr) h_.on_stderr(p.id, line);
             return;
         }
         if (p.raw_bytes < kMaxRawLogBytes) {
-            p.raw << line << "\n";
+            p.raw.append(line);
             p.raw_bytes += line.size() + 1;
         }
         // Flood control: a node that prints faster than any honest node could
@@ -277,16 +302,43 @@ class ProcessSupervisor final : public NodeSupervisor {
     }
 
     void exited(Proc& p, int status) {
-        // Whatever the node left behind in its process group goes with it.
+        // Whatever the node left behind in its process group goes with it (its namespace
+        // went already, when it had one).
         ::kill(-p.pid, SIGKILL);
         p.running = false;
-        if (h_.on_exit) h_.on_exit(p.id, p.pid, decode(status));
+        ExitStatus st = decode(status);
+        st.left_behind = read_report(p);
+        if (h_.on_exit) h_.on_exit(p.id, p.pid, st);
+    }
+
+    // What the node's containment reported (contain.hpp): the count it left behind, or -1.
+    static int read_report(Proc& p) {
+        int left = -1;
+        contain::Report r;
+        while (p.report_fd >= 0 && ::read(p.report_fd, &r, sizeof r) == ssize_t(sizeof r))
+            left = r.status == contain::kNotContained ? -1 : r.left_behind;
+        if (p.report_fd >= 0) ::close(p.report_fd);
+        p.report_fd = -1;
+        return left;
+    }
+
+    // Node output reaches its files at least every 50 ms (history::LineFile keeps lines whole).
+    void flush_periodically() {
+        for (auto& [id, p] : procs_) {
+            p.log.flush();
+            p.raw.flush();
+        }
+        flush_timer_.expires_after(std::chrono::milliseconds(50));
+        flush_timer_.async_wait([this](auto ec) {
+            if (!ec) flush_periodically();
+        });
     }
 
     asio::io_context& ioc_;
     fs::path log_dir_;
     const RunClock& clock_;
     asio::signal_set sigchld_;
+    asio::steady_timer flush_timer_;
     NodeHandlers h_;
     std::map<std::string, Proc> procs_;
 };

@@ -22,6 +22,9 @@ namespace gossiplab::harness {
 struct ExitStatus {
     int code = 0;    // when signal == 0
     int signal = 0;  // 0: it exited
+    // Processes still in the node's PID namespace when it exited, killed then (contain.hpp);
+    // -1: not known (the node ran uncontained, or its namespace was killed whole).
+    int left_behind = -1;
     static ExitStatus exited(int code) { return {code, 0}; }
     static ExitStatus killed(int sig) { return {0, sig}; }
 };
@@ -51,7 +54,9 @@ class NodeSupervisor {
     // Called once, before the first start().
     virtual void set_handlers(NodeHandlers h) = 0;
     // Starts argv (argv[0] the program) as node `node`'s process: in the network namespace
-    // `netns_fd` (-1: this one), leading its own process group, stdin/stdout/stderr piped.
+    // `netns_fd` (-1: this one), in a PID namespace of its own where the system allows
+    // (nothing it starts outlives it: contain.hpp), leading its own process group,
+    // stdin/stdout/stderr piped.
     // Returns its pid. Throws std::runtime_error("failed to start ARGV0: WHY") when it cannot;
     // the node is then not running. Precondition: the node is not running.
     virtual pid_t start(const std::string& node, const std::vector<std::string>& argv,
@@ -69,7 +74,9 @@ class NodeSupervisor {
 
 // The real supervisor: Boost.Process children on `ioc`, reaped on SIGCHLD. Node NODE's stderr
 // goes to log_dir/NODE.log (each line prefixed with the run clock's time) and its stdout, as
-// printed, to log_dir/NODE.out (each capped at 64 MiB). Stdout is framed into lines of at most
+// printed, to log_dir/NODE.out (each capped at 64 MiB); both hold whole lines only and are
+// flushed every 50 ms (history::LineFile), so a SIGKILL of the controller loses at most the
+// last ~100 ms. Stdout is framed into lines of at most
 // 64 KiB; more than 20000 lines a second from one node is a flood: the excess is dropped.
 std::unique_ptr<NodeSupervisor> make_process_supervisor(boost::asio::io_context& ioc,
                                                         std::filesystem::path log_dir,

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -173,9 +174,78 @@ TEST_CASE("a writer that cannot open its file names it") {
         Writer w("/nonexistent/dir/history.jsonl");
         FAIL("no exception");
     } catch (const std::runtime_error& e) {
-        CHECK(std::string(e.what()) == "cannot write /nonexistent/dir/history.jsonl");
+        CHECK(std::string(e.what()) ==
+              "cannot write /nonexistent/dir/history.jsonl: No such file or directory");
     }
     TempDir d;
     Writer w(d.path / "h.jsonl");
     CHECK_THROWS_AS(w.action(0, ActionType::other), std::invalid_argument);
+}
+
+// -- durability: what is in the file while the writer is still running (or after a SIGKILL) --
+
+TEST_CASE("an action line is in the file when action() returns, with every line before it") {
+    TempDir d;
+    const fs::path file = d.path / "h.jsonl";
+    Writer w(file);
+    w.event(0.1, "n1", {{"type", "view"}});
+    CHECK(read(file).empty());  // an event waits (at most LineFile::kMaxAge)
+    w.action(0.2, ActionType::kill, {{"node", "n1"}});
+    const std::string text = read(file);
+    REQUIRE(std::count(text.begin(), text.end(), '\n') == 2);
+    CHECK(text.back() == '\n');
+    CHECK(json::parse(text.substr(0, text.find('\n')))["kind"] == "event");
+}
+
+TEST_CASE("a buffered line reaches the file once it is kMaxAge old, at the next append") {
+    TempDir d;
+    const fs::path file = d.path / "h.jsonl";
+    LineFile::Clock::time_point now{};
+    Writer w(file, [&] { return now; });
+    w.event(0.0, "n1", {{"type", "view"}});
+    now += LineFile::kMaxAge / 2;
+    w.event(0.025, "n1", {{"type", "view"}});
+    CHECK(read(file).empty());
+    now += LineFile::kMaxAge / 2;  // the first line is now kMaxAge old
+    w.event(0.05, "n1", {{"type", "view"}});
+    const std::string text = read(file);
+    CHECK(std::count(text.begin(), text.end(), '\n') == 3);
+    CHECK(text.back() == '\n');
+}
+
+TEST_CASE("a line file holds whole lines only, even past its buffer size") {
+    TempDir d;
+    const fs::path file = d.path / "raw.out";
+    LineFile::Clock::time_point now{};
+    LineFile f(file, false, [&] { return now; });
+    const std::string line(1000, 'x');
+    size_t appended = 0;
+    while (f.pending() + line.size() + 1 < LineFile::kMaxBuffer) {
+        f.append(line);
+        ++appended;
+    }
+    CHECK(read(file).empty());
+    f.append(line);  // crosses kMaxBuffer: written whole
+    ++appended;
+    std::string text = read(file);
+    CHECK(text.size() == appended * (line.size() + 1));
+    CHECK(f.pending() == 0);
+    f.append("tail");
+    CHECK(read(file).size() == text.size());
+    CHECK(f.flush());
+    CHECK(read(file).size() == text.size() + 5);
+    // Appending to an existing file keeps what is there.
+    LineFile again(file, true);
+    again.append("more");
+    again.flush();
+    CHECK(read(file).size() == text.size() + 10);
+}
+
+TEST_CASE("a line file that cannot be written says so and goes on") {
+    if (!fs::exists("/dev/full")) return;
+    LineFile f("/dev/full", true);
+    f.append("x");
+    CHECK_FALSE(f.flush());
+    CHECK(f.error().find("cannot write /dev/full") == 0);
+    CHECK(f.pending() == 0);
 }

@@ -25,6 +25,7 @@ struct Table {
 struct Topology {
     std::vector<uint32_t> addr_be;
     std::vector<std::string> hub_if;
+    uint64_t seed = 1;  // the run's seed (LabConfig::seed): the engine's random streams derive from it
 };
 
 // What a backend did on one directed link, counted since it started (monotonic).

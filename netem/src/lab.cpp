@@ -202,6 +202,7 @@ Lab::Lab(LabConfig cfg) : impl_(std::make_unique<Impl>()) {
         } else {
             m.note = to_string(b) + " (requested)";
         }
+        m.topo.seed = m.cfg.seed;
         m.backend = b == Backend::Netem ? make_netem(m.topo) : make_nfqueue(m.topo);
         m.backend->apply(m.table);
     } catch (...) {

@@ -60,7 +60,7 @@ struct Held {
 
 class NfqueueEngine final : public Impairment {
   public:
-    explicit NfqueueEngine(const Topology& topo) : topo_(topo), impairer_(now_ns()) {
+    explicit NfqueueEngine(const Topology& topo) : topo_(topo), impairer_(topo.seed) {
         for (size_t i = 0; i < topo.addr_be.size(); ++i)
             index_.emplace(topo.addr_be[i], static_cast<int>(i));
         const auto n = topo.addr_be.size();
@@ -301,8 +301,8 @@ class NfqueueEngine final : public Impairment {
             if (h.data.size() > hdr) {
                 // Flip one bit after the IP header, so routing still works and the damage
                 // shows where netem's would: in the transport checksum or the payload.
-                std::uniform_int_distribution<size_t> pos(hdr * 8, h.data.size() * 8 - 1);
-                const size_t bit = pos(bit_rng_);
+                const size_t bits = (h.data.size() - hdr) * 8;
+                const size_t bit = hdr * 8 + size_t(f.corrupt_draw % bits);
                 h.data[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
             } else {
                 h.modified = false;
@@ -403,7 +403,6 @@ class NfqueueEngine final : public Impairment {
     Topology topo_;
     std::unordered_map<uint32_t, int> index_;
     Impairer impairer_;
-    std::mt19937_64 bit_rng_{7};
     nfq_handle* h_ = nullptr;
     nfq_q_handle* qh_ = nullptr;
     sys::Fd raw_;

@@ -40,10 +40,14 @@ class Network {
     // (the history's "observe" action, docs/history-format.md); null when there is nothing
     // to observe (loopback). Throws when the backend's state cannot be read.
     virtual nlohmann::json observe() { return nullptr; }
+    // How packet fates are drawn, for run_start's "fates" (docs/history-format.md): the
+    // engine, its seed and whether the same seed replays them; null when nothing is impaired.
+    virtual nlohmann::json fates() const { return nullptr; }
 };
 
+// `seed`: the run's seed, from which the nfqueue engine derives one stream per directed link.
 std::unique_ptr<Network> make_lab_network(const std::vector<std::string>& nodes,
-                                          netem::Backend backend);
+                                          netem::Backend backend, uint64_t seed = 1);
 std::unique_ptr<Network> make_loopback_network(const std::vector<std::string>& nodes);
 
 struct RunOptions {

@@ -48,6 +48,11 @@ struct LabConfig {
     std::vector<std::string> nodes;        // node ids, unique, non-empty
     std::string subnet = "198.18.0.0/15";  // IPv4 range for the hub and node addresses
     Backend backend = Backend::Auto;
+    // The run's seed. The nfqueue engine draws each directed link's fates from a stream derived
+    // from it (one per link: one link's traffic never changes another's fates); the netem
+    // backend cannot pass it to the kernel (libnl has no netem seed), so its fates are not
+    // reproducible (run_start records both: docs/history-format.md).
+    uint64_t seed = 1;
 };
 
 class Impairment;  // backend interface (internal)
