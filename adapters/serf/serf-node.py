@@ -13,6 +13,7 @@ log names the event only). impl.json lists exactly the features that remain.
 """
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -109,8 +110,10 @@ class Node:
         remove_stale_dirs()
         self.dir = tempfile.mkdtemp(prefix="%s%s-" % (DIR_PREFIX, re.sub(r"[^A-Za-z0-9._-]", "_",
                                                                           self.id)))
-        with open(os.path.join(self.dir, "owner.pid"), "w") as f:
-            f.write(str(os.getpid()))
+        # Held for the node's life (released by the kernel however it ends): the directory is
+        # in use while its lock is. A pid would not do: nodes run in PID namespaces of their own.
+        self.lock_fd = os.open(os.path.join(self.dir, "owner.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
         seeds = [s for s in args.seeds.split(",") if s]
         cfg = {
             "node_name": self.id,
@@ -283,30 +286,31 @@ DIR_PREFIX = "gossiplab-serf-"
 
 def remove_stale_dirs():
     """A node killed with SIGKILL (a crash fault) cannot remove its directory: every node that
-    starts or stops removes each one whose owner is gone, so that runs leave nothing behind."""
+    starts or stops removes each one whose owner is gone (its owner.lock is free), so that runs
+    leave nothing behind."""
     root = tempfile.gettempdir()
     for name in os.listdir(root):
         path = os.path.join(root, name)
         if not name.startswith(DIR_PREFIX) or not os.path.isdir(path):
             continue
         try:
-            with open(os.path.join(path, "owner.pid")) as f:
-                pid = int(f.read().strip() or "0")
-        except (OSError, ValueError):
-            pid = 0  # written by an older adapter, or not yet: judged by its age
+            fd = os.open(os.path.join(path, "owner.lock"), os.O_RDWR)
+        except OSError:
+            # Written by an older adapter, or its owner is between mkdtemp and the lock: judged
+            # by its age.
             try:
                 if time.time() - os.path.getmtime(path) < 60:
                     continue
             except OSError:
                 continue
-        if pid > 0:
-            try:
-                os.kill(pid, 0)
-                continue  # still running
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                continue  # someone else's
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its owner is alive
+        finally:
+            os.close(fd)
         shutil.rmtree(path, ignore_errors=True)
 
 
