@@ -240,6 +240,8 @@ const CommandSpec& contract_command() {
             text_flag("profile", "P", "timing profile (default: the manifest's default)"),
             integer_flag("timeout", "S", "the longest wait for any one expected event (default 10)",
                          1, 600),
+            integer_flag("grace", "S", "how long a node may take to exit after SIGTERM (default 5)",
+                         1, 600),
             text_flag("out", "DIR", "where the nodes' logs go (default: runs/contract-IMPL-DATE)"),
             impairment_flag("auto | nfqueue | netem | none (default: the lab when this machine\n"
                             "has one, else loopback)"),

@@ -51,8 +51,8 @@ std::string format_comparison(const Comparison& c) {
     std::string s = "compare " + c.base.string() + " -> " + c.now.string() + " (threshold " +
                     percent(c.threshold) + " worse)\n";
     char line[512];
-    std::snprintf(line, sizeof line, "  %-30s %-22s %-8s %-8s %-18s %9s %9s %7s  %s\n",
-                  "scenario", "check", "base", "new", "metric", "base", "new", "ratio", "change");
+    std::snprintf(line, sizeof line, "  %-30s %-22s %-8s %-8s %-18s %9s %9s %7s  %s\n", "scenario",
+                  "check", "base", "new", "metric", "base", "new", "ratio", "change");
     s += line;
     for (const auto& d : c.rows) {
         if (!shown(d)) continue;
@@ -65,8 +65,8 @@ std::string format_comparison(const Comparison& c) {
                           first ? d.scenario.c_str() : "", first ? d.check.c_str() : "",
                           first ? (d.base_verdict.empty() ? "-" : d.base_verdict.c_str()) : "",
                           first ? (d.new_verdict.empty() ? "-" : d.new_verdict.c_str()) : "",
-                          name.c_str(), m ? num(m->base).c_str() : "",
-                          m ? num(m->now).c_str() : "", m ? ratio(m->ratio).c_str() : "",
+                          name.c_str(), m ? num(m->base).c_str() : "", m ? num(m->now).c_str() : "",
+                          m ? ratio(m->ratio).c_str() : "",
                           first && d.change != CheckDelta::Change::Same
                               ? (std::string(to_string(d.change)) + ": " + d.why).c_str()
                               : "");
@@ -108,8 +108,8 @@ std::string comparison_html(const Comparison& c) {
                      html_escape(d.base_verdict) + "</td><td" + rs + " class=\"" +
                      html_escape(d.new_verdict) + "\">" + html_escape(d.new_verdict) + "</td>";
             }
-            h += "<td>" + (m ? html_escape(m->name + (m->unit.empty() ? "" : " (" + m->unit + ")"))
-                             : "") +
+            h += "<td>" +
+                 (m ? html_escape(m->name + (m->unit.empty() ? "" : " (" + m->unit + ")")) : "") +
                  "</td><td class=\"n\">" + (m ? num(m->base) : "") + "</td><td class=\"n\">" +
                  (m ? num(m->now) : "") + "</td><td class=\"n\">" + (m ? ratio(m->ratio) : "") +
                  "</td>";
@@ -145,8 +145,8 @@ std::string comparison_junit(const Comparison& c) {
     }
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"gossiplab compare\" "
            "tests=\"" +
-           std::to_string(c.rows.size()) + "\" failures=\"" + std::to_string(failures) +
-           "\">\n" + cases + "</testsuite>\n";
+           std::to_string(c.rows.size()) + "\" failures=\"" + std::to_string(failures) + "\">\n" +
+           cases + "</testsuite>\n";
 }
 
 }  // namespace gossiplab::harness

@@ -29,9 +29,8 @@ bool ContractResult::failed() const {
 namespace {
 
 const std::vector<std::string> kNodes = {"n1", "n2", "n3"};  // n1 seeds n2 and n3
-const std::vector<std::string> kFeatures = {"suspicion_events", "incarnations", "refute_events",
-                                            "rumors",           "counters",     "view",
-                                            "leave"};
+const std::vector<std::string> kFeatures = {
+    "suspicion_events", "incarnations", "refute_events", "rumors", "counters", "view", "leave"};
 const char* kRumor = "contract-r1";
 
 // The checklist, in the order it is printed: what each requirement demands.
@@ -54,11 +53,13 @@ const std::vector<std::pair<std::string, std::string>> kRequirements = {
 };
 
 // Which items need which feature (the others are required of every implementation).
-const std::map<std::string, std::string> kFeatureOf = {
-    {"incarnations", "incarnations"}, {"counters", "counters"},
-    {"view", "view"},                 {"rumors", "rumors"},
-    {"suspicion_events", "suspicion_events"}, {"refute_events", "refute_events"},
-    {"leave", "leave"}};
+const std::map<std::string, std::string> kFeatureOf = {{"incarnations", "incarnations"},
+                                                       {"counters", "counters"},
+                                                       {"view", "view"},
+                                                       {"rumors", "rumors"},
+                                                       {"suspicion_events", "suspicion_events"},
+                                                       {"refute_events", "refute_events"},
+                                                       {"leave", "leave"}};
 
 std::string clip(const std::string& s, size_t n = 160) {
     return s.size() <= n ? s : s.substr(0, n - 3) + "...";
@@ -99,7 +100,10 @@ using LinePred = std::function<bool(const Line&)>;
 class ContractRun {
   public:
     ContractRun(const Manifest& m, Network& net, const ContractOptions& opt)
-        : m_(m), net_(net), opt_(opt), profile_(m.profile(opt.profile)),
+        : m_(m),
+          net_(net),
+          opt_(opt),
+          profile_(m.profile(opt.profile)),
           work_(boost::asio::make_work_guard(ioc_)) {
         fs::create_directories(opt_.out / "nodes");
         sup_ = make_process_supervisor(ioc_, opt_.out / "nodes", clock_);
@@ -263,10 +267,11 @@ class ContractRun {
         for (const auto& id : kNodes) {
             const Line* s = find_type(id, 0, "started");
             if (!s) {
+                const NodeLog& n = logs_[id];
                 fail("started",
                      id + " printed no `started` event in " + seconds(opt_.timeout_s) +
                          exited_how(id),
-                     last_words(id));
+                     n.lines.empty() ? last_words(id) : cite(id, n.lines.front()));
                 continue;
             }
             if (s->j.value("id", "") != id)
@@ -300,12 +305,17 @@ class ContractRun {
                     if (a != b && running(a) && !sees(a, b)) return false;
             return true;
         };
-        wait(opt_.timeout_s, all_joined);
+        // A join is guaranteed by the anti-entropy at the latest (serf's joins often wait for
+        // it), so the wait is one push-pull interval longer than the others.
+        const json& pp =
+            profile_.contains("push_pull_interval") ? profile_["push_pull_interval"] : json();
+        const double join_wait = opt_.timeout_s + (pp.is_number() ? pp.get<double>() : 0.0);
+        wait(join_wait, all_joined);
         for (const auto& a : kNodes)
             for (const auto& b : kNodes)
                 if (a != b && !sees(a, b))
                     fail("members",
-                         a + " printed no `member` " + b + " alive in " + seconds(opt_.timeout_s) +
+                         a + " printed no `member` " + b + " alive in " + seconds(join_wait) +
                              exited_how(a),
                          last_words(a));
         if (failed("members")) return false;
@@ -332,8 +342,7 @@ class ContractRun {
         for (const auto& id : kNodes) {
             const Line* c = find_type(id, 0, "counters");
             if (!c) {
-                fail("counters",
-                     id + " printed no `counters` event in " + seconds(opt_.timeout_s),
+                fail("counters", id + " printed no `counters` event in " + seconds(opt_.timeout_s),
                      last_words(id));
                 continue;
             }
@@ -358,8 +367,7 @@ class ContractRun {
         if (!ms.is_array()) return fail("view", "`members` is not an array", cite("n1", *v));
         std::set<std::string> ids;
         for (const auto& e : ms) {
-            if (!e.is_object() || !e.contains("id") || !e["id"].is_string() ||
-                !e.contains("state"))
+            if (!e.is_object() || !e.contains("id") || !e["id"].is_string() || !e.contains("state"))
                 return fail("view", "a member without a string id and a state", cite("n1", *v));
             ids.insert(e["id"].get<std::string>());
         }
@@ -375,7 +383,8 @@ class ContractRun {
     void rumors() {
         std::map<std::string, size_t> from;
         for (const auto& id : kNodes) from[id] = mark(id);
-        sup_->send("n2", json{{"cmd", "broadcast"}, {"rumor", kRumor}, {"payload", "hello"}}.dump());
+        sup_->send("n2",
+                   json{{"cmd", "broadcast"}, {"rumor", kRumor}, {"payload", "hello"}}.dump());
         auto got = [&](const std::string& id) {
             return find(id, from[id], [](const Line& l) {
                        return l.type() == "rumor" && l.j.value("rumor", "") == kRumor;
@@ -422,8 +431,8 @@ class ContractRun {
                 pass("suspicion_events", "n1 or n2 reported the paused n3 suspect");
             else
                 fail("suspicion_events",
-                     "neither n1 nor n2 printed `member` n3 suspect in " +
-                         seconds(opt_.timeout_s) + " of n3 paused",
+                     "neither n1 nor n2 printed `member` n3 suspect in " + seconds(opt_.timeout_s) +
+                         " of n3 paused",
                      last_words("n1"));
         } else {
             const double probe = profile_.value("probe_interval", 1.0);
@@ -439,8 +448,9 @@ class ContractRun {
                      last_words("n3"));
         }
         // Let the peers take n3 back before it leaves, so that `left` is a transition.
-        wait(opt_.timeout_s, [&] { return last_state("n1", "n3") == "alive" &&
-                                          last_state("n2", "n3") == "alive"; });
+        wait(opt_.timeout_s, [&] {
+            return last_state("n1", "n3") == "alive" && last_state("n2", "n3") == "alive";
+        });
     }
 
     std::string last_state(const std::string& node, const std::string& peer) {
@@ -464,8 +474,10 @@ class ContractRun {
         if (!s)
             fail("leave", "n3 printed no `stopping` after {\"cmd\":\"leave\"}", last_words("n3"));
         else if (s->j.value("reason", "") != "leave")
-            fail("leave", "n3's `stopping` gives reason " + s->j.value("reason", json()).dump() +
-                              ", expected \"leave\"", cite("n3", *s));
+            fail("leave",
+                 "n3's `stopping` gives reason " + s->j.value("reason", json()).dump() +
+                     ", expected \"leave\"",
+                 cite("n3", *s));
         if (running("n3"))
             fail("leave", "n3 still running " + seconds(opt_.timeout_s) + " after leave",
                  last_words("n3"));
@@ -493,14 +505,15 @@ class ContractRun {
         }
         if (told.empty()) return skip("sigterm", "not reached: no node was running");
         wait(opt_.term_grace_s, [&] {
-            return std::none_of(told.begin(), told.end(), [&](const auto& id) { return running(id); });
+            return std::none_of(told.begin(), told.end(),
+                                [&](const auto& id) { return running(id); });
         });
         for (const auto& id : told) {
             if (running(id)) {
-                fail("sigterm",
-                     id + " still running " + seconds(opt_.term_grace_s) +
-                         " after SIGTERM (killed)",
-                     last_words(id));
+                fail(
+                    "sigterm",
+                    id + " still running " + seconds(opt_.term_grace_s) + " after SIGTERM (killed)",
+                    last_words(id));
                 sup_->kill_now(id);
                 continue;
             }
@@ -552,8 +565,10 @@ class ContractRun {
                 if (!l.j.contains("member") || !l.j["member"].is_string() ||
                     !l.j.contains("state") || !l.j["state"].is_string() ||
                     !states.count(l.j["state"].get<std::string>()))
-                    fail("members", "a `member` event needs a string member and a state of alive, "
-                                    "suspect, dead or left", cite(id, l));
+                    fail("members",
+                         "a `member` event needs a string member and a state of alive, "
+                         "suspect, dead or left",
+                         cite(id, l));
                 else if (l.j["member"] == id)
                     fail("members", id + " printed a `member` event about itself", cite(id, l));
                 if (m_.has("incarnations") &&

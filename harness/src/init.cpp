@@ -29,7 +29,8 @@ exec "$bin/gossip-node" "$@"   # <- your node here
 
 void write_new(const fs::path& file, const std::string& text) {
     if (fs::exists(file))
-        throw ScenarioError(file.string(), "", "exists already (gossiplab init overwrites nothing)");
+        throw ScenarioError(file.string(), "",
+                            "exists already (gossiplab init overwrites nothing)");
     std::ofstream out(file);
     out << text;
     if (!out) throw std::runtime_error("cannot write " + file.string());
@@ -62,8 +63,7 @@ void write_starter(const fs::path& dir, const std::string& name, const json& pro
          "fails a declared feature that does not work and skips undeclared ones."}};
     write_new(dir / "impl.json", m.dump(2) + "\n");
     std::string script = kNodeScript;
-    for (size_t p; (p = script.find("@NAME@")) != std::string::npos;)
-        script.replace(p, 6, name);
+    for (size_t p; (p = script.find("@NAME@")) != std::string::npos;) script.replace(p, 6, name);
     write_new(dir / "node.sh", script);
     fs::permissions(dir / "node.sh", fs::perms::owner_all | fs::perms::group_read |
                                          fs::perms::group_exec | fs::perms::others_read |

@@ -377,6 +377,7 @@ int cmd_contract(int argc, char** argv) {
     m.profile(opt.profile);  // an unknown profile is bad input, before anything starts
     opt.bin_dir = self_dir();
     opt.timeout_s = static_cast<double>(a.number("timeout").value_or(10));
+    opt.term_grace_s = static_cast<double>(a.number("grace").value_or(5));
     opt.out = a.value("out").value_or(fs::path("runs") / ("contract-" + m.name + "-" + stamp()));
     if (fs::exists(opt.out) && !fs::is_empty(opt.out))
         throw ScenarioError(opt.out.string(), "", "the output directory exists and is not empty");
@@ -392,8 +393,8 @@ int cmd_contract(int argc, char** argv) {
     }
     World w = World::prepare(impairment);
     auto net = network_for({"n1", "n2", "n3"}, w);
-    std::printf("contract of %s (%s), version \"%s\", profile %s, 3 nodes on %s\n",
-                m.name.c_str(), m.file.string().c_str(), version.c_str(),
+    std::printf("contract of %s (%s), version \"%s\", profile %s, 3 nodes on %s\n", m.name.c_str(),
+                m.file.string().c_str(), version.c_str(),
                 (opt.profile.empty() ? m.default_profile : opt.profile).c_str(),
                 net->name().c_str());
     std::fflush(stdout);
@@ -406,10 +407,10 @@ int cmd_contract(int argc, char** argv) {
 int cmd_compare(int argc, char** argv) {
     Args a = parse(harness::compare_command(), argc, argv);
     if (help(a, harness::compare_command())) return 0;
-    if (a.positional.size() != 2) throw UsageError("compare expects BASE and NEW, two suite directories");
+    if (a.positional.size() != 2)
+        throw UsageError("compare expects BASE and NEW, two suite directories");
     const double threshold = static_cast<double>(a.number("threshold").value_or(25)) / 100;
-    harness::Comparison c =
-        harness::compare_suites(a.positional[0], a.positional[1], threshold);
+    harness::Comparison c = harness::compare_suites(a.positional[0], a.positional[1], threshold);
     const fs::path out = a.value("out").value_or(a.positional[1]);
     fs::create_directories(out);
     for (const auto& [name, text] :
@@ -435,10 +436,11 @@ int cmd_init(int argc, char** argv) {
     const std::string name = a.value("name").value_or(abs.filename().string());
     const harness::Manifest ref = harness::load_manifest(home(), "reference");
     harness::write_starter(dir, name, ref.profile("fast"));
-    std::printf("wrote %s and %s\nnext: edit node.sh's exec line and impl.json, then\n"
-                "  gossiplab contract --impl %s\n",
-                (dir / "impl.json").string().c_str(), (dir / "node.sh").string().c_str(),
-                dir.string().c_str());
+    std::printf(
+        "wrote %s and %s\nnext: edit node.sh's exec line and impl.json, then\n"
+        "  gossiplab contract --impl %s\n",
+        (dir / "impl.json").string().c_str(), (dir / "node.sh").string().c_str(),
+        dir.string().c_str());
     return 0;
 }
 

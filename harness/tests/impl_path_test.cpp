@@ -25,7 +25,8 @@ std::string bin() {
 // An implementation's repository: my-node/impl.json whose command is a wrapper script beside
 // it ({adapter}/node.sh) that execs the reference node, and a scenarios/ folder.
 struct UserRepo {
-    fs::path dir = fs::temp_directory_path() / ("gossiplab-impl-path-" + std::to_string(::getpid()));
+    fs::path dir =
+        fs::temp_directory_path() / ("gossiplab-impl-path-" + std::to_string(::getpid()));
     UserRepo() {
         fs::remove_all(dir);
         fs::create_directories(dir / "my-node");
@@ -37,14 +38,16 @@ struct UserRepo {
         m["command"].insert(m["command"].begin(), {"{adapter}/node.sh"});
         m["version_command"] = {"{adapter}/node.sh", "{bin}/gossip-node", "--version"};
         std::ofstream(dir / "my-node/impl.json") << m.dump(2);
-        std::ofstream(dir / "my-node/node.sh") << "#!/bin/sh\nexe=\"$1\"; shift\nexec \"$exe\" \"$@\"\n";
+        std::ofstream(dir / "my-node/node.sh")
+            << "#!/bin/sh\nexe=\"$1\"; shift\nexec \"$exe\" \"$@\"\n";
         fs::permissions(dir / "my-node/node.sh", fs::perms::owner_all, fs::perm_options::add);
-        json sc = {{"name", "tiny"},
-                   {"description", "three nodes join"},
-                   {"duration", 3},
-                   {"cluster", {{"nodes", 3}, {"seeds", {"n1"}}}},
-                   {"checks", {{"history_wellformed", json::object()},
-                               {"membership_convergence", json::object()}}}};
+        json sc = {
+            {"name", "tiny"},
+            {"description", "three nodes join"},
+            {"duration", 3},
+            {"cluster", {{"nodes", 3}, {"seeds", {"n1"}}}},
+            {"checks",
+             {{"history_wellformed", json::object()}, {"membership_convergence", json::object()}}}};
         std::ofstream(dir / "scenarios/tiny.json") << sc.dump(2);
     }
     ~UserRepo() { fs::remove_all(dir); }
@@ -75,10 +78,10 @@ TEST_CASE("a manifest outside the checkout runs with --impl PATH, on the user's 
     UserRepo r;
     const fs::path manifest = r.dir / "my-node/impl.json";
     std::string out;
-    REQUIRE(gossiplab(r.dir,
-                      "suite scenarios --impl '" + manifest.string() +
-                          "' --impairment none --out suite",
-                      &out) == 0);
+    REQUIRE(gossiplab(
+                r.dir,
+                "suite scenarios --impl '" + manifest.string() + "' --impairment none --out suite",
+                &out) == 0);
     const fs::path run = r.dir / "suite/tiny";
     CHECK(read_json(run / "impl.json")["name"] == "my-node");
     // Every node was launched through {adapter}/node.sh: {adapter} is the manifest's folder.
@@ -96,16 +99,15 @@ TEST_CASE("a manifest outside the checkout runs with --impl PATH, on the user's 
                Catch::Contains("--impl " + manifest.string()));
 }
 
-TEST_CASE("--impl takes a relative path and a folder holding impl.json") {
+TEST_CASE("a relative path and a folder holding impl.json work as --impl") {
     UserRepo r;
     std::string out;
-    CHECK(gossiplab(r.dir,
-                    "run scenarios/tiny.json --impl ./my-node --impairment none --out one", &out) ==
-          0);
+    CHECK(gossiplab(r.dir, "run scenarios/tiny.json --impl ./my-node --impairment none --out one",
+                    &out) == 0);
     CHECK(read_json(r.dir / "one/impl.json")["name"] == "my-node");
 }
 
-TEST_CASE("--impl PATH with no manifest there is bad input naming the path") {
+TEST_CASE("a path with no manifest there is bad input naming the path") {
     UserRepo r;
     std::string out;
     CHECK(gossiplab(r.dir, "run scenarios/tiny.json --impl ./nothing/impl.json --impairment none",
