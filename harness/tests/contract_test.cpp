@@ -85,7 +85,7 @@ TEST_CASE("contract: the reference node meets every requirement") {
     CHECK(fs::file_size(t.dir / "run/nodes/n1.out") > 0);
 }
 
-TEST_CASE("contract: a faithful wrapper passes, and each broken requirement fails with its line") {
+TEST_CASE("contract: a faithful wrapper passes and each broken requirement fails with its line") {
     TempDir t("break");
     std::string out;
     int runs = 0;

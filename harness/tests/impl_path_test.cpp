@@ -74,7 +74,7 @@ json read_json(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("a manifest outside the checkout runs with --impl PATH, on the user's scenarios") {
+TEST_CASE("a manifest outside the checkout runs with --impl PATH on the user's own scenarios") {
     UserRepo r;
     const fs::path manifest = r.dir / "my-node/impl.json";
     std::string out;
