@@ -260,7 +260,7 @@ const CommandSpec& compare_command() {
         {
             integer_flag("threshold", "PCT",
                          "how much worse a metric of a check that passed both times may get\n"
-                         "before it is a regression, in percent (default 25)",
+                         "before it is a regression, in percent (default 100: twice as bad)",
                          0, 100000),
             text_flag("out", "DIR", "where compare.html and compare-junit.xml go (default NEW)"),
         }};

@@ -74,24 +74,32 @@ struct MetricSpec {
     std::function<std::optional<double>(const json&)> read;
 };
 
+// The noise floor of the time metrics: a join that starts before its seed is up waits one
+// reconnect interval (0.2 s in the reference's fast profile), and whether a run's nodes do
+// is chance; two seeds of the same build differ by that much (docs/ci.md "Measured").
+constexpr double kTimeFloor = 0.2;
+
 // The metrics compared per check (docs/checkers.md names each field). Every one is
-// lower-is-better.
+// lower-is-better. false_suspicions' floor: under 20 % loss the count varies by a third
+// between seeds (41 and 59 in lossy-network).
 const std::map<std::string, std::vector<MetricSpec>>& metric_specs() {
     static const std::map<std::string, std::vector<MetricSpec>> specs = {
         {"membership_convergence",
-         {{"convergence_s", "s", 0.1,
+         {{"convergence_s", "s", kTimeFloor,
            [](const json& c) { return max_of(c, "changes", "convergence"); }}}},
         {"partition_healing",
-         {{"heal_s", "s", 0.1, [](const json& c) { return max_of(c, "changes", "convergence"); }}}},
+         {{"heal_s", "s", kTimeFloor,
+           [](const json& c) { return max_of(c, "changes", "convergence"); }}}},
         {"failure_detection",
          {{"detection_periods", "periods", 0.5,
            [](const json& c) { return metric(c, "mean_first_detection_periods"); }}}},
         {"accuracy",
          {{"false_deaths", "", 1, [](const json& c) { return metric(c, "false_deaths"); }},
-          {"false_suspicions", "", 2,
+          {"false_suspicions", "", 20,
            [](const json& c) { return metric(c, "false_suspicions"); }}}},
         {"dissemination",
-         {{"time_to_all_s", "s", 0.1, [](const json& c) { return max_of(c, "rumors", "p100"); }},
+         {{"time_to_all_s", "s", kTimeFloor,
+           [](const json& c) { return max_of(c, "rumors", "p100"); }},
           {"msgs_per_rumor", "", 1, [](const json& c) { return metric(c, "msgs_per_rumor"); }}}},
         {"message_load",
          {{"pkts_per_member_s", "pkts/s", 1,

@@ -51,7 +51,7 @@ std::string format_comparison(const Comparison& c) {
     std::string s = "compare " + c.base.string() + " -> " + c.now.string() + " (threshold " +
                     percent(c.threshold) + " worse)\n";
     char line[512];
-    std::snprintf(line, sizeof line, "  %-30s %-22s %-8s %-8s %-18s %9s %9s %7s  %s\n", "scenario",
+    std::snprintf(line, sizeof line, "  %-30s %-22s %-8s %-8s %-28s %9s %9s %7s  %s\n", "scenario",
                   "check", "base", "new", "metric", "base", "new", "ratio", "change");
     s += line;
     for (const auto& d : c.rows) {
@@ -61,7 +61,7 @@ std::string format_comparison(const Comparison& c) {
             const MetricDelta* m = i < d.metrics.size() ? &d.metrics[i] : nullptr;
             const bool first = i == 0;
             std::string name = m ? m->name + (m->unit.empty() ? "" : " (" + m->unit + ")") : "";
-            std::snprintf(line, sizeof line, "  %-30s %-22s %-8s %-8s %-18s %9s %9s %7s  %s\n",
+            std::snprintf(line, sizeof line, "  %-30s %-22s %-8s %-8s %-28s %9s %9s %7s  %s\n",
                           first ? d.scenario.c_str() : "", first ? d.check.c_str() : "",
                           first ? (d.base_verdict.empty() ? "-" : d.base_verdict.c_str()) : "",
                           first ? (d.new_verdict.empty() ? "-" : d.new_verdict.c_str()) : "",

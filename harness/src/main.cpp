@@ -409,7 +409,7 @@ int cmd_compare(int argc, char** argv) {
     if (help(a, harness::compare_command())) return 0;
     if (a.positional.size() != 2)
         throw UsageError("compare expects BASE and NEW, two suite directories");
-    const double threshold = static_cast<double>(a.number("threshold").value_or(25)) / 100;
+    const double threshold = static_cast<double>(a.number("threshold").value_or(100)) / 100;
     harness::Comparison c = harness::compare_suites(a.positional[0], a.positional[1], threshold);
     const fs::path out = a.value("out").value_or(a.positional[1]);
     fs::create_directories(out);

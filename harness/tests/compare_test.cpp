@@ -31,8 +31,7 @@ struct Suites {
         run("base", "rumor-dissemination", json::array({dissemination("pass", 0.3)}));
         run("new", "rumor-dissemination", json::array({dissemination("fail", 2.9)}));
         run("base", "join-all", json::array({convergence("pass", 0.20)}));
-        run("new", "join-all",
-            json::array({convergence("pass", 0.24)}));  // 0.34/0.30 = 1.13: noise
+        run("new", "join-all", json::array({convergence("pass", 0.24)}));  // 0.44/0.40 = 1.1: noise
         run("base", "pause-refute",
             json::array({{{"check", "suspicion_refutation"}, {"verdict", "fail"}}}));
         run("new", "pause-refute",
@@ -72,7 +71,7 @@ const CheckDelta& row(const gossiplab::harness::Comparison& c, const std::string
 
 TEST_CASE("compare finds verdict and metric regressions but not noise") {
     Suites s;
-    auto c = compare_suites(s.dir / "base", s.dir / "new");
+    auto c = compare_suites(s.dir / "base", s.dir / "new", 0.25);
     CHECK(c.regressed());
     CHECK(c.count(CheckDelta::Change::Regression) == 2);
     const auto& diss = row(c, "rumor-dissemination");
@@ -80,18 +79,18 @@ TEST_CASE("compare finds verdict and metric regressions but not noise") {
     CHECK(diss.why == "verdict pass -> fail");
     REQUIRE(diss.metrics.size() == 2);
     CHECK(diss.metrics[0].name == "time_to_all_s");
-    CHECK(diss.metrics[0].ratio.value() == Approx(3.0 / 0.4));
+    CHECK(diss.metrics[0].ratio.value() == Approx(3.1 / 0.5));
     CHECK_FALSE(diss.metrics[0].regression);  // it failed: the verdict says it, not the ratio
     const auto& det = row(c, "crash-detect");
     CHECK(det.change == CheckDelta::Change::Regression);
     CHECK_THAT(det.why, Catch::Contains("detection_periods 1.6 -> 2.6 periods (x1.48)"));
     CHECK(row(c, "join-all").change == CheckDelta::Change::Same);
-    CHECK(row(c, "join-all").metrics.at(0).ratio.value() == Approx(0.34 / 0.30));
+    CHECK(row(c, "join-all").metrics.at(0).ratio.value() == Approx(0.44 / 0.40));
     CHECK(row(c, "pause-refute").change == CheckDelta::Change::Improvement);
     CHECK(row(c, "graceful-leave").change == CheckDelta::Change::Missing);
 
-    SECTION("a higher threshold leaves only the verdict regression") {
-        auto lax = compare_suites(s.dir / "base", s.dir / "new", 0.5);
+    SECTION("the default threshold (100 %) leaves only the verdict regression") {
+        auto lax = compare_suites(s.dir / "base", s.dir / "new");
         CHECK(lax.count(CheckDelta::Change::Regression) == 1);
         CHECK(row(lax, "crash-detect").change == CheckDelta::Change::Same);
     }
