@@ -1,6 +1,11 @@
 // Loading history.jsonl into the compact typed form; bad lines become problems, not exceptions.
 #include <gossiplab/history/history.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -644,18 +649,39 @@ History parse_history(std::string_view text, std::string name) {
 }
 
 History load_history(const std::filesystem::path& file) {
+    // A regular file is mapped, not read: reading a 138 MB history into a string cost a zeroing
+    // pass, a copy and a page fault per 4 KiB of the string (a third of bench-checkers' load
+    // time); the mapping shares the page cache's pages. Anything else (a pipe, an empty file,
+    // a mapping refused) is read.
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+            size_t size = size_t(st.st_size);
+            void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+            if (p != MAP_FAILED) {
+                ::close(fd);
+                struct Unmap {
+                    void* p;
+                    size_t n;
+                    ~Unmap() { ::munmap(p, n); }
+                } unmap{p, size};
+                ::madvise(p, size, MADV_SEQUENTIAL);
+                return parse_history(std::string_view(static_cast<const char*>(p), size),
+                                     file.filename().string());
+            }
+        }
+        bool dir = S_ISDIR(st.st_mode);
+        ::close(fd);
+        if (dir)
+            throw HistoryError(file.string() +
+                               ":0: is a directory (expected a readable history.jsonl)");
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in)
         throw HistoryError(file.string() + ":0: cannot open (expected a readable history.jsonl)");
-    std::string text;
-    in.seekg(0, std::ios::end);
-    auto size = in.tellg();
-    in.seekg(0, std::ios::beg);
-    if (size > 0) {
-        text.resize(size_t(size));
-        in.read(text.data(), size);
-    }
-    if (in.bad() || size < 0) throw HistoryError(file.string() + ":0: read error");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw HistoryError(file.string() + ":0: read error");
     return parse_history(text, file.filename().string());
 }
 

@@ -1,4 +1,6 @@
 // The loader: typed events, interned ids, indexes, per-line problems, unreadable files.
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gossiplab/history/history.hpp>
@@ -119,6 +121,25 @@ TEST_CASE("an unreadable history throws HistoryError naming the file") {
     History h = load_history(dir / "history.jsonl");
     CHECK(h.file == "history.jsonl");
     CHECK(h.events.size() == 9);
+    // A regular file is mapped; an empty one, a directory and a pipe take the other paths.
+    { std::ofstream(dir / "empty.jsonl"); }
+    CHECK(load_history(dir / "empty.jsonl").lines <= 1);
+    try {
+        load_history(dir);
+        FAIL("no exception");
+    } catch (const HistoryError& e) {
+        CHECK(std::string(e.what()).find(":0: is a directory") != std::string::npos);
+    }
+    auto fifo = dir / "fifo.jsonl";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    pid_t child = ::fork();
+    if (child == 0) {
+        std::ofstream(fifo) << cluster_text();
+        ::_exit(0);
+    }
+    History piped = load_history(fifo);
+    ::waitpid(child, nullptr, 0);
+    CHECK(piped.events.size() == 9);
     std::filesystem::remove_all(dir);
 }
 
