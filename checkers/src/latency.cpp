@@ -91,7 +91,16 @@ json seconds(double s) {
 // interpolated; before a process's first sample it is 0, after its last sample the last value.
 class Packets {
   public:
-    explicit Packets(const History& h) : h_(h) {}
+    // Only `started` and `counters` events matter: one pass over the history keeps those per
+    // node, so each lookup below walks a few hundred samples, not every rumor delivery.
+    explicit Packets(const History& h) : h_(h), samples_(h.ids.size()) {
+        for (uint32_t idx = 0; idx < h.events.size(); ++idx) {
+            const Event& e = h.events[idx];
+            if ((e.type == EventType::started || e.type == EventType::counters) &&
+                e.node < samples_.size())
+                samples_[e.node].push_back(idx);
+        }
+    }
 
     // Packets all nodes sent within [from, to], and the node that sent the most.
     double between(double from, double to, uint32_t* top, uint32_t* top_line) const {
@@ -113,7 +122,7 @@ class Packets {
     // Packets the node had sent by t over all its processes (`line`: the sample used last).
     double at(uint32_t node, double t, uint32_t* line) const {
         double done = 0, last = 0, last_t = -kNever;
-        for (uint32_t idx : h_.by_node[node]) {
+        for (uint32_t idx : samples_[node]) {
             const Event& e = h_.events[idx];
             if (e.type == EventType::started) {
                 done += last;
@@ -136,6 +145,7 @@ class Packets {
     }
 
     const History& h_;
+    std::vector<std::vector<uint32_t>> samples_;  // per node: its started and counters events
 };
 
 }  // namespace
