@@ -87,7 +87,9 @@ def run_one(name, cmd, env, size, out_dir):
         [f"{k}={v}" for k, v in env.items() if k != "GOSSIPLAB_BUILD"] +
         [os.path.relpath(c, ROOT) if c.startswith(str(ROOT)) else c for c in cmd]),
         "commit": git("rev-parse", "--short", "HEAD"),
-        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        # The outputs of this script and of scripts/performance-doc.py do not count.
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                          ":!bench/results", ":!docs/performance.md")),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(), "load_before": loadavg()}
     t0 = time.monotonic()
