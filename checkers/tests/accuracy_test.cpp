@@ -110,3 +110,24 @@ TEST_CASE("a dead member is no bridge between the halves of a partition") {
     CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["false_deaths"] == 0);
 }
+
+TEST_CASE("reachability follows the live set within one partition") {
+    // n3 bridges n1 and n2 (the grudge cuts only n1-n2) until it is killed: n2's death
+    // declared while n3 lives is false, the same declaration after n3 died is not. One
+    // partition epoch, the same accuser, two live sets: the answer must not be reused.
+    HB b = cluster();
+    b.at(10).split({"n1"}, {"n2"});
+    b.at(40).member("n1", "n2", "dead");
+    uint32_t bridged = uint32_t(b.line());
+    b.at(41).member("n1", "n2", "alive", 1);
+    b.at(50).kill("n3");
+    b.at(80).member("n1", "n2", "dead", 1);
+    uint32_t cut = uint32_t(b.line());
+    b.at(3600).end();
+    CheckResult r = check("accuracy", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.metrics["false_deaths"] == 1);
+    CHECK(has_evidence(r, "n1", bridged, "n1 declared n2 dead while it was live and reachable"));
+    CHECK_FALSE(has_evidence(r, "n1", cut));
+}
