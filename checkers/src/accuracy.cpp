@@ -193,7 +193,9 @@ CheckResult accuracy(const Context& ctx, const json& options) {
                 fmt(allowed) + "); first: " + first_death);
     if (max_susp) {
         if (!suspicion)
-            rb.unknown("max_false_suspicions needs the suspicion_events feature");
+            rb.not_applicable(
+                "max_false_suspicions needs the suspicion_events feature; false deaths were "
+                "checked");
         else if (double(false_susp) > *max_susp)
             rb.fail(std::to_string(false_susp) + " false suspicion(s), more than " +
                     fmt(*max_susp));
