@@ -98,8 +98,8 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     m.command = string_list(j["command"], f, "/command");
     if (m.command.empty()) throw ScenarioError(f, "/command", "expected a non-empty array");
     std::map<std::string, std::string> dummy;
-    for (const char* k :
-         {"id", "addr", "port", "seeds", "seed_ids", "profile", "rng_seed", "bin", "adapter"})
+    for (const char* k : {"id", "addr", "port", "seeds", "seed_ids", "profile", "rng_seed", "bin",
+                          "adapter", "scratch"})
         dummy[k] = "x";
     expand_command(m.command, dummy, f);  // typos in placeholders fail now, not per node
     if (j.contains("version_command"))
