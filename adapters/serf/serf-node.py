@@ -106,11 +106,12 @@ class Node:
         self.stopping = False
         self.own_rumors = set()  # rumors we originated: serf delivers them to us once more
         self.counters = Counters()
-        remove_stale_dirs()
-        self.dir = tempfile.mkdtemp(prefix="%s%s-" % (DIR_PREFIX, re.sub(r"[^A-Za-z0-9._-]", "_",
-                                                                          self.id)))
-        with open(os.path.join(self.dir, "owner.pid"), "w") as f:
-            f.write(str(os.getpid()))
+        # The controller's scratch directory ({scratch}): it makes it and removes it when the
+        # run ends, also after this node was SIGKILLed (docs/node-contract.md). Run by hand,
+        # without --scratch, a temporary directory of our own, removed when we stop.
+        self.own_dir = not args.scratch
+        self.dir = args.scratch or tempfile.mkdtemp(prefix="gossiplab-serf-")
+        os.makedirs(self.dir, exist_ok=True)
         seeds = [s for s in args.seeds.split(",") if s]
         cfg = {
             "node_name": self.id,
@@ -273,41 +274,9 @@ class Node:
         ev = self.counters.event("stopping")
         ev["reason"] = reason
         emit(ev)
-        shutil.rmtree(self.dir, ignore_errors=True)
-        remove_stale_dirs()  # a peer killed with SIGKILL in this run, as the run ends
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
         os._exit(code)
-
-
-DIR_PREFIX = "gossiplab-serf-"
-
-
-def remove_stale_dirs():
-    """A node killed with SIGKILL (a crash fault) cannot remove its directory: every node that
-    starts or stops removes each one whose owner is gone, so that runs leave nothing behind."""
-    root = tempfile.gettempdir()
-    for name in os.listdir(root):
-        path = os.path.join(root, name)
-        if not name.startswith(DIR_PREFIX) or not os.path.isdir(path):
-            continue
-        try:
-            with open(os.path.join(path, "owner.pid")) as f:
-                pid = int(f.read().strip() or "0")
-        except (OSError, ValueError):
-            pid = 0  # written by an older adapter, or not yet: judged by its age
-            try:
-                if time.time() - os.path.getmtime(path) < 60:
-                    continue
-            except OSError:
-                continue
-        if pid > 0:
-            try:
-                os.kill(pid, 0)
-                continue  # still running
-            except ProcessLookupError:
-                pass
-            except PermissionError:
-                continue  # someone else's
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def first_line(r):
@@ -358,6 +327,8 @@ def main():
     p.add_argument("--seeds", default="", help="comma-separated ADDR:PORT")
     p.add_argument("--profile", default="local", choices=["lan", "local", "wan"])
     p.add_argument("--serf", default=shutil.which("serf") or "serf")
+    p.add_argument("--scratch", default="",
+                   help="a directory for the agent's files that the caller owns and removes")
     p.add_argument("--version", action="store_true")
     args = p.parse_args()
     if args.version:
