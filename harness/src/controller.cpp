@@ -90,6 +90,7 @@ RunResult Controller::run() {
                  {"seeds", sc_.seeds},
                  {"seed", sc_.seed},
                  {"scenario", sc_.name},
+                 {"command", opt_.command_line},
                  {"impl", m_.name},
                  {"backend", net_.name()},
                  {"fates", net_.fates()},
