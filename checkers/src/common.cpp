@@ -60,8 +60,8 @@ std::string heal_bound(const json& profile) {
         return profile.is_object() && profile.contains(knob) && profile[knob].is_null();
     };
     std::string b;
-    for (const char* knob : {"reconnect_interval", "push_pull_interval"})
-        if (!lacks(knob)) b += std::string(knob) + " + ";
+    if (!lacks("reconnect_interval")) b += "reconnect_interval + ";
+    if (!lacks("push_pull_interval")) b += kRepair + " + ";
     return b + "2 * probe_interval + 2 * retransmits * gossip_interval";
 }
 

@@ -121,8 +121,12 @@ inline const std::string kLeaveBound = "probe_interval + 2 * retransmits * gossi
 // implementation lacks (memberlist has no reconnect loop): its term is left out, so that a split
 // no remaining mechanism repairs is judged a failure, not an unknown.
 inline const std::string kHealBound =
-    "reconnect_interval + push_pull_interval + 2 * probe_interval + 2 * retransmits * "
+    "reconnect_interval + 2 * push_pull_interval + 2 * probe_interval + 2 * retransmits * "
     "gossip_interval";
+// What push-pull anti-entropy repairs within: two periods. A node's first exchange falls at a
+// random phase of its period and its partner is one random member, who may be as stale as it
+// is; in two periods each node starts two exchanges and takes part in about two more.
+inline const std::string kRepair = "2 * push_pull_interval";
 // The default heal bound for `profile`: kHealBound without the terms of null knobs.
 std::string heal_bound(const json& profile);
 inline const std::string kRefuteBound = "2 * probe_interval + 2 * retransmits * gossip_interval";

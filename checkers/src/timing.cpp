@@ -17,7 +17,7 @@ BoundSpec repaired(const BoundSpec& model, const json& profile) {
     const bool push_pull = profile.is_object() && profile.contains("push_pull_interval") &&
                            profile["push_pull_interval"].is_number();
     if (!push_pull) return model;
-    return {"(" + model.expr + ") + push_pull_interval", model.from_default};
+    return {"(" + model.expr + ") + " + kRepair, model.from_default};
 }
 
 // membership_convergence's per-kind keys.

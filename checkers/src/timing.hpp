@@ -30,8 +30,8 @@ struct TimingSpec {
 // The bounds `check` holds a change of kind `k` to, from the check's options and the timing
 // profile. The model is the option the check has always had ("bound", or membership_convergence's
 // "bound_join", "bound_crash", ...) or its default; the guarantee is option "guarantee" (or
-// "guarantee_join", ...) or, by default, the model plus one push-pull period
-// (`push_pull_interval`), the repair every implementation here runs. An implementation without
+// "guarantee_join", ...) or, by default, the model plus two push-pull periods
+// (kRepair: `2 * push_pull_interval`), the repair every implementation here runs. An implementation without
 // push-pull (push_pull_interval null or absent) promises its fast path only: the guarantee is
 // the model. Throws BoundError on an option of the wrong type.
 TimingSpec timing_spec(std::string_view check, Obliged k, const json& options, const json& profile);

@@ -74,7 +74,7 @@ class HB {
 // with heals, and the guarantee-and-model tests, use check_lan().
 CheckResult check(const std::string& name, const History& h, json options = json::object(),
                   std::vector<std::string> features = all_features());
-// The same in lan_profile() itself: the guarantee is the model plus one push-pull period (30 s).
+// The same in lan_profile() itself: the guarantee is the model plus two push-pull periods (60 s).
 CheckResult check_lan(const std::string& name, const History& h, json options = json::object(),
                   std::vector<std::string> features = all_features());
 

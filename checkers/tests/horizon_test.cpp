@@ -30,19 +30,19 @@ TEST_CASE("the latest change plus its bound decides the horizon") {
     Horizon h = judgement_horizon(
         checks, {{PlannedKind::start, 0}, {PlannedKind::crash, 10}, {PlannedKind::start, 14}},
         profile(), 6);
-    // Each change is held to its guarantee: the model plus one push-pull period (15 s).
-    // crash at 10 + 5 + 15 s (failure_detection), 10 + 4 + 15 s (membership_convergence); start
-    // at 14 + 2 + 15 s.
-    CHECK(h.t == Approx(31));
+    // Each change is held to its guarantee: the model plus two push-pull periods (2 * 15 s).
+    // crash at 10 + 5 + 30 s (failure_detection), 10 + 4 + 30 s (membership_convergence); start
+    // at 14 + 2 + 30 s.
+    CHECK(h.t == Approx(46));
     CHECK(h.because["check"] == "membership_convergence");
     CHECK(h.because["change"] == "start");
-    CHECK(h.because["bound"]["expr"] == "(2) + push_pull_interval");
+    CHECK(h.because["bound"]["expr"] == "(2) + 2 * push_pull_interval");
     CHECK(h.unbounded.empty());
 
     // One "bound" replaces membership_convergence's per-kind bounds, as in the check.
     checks["membership_convergence"] = {{"bound", 9}};
     h = judgement_horizon(checks, {{PlannedKind::crash, 10}}, profile(), 6);
-    CHECK(h.t == Approx(34));
+    CHECK(h.t == Approx(49));
     CHECK(h.because["check"] == "membership_convergence");
     // An explicit guarantee is the run's horizon, as it is the check's verdict.
     checks["membership_convergence"] = {{"bound", 9}, {"guarantee", 12}};
@@ -68,7 +68,7 @@ TEST_CASE("only the scenario's checks oblige, with their defaults") {
     // gossip_interval with N = 6 (suspicion_max = 6 * 3 * 1 * 1 = 18, retransmits = 2).
     Horizon h = judgement_horizon({{"failure_detection", json::object()}},
                                   {{PlannedKind::crash, 4}}, profile(), 6);
-    CHECK(h.t == Approx(4 + 5 + 18 + 0.4 + 15));
+    CHECK(h.t == Approx(4 + 5 + 18 + 0.4 + 30));
     // A null `checks` runs every check: the rumor is bounded by dissemination's default.
     Horizon all = judgement_horizon(nullptr, {{PlannedKind::broadcast, 5}}, profile(), 6);
     CHECK(all.t > 5);
@@ -93,19 +93,19 @@ TEST_CASE("a bound over a knob the implementation lacks does not lengthen the ru
 }
 
 TEST_CASE("without a reconnect mechanism a heal is bounded by push-pull") {
-    // reconnect_interval is null: the heal's default bound leaves it out (15 + 2 + 0.4 s).
+    // reconnect_interval is null: the heal's default bound leaves it out (30 + 2 + 0.4 s).
     Horizon h = judgement_horizon({{"partition_healing", json::object()}},
                                   {{PlannedKind::heal, 20}}, profile(), 6);
-    CHECK(h.t == Approx(20 + 15 + 2 + 0.4));
+    CHECK(h.t == Approx(20 + 30 + 2 + 0.4));
     CHECK(h.because["bound"]["expr"] ==
-          "push_pull_interval + 2 * probe_interval + 2 * retransmits * gossip_interval");
+          "2 * push_pull_interval + 2 * probe_interval + 2 * retransmits * gossip_interval");
     CHECK(h.unbounded.empty());
     // With one, the reconnect loop's interval is part of it.
     json with = profile();
     with["reconnect_interval"] = 30;
     CHECK(judgement_horizon({{"partition_healing", json::object()}}, {{PlannedKind::heal, 20}},
                             with, 6)
-              .t == Approx(20 + 30 + 15 + 2 + 0.4));
+              .t == Approx(20 + 30 + 30 + 2 + 0.4));
 }
 
 TEST_CASE("a pause that may end in a death is judged as a rejoin, a short one as a refutation") {

@@ -22,14 +22,14 @@ TEST_CASE("partition_healing passes when every pair sees each other alive again"
     HB b = long_split();
     b.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
     b.at(62).mesh({"n1", "n2"}, {"n3"}, "alive", 1);
-    b.at(120).end();
+    b.at(150).end();
     CheckResult r = check_lan("partition_healing", b.history());
     INFO(r.to_json().dump(1));
     CHECK(r.verdict == Verdict::Pass);
     CHECK(r.measured.get<double>() == Approx(2));
     CHECK(r.metrics["changes"][0]["lags"]["n3"].get<double>() == Approx(1));
     CHECK(r.metrics["changes"][0]["slowest"] == "n2");
-    CHECK(r.bound["value"].get<double>() == Approx(2 + 30 + 2 + 1.6));
+    CHECK(r.bound["value"].get<double>() == Approx(2 + 60 + 2 + 1.6));
 }
 
 TEST_CASE("partition_healing fails when a pair never heals") {
@@ -37,7 +37,7 @@ TEST_CASE("partition_healing fails when a pair never heals") {
     uint32_t heal = uint32_t(b.line());
     b.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
     b.at(62).member("n1", "n3", "alive", 1);
-    b.at(120).end();
+    b.at(150).end();
     CheckResult r = check_lan("partition_healing", b.history());
     CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "", heal, "partition healed"));
@@ -49,7 +49,7 @@ TEST_CASE("partition_healing fails when a pair never heals") {
 TEST_CASE("partition_healing fails when healing takes longer than the bound") {
     HB b = long_split();
     b.at(65).mesh({"n1", "n2", "n3"}, {"n1", "n2", "n3"}, "alive", 1);
-    b.at(120).end();
+    b.at(150).end();
     CHECK(check_lan("partition_healing", b.history()).verdict == Verdict::Pass);
     CheckResult r = check_lan("partition_healing", b.history(), {{"bound", "probe_interval * 2"}});
     CHECK(r.verdict == Verdict::Fail);
@@ -70,7 +70,7 @@ TEST_CASE("two nodes that joined separately through one seed find each other aft
         b.at(10).heal();
         b.at(12).member("a", "b", "alive");
         if (found) b.member("b", "a", "alive");
-        b.at(60).end();
+        b.at(90).end();
         return b;
     };
     CHECK(check_lan("partition_healing", build(true).history()).verdict == Verdict::Pass);
@@ -98,15 +98,15 @@ TEST_CASE("without a reconnect mechanism a split that never heals fails, with wh
     uint32_t heal = uint32_t(b.line());
     b.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
     b.at(62).member("n1", "n3", "alive", 1);
-    b.at(120).end();
+    b.at(150).end();
     History h = b.history();
     Context ctx{h, json::object(), profile, {}};
     CheckResult r = run_check("partition_healing", ctx, json::object());
     INFO(r.to_json().dump(1));
     CHECK(r.verdict == Verdict::Fail);
     CHECK(r.bound["expr"] ==
-          "push_pull_interval + 2 * probe_interval + 2 * retransmits * gossip_interval");
-    CHECK(r.bound["value"].get<double>() == Approx(30 + 2 + 1.6));
+          "2 * push_pull_interval + 2 * probe_interval + 2 * retransmits * gossip_interval");
+    CHECK(r.bound["value"].get<double>() == Approx(60 + 2 + 1.6));
     CHECK(has_evidence(r, "", heal, "partition healed"));
     CHECK(has_evidence(r, "n2", 16, "n2 still sees n3 dead (inc 0) (expected alive)"));
 
@@ -114,7 +114,7 @@ TEST_CASE("without a reconnect mechanism a split that never heals fails, with wh
     HB ok = long_split();
     ok.at(61).mesh({"n3"}, {"n1", "n2"}, "alive", 1);
     ok.at(62).mesh({"n1", "n2"}, {"n3"}, "alive", 1);
-    ok.at(120).end();
+    ok.at(150).end();
     History hok = ok.history();
     Context okctx{hok, json::object(), profile, {}};
     CHECK(run_check("partition_healing", okctx, json::object()).verdict == Verdict::Pass);

@@ -123,8 +123,8 @@ TEST_CASE("check_run_dir re-judges a recorded run") {
         CHECK(out["checks"][0]["check"] == "failure_detection");
         CHECK(out["checks"][2]["check"] == "run_health");
         CHECK(out["checks"][2]["verdict"] == "pass");
-        // The guarantee (the model plus one push-pull period) decides; the model is reported.
-        CHECK(out["checks"][0]["bound"]["value"] == 32.0);
+        // The guarantee (the model plus two push-pull periods) decides; the model is reported.
+        CHECK(out["checks"][0]["bound"]["value"] == 62.0);
         CHECK(out["checks"][0]["measured"] == 1.0);
         CHECK(out["checks"][0]["model"]["items"] == 1);
         CHECK(out["checks"][0]["model"]["misses"] == 0);

@@ -41,7 +41,7 @@ TEST_CASE("a join slower than the model but within the guarantee passes with a f
     CHECK(c["status"] == "converged");
     CHECK(c["convergence"].get<double>() == Approx(10));
     CHECK(c["model_bound"].get<double>() == Approx(4.6));
-    CHECK(c["bound"].get<double>() == Approx(34.6));
+    CHECK(c["bound"].get<double>() == Approx(64.6));
     REQUIRE(r.model.is_object());
     CHECK(r.model["enforced"] == false);
     CHECK(r.model["misses"] == 1);
@@ -67,17 +67,17 @@ TEST_CASE("an enforced model fails on the same join, naming the slow view") {
 }
 
 TEST_CASE("a join beyond the guarantee fails, and one never seen fails once it is due") {
-    CheckResult late = check_lan("membership_convergence", late_join(40.0, 50).history());
+    CheckResult late = check_lan("membership_convergence", late_join(70.0, 80).history());
     INFO(late.to_json().dump(1));
     CHECK(late.verdict == Verdict::Fail);
     CHECK(change(late, "n4")["status"] == "late");
     bool named = false;
     for (const auto& e : late.evidence)
-        named |= e["what"].get<std::string>().find("n3 saw n4 alive only after 38 s") !=
+        named |= e["what"].get<std::string>().find("n3 saw n4 alive only after 68 s") !=
                  std::string::npos;
     CHECK(named);
 
-    CheckResult never = check_lan("membership_convergence", late_join(-1, 50).history());
+    CheckResult never = check_lan("membership_convergence", late_join(-1, 80).history());
     CHECK(never.verdict == Verdict::Fail);
     CHECK(change(never, "n4")["status"] == "not_converged");
 }
@@ -92,13 +92,13 @@ TEST_CASE("without push-pull the guarantee is the model") {
 }
 
 TEST_CASE("failure_detection: a death declared after the model is a finding, never one a fail") {
-    // lan with N = 3 + 1: detection model 5 + suspicion_max 24 + 1.6 = 30.6 s; guarantee 60.6 s.
+    // lan with N = 3 + 1: detection model 5 + suspicion_max 24 + 1.6 = 30.6 s; guarantee 90.6 s.
     auto run = [](double n2_declares) {
         HB b = cluster();
         b.at(5).kill("n3");
         b.at(6).member("n1", "n3", "dead");
         if (n2_declares >= 0) b.at(n2_declares).member("n2", "n3", "dead");
-        b.at(80).end();
+        b.at(100).end();
         return b;
     };
     CheckResult slow = check_lan("failure_detection", run(45).history());
@@ -107,11 +107,11 @@ TEST_CASE("failure_detection: a death declared after the model is a finding, nev
     CHECK(slow.model["misses"] == 1);
     CHECK(slow.model["worst"]["measured"].get<double>() == Approx(40));
     CHECK(slow.metrics["failures"][0]["model_bound"].get<double>() == Approx(30.6));
-    CHECK(slow.bound["value"].get<double>() == Approx(60.6));
+    CHECK(slow.bound["value"].get<double>() == Approx(90.6));
 
     CheckResult never = check_lan("failure_detection", run(-1).history());
     CHECK(never.verdict == Verdict::Fail);
-    CHECK_THAT(never.reason, Catch::Contains("n2 never declared it dead (bound 60.6 s)"));
+    CHECK_THAT(never.reason, Catch::Contains("n2 never declared it dead (bound 90.6 s)"));
 }
 
 TEST_CASE("dissemination: a scenario that exists to test the model enforces it") {

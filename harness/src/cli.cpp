@@ -173,9 +173,10 @@ const CommandSpec& run_command() {
         "run",
         "usage: gossiplab run SCENARIO [options]\n",
         {
-            text_flag("impl", "NAME",
-                      "implementation (adapters/NAME/impl.json); default: the scenario's,\n"
-                      "else reference"),
+            text_flag("impl", "NAME|PATH",
+                      "implementation: a name (adapters/NAME/impl.json) or the path of an\n"
+                      "impl.json (or its folder) anywhere; default: the scenario's, else\n"
+                      "reference"),
             integer_flag("nodes", "N", "override the scenario's node count", 1, 1000),
             integer_flag("seed", "S", "seed for every random choice (default 1)"),
             text_flag("profile", "P",
@@ -193,7 +194,9 @@ const CommandSpec& suite_command() {
         "usage: gossiplab suite [DIR] [options]\n",
         {
             switch_flag("quick", "only the scenarios marked quick (the CI subset)"),
-            text_flag("impl", "NAME", "implementation to test (default reference)"),
+            text_flag("impl", "NAME|PATH",
+                      "implementation to test: a name from adapters/ or the path of an\n"
+                      "impl.json (default: each scenario's, else reference)"),
             integer_flag("seed", "S", "seed (default 1)"),
             text_flag("out", "DIR", "suite directory (default: runs/suite-DATE-TIME)"),
             impairment_flag("auto | nfqueue | netem | none"),
@@ -224,6 +227,59 @@ const CommandSpec& report_command() {
 
 const CommandSpec& list_command() {
     static const CommandSpec spec{"list", "usage: gossiplab list [DIR]\n", {}};
+    return spec;
+}
+
+const CommandSpec& contract_command() {
+    static const CommandSpec spec{
+        "contract",
+        "usage: gossiplab contract [--impl NAME|PATH] [options]\n"
+        "  the node contract's self-test (docs/node-contract.md): starts 3 nodes and checks\n"
+        "  one requirement at a time; prints a checklist with the first offending line of\n"
+        "  each failure. Exit 0 all pass, 1 a requirement failed.\n",
+        {
+            text_flag("impl", "NAME|PATH",
+                      "implementation: a name from adapters/ or the path of an impl.json\n"
+                      "(default reference)"),
+            text_flag("profile", "P", "timing profile (default: the manifest's default)"),
+            integer_flag("timeout", "S", "the longest wait for any one expected event (default 10)",
+                         1, 600),
+            integer_flag("grace", "S", "how long a node may take to exit after SIGTERM (default 5)",
+                         1, 600),
+            text_flag("out", "DIR", "where the nodes' logs go (default: runs/contract-IMPL-DATE)"),
+            impairment_flag("auto | nfqueue | netem | none (default: the lab when this machine\n"
+                            "has one, else loopback)"),
+        }};
+    return spec;
+}
+
+const CommandSpec& compare_command() {
+    static const CommandSpec spec{
+        "compare",
+        "usage: gossiplab compare BASE NEW [options]\n"
+        "  regressions between two suite directories (e.g. the last green run and this one):\n"
+        "  per scenario and check, verdict changes and the NEW/BASE ratio of its metrics.\n"
+        "  Writes compare.html and compare-junit.xml (into NEW unless --out); exit 1 on a\n"
+        "  regression.\n",
+        {
+            integer_flag("threshold", "PCT",
+                         "how much worse a metric of a check that passed both times may get\n"
+                         "before it is a regression, in percent (default 100: twice as bad)",
+                         0, 100000),
+            text_flag("out", "DIR", "where compare.html and compare-junit.xml go (default NEW)"),
+        }};
+    return spec;
+}
+
+const CommandSpec& init_command() {
+    static const CommandSpec spec{
+        "init",
+        "usage: gossiplab init DIR [--name NAME]\n"
+        "  writes DIR/impl.json (a starting manifest for your implementation) and DIR/node.sh\n"
+        "  (the command it runs, to fill in); `gossiplab contract --impl DIR` then tests it.\n",
+        {
+            text_flag("name", "NAME", "the implementation's name (default: DIR's last part)"),
+        }};
     return spec;
 }
 

@@ -1,4 +1,5 @@
-// gossiplab: the command line (run, suite, check, report, list, doctor).
+// gossiplab: the command line (run, suite, check, report, list, doctor, contract, compare,
+// init): each command's flags, then its module.
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -14,7 +15,10 @@
 
 #include "gossiplab/checkers/checkers.hpp"
 #include "gossiplab/harness/cli.hpp"
+#include "gossiplab/harness/compare.hpp"
+#include "gossiplab/harness/contract.hpp"
 #include "gossiplab/harness/controller.hpp"
+#include "gossiplab/harness/init.hpp"
 #include "gossiplab/harness/manifest.hpp"
 #include "gossiplab/harness/reproduce.hpp"
 #include "gossiplab/harness/scenario.hpp"
@@ -46,6 +50,9 @@ const char* kUsage =
     "  report RUN_DIR   re-render report.html and junit.xml from report.json\n"
     "  list [DIR]       list scenarios with one-line descriptions\n"
     "  doctor           check what a run needs from this machine\n"
+    "  contract         self-test an implementation against the node contract (3 nodes)\n"
+    "  compare BASE NEW regressions between two suite directories\n"
+    "  init DIR         write a starting impl.json (and node.sh) for your implementation\n"
     "\n"
     "`gossiplab COMMAND --help` describes each command's options.\n"
     "exit codes: 0 all checks pass, 1 a check failed, 2 bad input, 3 environment problem,\n"
@@ -68,9 +75,13 @@ fs::path self_dir() {
     return ec ? fs::current_path() : p.parent_path();
 }
 
-// The project root: scenarios/ and adapters/ live here.
+// Where scenarios/ and adapters/ live: GOSSIPLAB_HOME when set; else, for an installed
+// gossiplab (PREFIX/bin/gossiplab), PREFIX/share/gossiplab beside it, wherever PREFIX is
+// (a .deb unpacked anywhere works); else the source tree this binary was built from.
 fs::path home() {
-    if (const char* h = std::getenv("GOSSIPLAB_HOME")) return h;
+    if (const char* h = std::getenv("GOSSIPLAB_HOME"); h && *h) return h;
+    static const fs::path installed = self_dir().parent_path() / "share" / "gossiplab";
+    if (fs::is_directory(installed / "scenarios")) return installed;
     return GOSSIPLAB_SOURCE_DIR;
 }
 
@@ -96,7 +107,7 @@ std::string impl_version(const harness::Manifest& m, const fs::path& bin) {
     try {
         auto argv = harness::expand_command(m.version_command,
                                             {{"bin", bin.string()}, {"adapter", m.dir.string()}},
-                                            (m.dir / "impl.json").string());
+                                            m.file.string());
         namespace bp = boost::process;
         bp::ipstream out;
         std::vector<std::string> rest(argv.begin() + 1, argv.end());
@@ -137,6 +148,20 @@ struct World {
     }
 };
 
+// The network of one run's NODES in WORLD: the lab, or loopback. Throws std::system_error
+// (an environment problem) when the lab cannot be built.
+// The run's network; `seed` is the run's, from which the nfqueue engine's packet fates derive.
+std::unique_ptr<harness::Network> network_for(const std::vector<std::string>& nodes,
+                                              const World& world, uint64_t seed) {
+    try {
+        return world.backend ? harness::make_lab_network(nodes, *world.backend, seed)
+                             : harness::make_loopback_network(nodes);
+    } catch (const netem::LabError& e) {
+        throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
+                                std::string("building the lab: ") + e.what());
+    }
+}
+
 void print_checks(const json& checks) {
     std::printf("  %-24s %-8s %-14s %-14s %s\n", "check", "verdict", "bound", "measured", "reason");
     for (const auto& c : checks) {
@@ -174,19 +199,12 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
     if (fs::exists(out) && !fs::is_empty(out))
         throw ScenarioError(out.string(), "", "the run directory exists and is not empty");
 
-    std::unique_ptr<harness::Network> net;
-    try {
-        net = world.backend ? harness::make_lab_network(sc.nodes, *world.backend, sc.seed)
-                            : harness::make_loopback_network(sc.nodes);
-    } catch (const netem::LabError& e) {
-        throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
-                                std::string("building the lab: ") + e.what());
-    }
+    std::unique_ptr<harness::Network> net = network_for(sc.nodes, world, sc.seed);
     harness::RunOptions opt;
     opt.run_dir = out;
     opt.bin_dir = bin;
     opt.progress = ::isatty(2);
-    opt.command_line = harness::reproduce_command(sc.file, sc, m.name, world.given);
+    opt.command_line = harness::reproduce_command(sc.file, sc, m.ref, world.given);
     opt.environment = {{"kernel", kernel()},
                        {"backend", net->name()},
                        {"impl", m.name},
@@ -372,6 +390,83 @@ int cmd_list(int argc, char** argv) {
     return 0;
 }
 
+int cmd_contract(int argc, char** argv) {
+    Args a = parse(harness::contract_command(), argc, argv);
+    if (help(a, harness::contract_command())) return 0;
+    if (!a.positional.empty()) throw UsageError("contract takes no SCENARIO or DIR");
+    harness::Manifest m = harness::load_manifest(home(), a.value("impl").value_or("reference"));
+    harness::ContractOptions opt;
+    opt.profile = a.value("profile").value_or("");
+    m.profile(opt.profile);  // an unknown profile is bad input, before anything starts
+    opt.bin_dir = self_dir();
+    opt.timeout_s = static_cast<double>(a.number("timeout").value_or(10));
+    opt.term_grace_s = static_cast<double>(a.number("grace").value_or(5));
+    opt.out = a.value("out").value_or(fs::path("runs") / ("contract-" + m.name + "-" + stamp()));
+    if (fs::exists(opt.out) && !fs::is_empty(opt.out))
+        throw ScenarioError(opt.out.string(), "", "the output directory exists and is not empty");
+    // First, as a run does: an adapter that builds its program on first use builds it now.
+    const std::string version = impl_version(m, opt.bin_dir);
+    std::optional<std::string> impairment = a.value("impairment");
+    if (!impairment) {
+        try {
+            netem::choose_backend(netem::Backend::Auto);
+        } catch (const netem::LabError&) {
+            impairment = "none";  // no lab on this machine: loopback is enough for the contract
+        }
+    }
+    World w = World::prepare(impairment);
+    auto net = network_for({"n1", "n2", "n3"}, w, 1);
+    std::printf("contract of %s (%s), version \"%s\", profile %s, 3 nodes on %s\n", m.name.c_str(),
+                m.file.string().c_str(), version.c_str(),
+                (opt.profile.empty() ? m.default_profile : opt.profile).c_str(),
+                net->name().c_str());
+    std::fflush(stdout);
+    harness::ContractResult r = harness::run_contract(m, *net, opt);
+    std::fputs(harness::format_checklist(m, r).c_str(), stdout);
+    std::printf("node logs: %s\n", (opt.out / "nodes").string().c_str());
+    return r.failed() ? kExitFail : kExitPass;
+}
+
+int cmd_compare(int argc, char** argv) {
+    Args a = parse(harness::compare_command(), argc, argv);
+    if (help(a, harness::compare_command())) return 0;
+    if (a.positional.size() != 2)
+        throw UsageError("compare expects BASE and NEW, two suite directories");
+    const double threshold = static_cast<double>(a.number("threshold").value_or(100)) / 100;
+    harness::Comparison c = harness::compare_suites(a.positional[0], a.positional[1], threshold);
+    const fs::path out = a.value("out").value_or(a.positional[1]);
+    fs::create_directories(out);
+    for (const auto& [name, text] :
+         {std::pair{"compare.html", harness::comparison_html(c)},
+          std::pair{"compare-junit.xml", harness::comparison_junit(c)}}) {
+        std::ofstream f(out / name);
+        f << text;
+        if (!f) throw std::runtime_error("cannot write " + (out / name).string());
+    }
+    std::fputs(harness::format_comparison(c).c_str(), stdout);
+    std::printf("compare: %s, %s\n", (out / "compare.html").string().c_str(),
+                (out / "compare-junit.xml").string().c_str());
+    return c.regressed() ? kExitFail : kExitPass;
+}
+
+int cmd_init(int argc, char** argv) {
+    Args a = parse(harness::init_command(), argc, argv);
+    if (help(a, harness::init_command())) return 0;
+    if (a.positional.size() != 1) throw UsageError("init expects exactly one DIR");
+    const fs::path dir = a.positional[0];
+    fs::path abs = fs::absolute(dir).lexically_normal();
+    if (abs.filename().empty()) abs = abs.parent_path();  // "DIR/"
+    const std::string name = a.value("name").value_or(abs.filename().string());
+    const harness::Manifest ref = harness::load_manifest(home(), "reference");
+    harness::write_starter(dir, name, ref.profile("fast"));
+    std::printf(
+        "wrote %s and %s\nnext: edit node.sh's exec line and impl.json, then\n"
+        "  gossiplab contract --impl %s\n",
+        (dir / "impl.json").string().c_str(), (dir / "node.sh").string().c_str(),
+        dir.string().c_str());
+    return 0;
+}
+
 int cmd_doctor(int argc, char** argv) {
     Args a = parse(harness::doctor_command(), argc, argv);
     if (help(a, harness::doctor_command())) return 0;
@@ -406,6 +501,9 @@ int main(int argc, char** argv) {
         if (cmd == "report") return cmd_report(argc, argv);
         if (cmd == "list") return cmd_list(argc, argv);
         if (cmd == "doctor") return cmd_doctor(argc, argv);
+        if (cmd == "contract") return cmd_contract(argc, argv);
+        if (cmd == "compare") return cmd_compare(argc, argv);
+        if (cmd == "init") return cmd_init(argc, argv);
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             std::fputs(kUsage, stdout);
             return 0;

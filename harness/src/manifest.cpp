@@ -36,7 +36,7 @@ const json& Manifest::profile(const std::string& want) const {
     if (it == profiles.end()) {
         std::string known;
         for (const auto& [k, v] : profiles) known += (known.empty() ? "" : ", ") + k;
-        throw ScenarioError((dir / "impl.json").string(), "/profiles",
+        throw ScenarioError(file.string(), "/profiles",
                             "no profile \"" + n + "\" (known: " + known + ")");
     }
     return it->second;
@@ -58,23 +58,48 @@ std::vector<std::string> string_list(const json& j, const std::string& file,
 
 }  // namespace
 
-Manifest load_manifest(const std::filesystem::path& home, const std::string& name) {
+bool is_manifest_path(const std::string& name) {
+    return name.find('/') != std::string::npos ||
+           (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0);
+}
+
+namespace {
+
+// The manifest file NAME means: HOME/adapters/NAME/impl.json for a name, the file itself
+// (or DIR/impl.json for a folder) for a path. Throws ScenarioError when there is none.
+std::filesystem::path manifest_file(const std::filesystem::path& home, const std::string& name) {
     namespace fs = std::filesystem;
+    if (is_manifest_path(name)) {
+        fs::path p = name;
+        if (fs::is_directory(p)) p /= "impl.json";
+        if (!fs::is_regular_file(p))
+            throw ScenarioError(p.string(), "",
+                                "no implementation manifest here (--impl takes a name from "
+                                "adapters/ or the path of an impl.json)");
+        return fs::absolute(p).lexically_normal();
+    }
     fs::path adapters = home / "adapters";
     fs::path file = adapters / name / "impl.json";
-    std::string f = file.string();
-    bool plain =
-        !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
-    if (!plain || !fs::exists(file)) {
+    if (name.empty() || name == "." || name == ".." || !fs::exists(file)) {
         std::string known;
         std::error_code ec;
         for (const auto& d : fs::directory_iterator(adapters, ec))
             if (fs::exists(d.path() / "impl.json"))
                 known += (known.empty() ? "" : ", ") + d.path().filename().string();
-        throw ScenarioError(f, "",
+        throw ScenarioError(file.string(), "",
                             "no implementation named \"" + name +
-                                "\" (known: " + (known.empty() ? "none" : known) + ")");
+                                "\" (known: " + (known.empty() ? "none" : known) +
+                                "; or give the path of an impl.json)");
     }
+    return file;
+}
+
+}  // namespace
+
+Manifest load_manifest(const std::filesystem::path& home, const std::string& name) {
+    namespace fs = std::filesystem;
+    const fs::path file = manifest_file(home, name);
+    const std::string f = file.string();
     std::ifstream in(file);
     json j;
     try {
@@ -89,8 +114,10 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     for (auto it = j.begin(); it != j.end(); ++it)
         if (!keys.count(it.key())) throw ScenarioError(f, "/" + it.key(), "unknown key");
     Manifest m;
-    m.dir = adapters / name;
-    m.name = j.value("name", name);
+    m.file = file;
+    m.dir = file.parent_path();
+    m.ref = is_manifest_path(name) ? f : name;
+    m.name = j.value("name", is_manifest_path(name) ? m.dir.filename().string() : name);
     m.description = j.value("description", "");
     if (!j.contains("contract") || j["contract"] != 1)
         throw ScenarioError(f, "/contract", "expected 1 (this harness speaks node contract v1)");

@@ -77,23 +77,25 @@ TEST_CASE("asking for a flag the command does not have is a programming error") 
 }
 
 TEST_CASE("the help text lists every flag once, aligned, continuation lines indented") {
-    CHECK(help_text(run_command()) ==
-          "usage: gossiplab run SCENARIO [options]\n"
-          "\n"
-          "  --impl NAME         implementation (adapters/NAME/impl.json); default: the "
-          "scenario's,\n"
-          "                      else reference\n"
-          "  --nodes N           override the scenario's node count\n"
-          "  --seed S            seed for every random choice (default 1)\n"
-          "  --profile P         timing profile of the implementation (default: its default)\n"
-          "  --out DIR           run directory (default: runs/SCENARIO-DATE-TIME)\n"
-          "  --impairment B      auto | nfqueue | netem | none (default auto; none = loopback,\n"
-          "                      no network faults)\n");
+    CHECK(
+        help_text(run_command()) ==
+        "usage: gossiplab run SCENARIO [options]\n"
+        "\n"
+        "  --impl NAME|PATH    implementation: a name (adapters/NAME/impl.json) or the path of an\n"
+        "                      impl.json (or its folder) anywhere; default: the scenario's, else\n"
+        "                      reference\n"
+        "  --nodes N           override the scenario's node count\n"
+        "  --seed S            seed for every random choice (default 1)\n"
+        "  --profile P         timing profile of the implementation (default: its default)\n"
+        "  --out DIR           run directory (default: runs/SCENARIO-DATE-TIME)\n"
+        "  --impairment B      auto | nfqueue | netem | none (default auto; none = loopback,\n"
+        "                      no network faults)\n");
     CHECK(help_text(suite_command()) ==
           "usage: gossiplab suite [DIR] [options]\n"
           "\n"
           "  --quick             only the scenarios marked quick (the CI subset)\n"
-          "  --impl NAME         implementation to test (default reference)\n"
+          "  --impl NAME|PATH    implementation to test: a name from adapters/ or the path of an\n"
+          "                      impl.json (default: each scenario's, else reference)\n"
           "  --seed S            seed (default 1)\n"
           "  --out DIR           suite directory (default: runs/suite-DATE-TIME)\n"
           "  --impairment B      auto | nfqueue | netem | none\n"

@@ -128,4 +128,17 @@ std::string display(const json& v) {
     return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::vector<std::string> check_findings(const json& check) {
+    std::vector<std::string> out;
+    if (!check.is_object()) return out;
+    const json model = check.value("model", json());
+    if (model.is_object() && model.value("finding", json()).is_string())
+        out.push_back(model["finding"].get<std::string>() +
+                      (model.value("enforced", false) ? "" : " (reported; the guarantee decides)"));
+    const json na = check.value("not_applicable", json());
+    if (na.is_array())
+        for (const auto& x : na) out.push_back("not applicable: " + display(x));
+    return out;
+}
+
 }  // namespace gossiplab::reports::detail

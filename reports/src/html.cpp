@@ -107,6 +107,15 @@ std::vector<size_t> check_order(const json& checks) {
     return order;
 }
 
+// A check's findings that do not decide its verdict (a model miss, a part not applicable),
+// under its reason.
+std::string findings_html(const json& c) {
+    std::string s;
+    for (const std::string& f : detail::check_findings(c))
+        s += "<div class=\"finding\">" + h(f) + "</div>";
+    return s;
+}
+
 std::string summary_table(const json& report) {
     const json& checks = report["checks"];
     std::string s =
@@ -126,7 +135,7 @@ std::string summary_table(const json& report) {
              "</code></td><td>" +
              h(bound.is_object() ? display(bound.value("value", json())) : "—") + "</td><td>" +
              h(display(c.value("measured", json()))) + "</td><td>" +
-             h(c.value("reason", std::string())) + "</td></tr>\n";
+             h(c.value("reason", std::string())) + findings_html(c) + "</td></tr>\n";
     }
     if (checks.empty()) s += "<tr><td colspan=\"6\">no checks ran</td></tr>\n";
     return s + "</tbody>\n</table>\n";
@@ -185,7 +194,7 @@ std::string evidence_sections(const json& report, detail::NodeLogs& logs) {
         if (v == Verdict::Pass) continue;
         s += "<div class=\"check-detail\" id=\"check-" + std::to_string(i) + "\">\n<h3>" +
              verdict_badge(v) + " " + h(c.value("check", std::string())) + "</h3>\n<p>" +
-             h(c.value("reason", std::string())) + "</p>\n";
+             h(c.value("reason", std::string())) + "</p>\n" + findings_html(c) + "\n";
         if (c.contains("report_notes")) {
             s += "<p class=\"note\">report notes: " + h(display(c["report_notes"])) + "</p>\n";
         }
@@ -410,9 +419,12 @@ void add_run(SuiteTotals& t, const fs::path& suite_dir, const fs::path& dir) {
     for (size_t i : check_order(report["checks"])) {
         const json& c = report["checks"][i];
         const std::string cv = checkers::to_string(verdict_of(c));
-        chips += "<span class=\"chip v-" + cv + "\" title=\"" +
-                 h(c.value("reason", std::string())) + "\">" + h(c.value("check", std::string())) +
-                 ": " + cv + "</span> ";
+        const std::vector<std::string> findings = detail::check_findings(c);
+        std::string title = c.value("reason", std::string());
+        for (const std::string& f : findings) title += "\n" + f;
+        chips += "<span class=\"chip v-" + cv + (findings.empty() ? "" : " with-finding") +
+                 "\" title=\"" + h(title) + "\">" + h(c.value("check", std::string())) + ": " +
+                 cv + (findings.empty() ? "" : " *") + "</span> ";
     }
     t.rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td><a href=\"" + href + "\">" +
               h(report["scenario"].value("name", std::string())) + "</a></td><td>" +

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -46,5 +47,10 @@ std::string fmt_num(double v);
 
 // A JSON value as short display text (strings unquoted, null as "—").
 std::string display(const nlohmann::json& v);
+
+// A check result's findings that do not decide its verdict, one line each (docs/checkers.md):
+// the model's ("slower than the model: ..."), and "not applicable: ..." for each part that
+// could not apply. Empty when there are none.
+std::vector<std::string> check_findings(const nlohmann::json& check);
 
 }  // namespace gossiplab::reports::detail

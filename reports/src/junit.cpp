@@ -28,7 +28,16 @@ std::string failure_text(const json& c) {
         if (e.value("ref", json()).is_number()) s += " (history.jsonl:" + display(e["ref"]) + ")";
     }
     if (ev.size() > shown) s += "\n  ... " + std::to_string(ev.size() - shown) + " more";
+    for (const std::string& f : check_findings(c)) s += "\n" + f;
     return s;
+}
+
+// A passing or unknown check's findings (a model miss, a part not applicable), where a CI
+// viewer shows a test's output.
+std::string findings_out(const json& c) {
+    std::string s;
+    for (const std::string& f : check_findings(c)) s += (s.empty() ? "" : "\n") + f;
+    return s.empty() ? s : "\n      <system-out>" + xml_escape(s) + "</system-out>";
 }
 
 }  // namespace
@@ -89,8 +98,10 @@ std::string junit_testsuite(const json& report) {
         } else if (v == checkers::Verdict::Unknown) {
             // unknown: the check could not decide (a missing feature, a checker error);
             // a skip keeps CI honest without claiming the property broke.
-            x += ">\n      <skipped message=\"" + xml_escape("unknown: " + reason) +
-                 "\"/>\n    </testcase>\n";
+            x += ">\n      <skipped message=\"" + xml_escape("unknown: " + reason) + "\"/>" +
+                 findings_out(c) + "\n    </testcase>\n";
+        } else if (const std::string out = findings_out(c); !out.empty()) {
+            x += ">" + out + "\n    </testcase>\n";
         } else {
             x += "/>\n";
         }

@@ -111,6 +111,21 @@ json normalise_check(const json& in, size_t index) {
         if (!metrics.is_null()) out["metrics"]["value"] = metrics;
     }
 
+    // The non-deciding findings (docs/checkers.md): kept when well formed, else dropped and noted.
+    if (in.contains("model") && !in["model"].is_null() && !in["model"].is_object()) {
+        out.erase("model");
+        notes.push_back("model " + text_of(in["model"]) + " is not an object");
+    }
+    if (in.contains("not_applicable")) {
+        const json& na = in["not_applicable"];
+        bool ok = na.is_array();
+        for (const auto& x : na.is_array() ? na : json::array()) ok = ok && x.is_string();
+        if (!ok) {
+            out.erase("not_applicable");
+            notes.push_back("not_applicable is not an array of strings");
+        }
+    }
+
     json evidence = json::array();
     const json ev = in.value("evidence", json());
     if (ev.is_array()) {

@@ -241,6 +241,35 @@ TEST_CASE("junit.xml is well formed with hostile names and reasons") {
     CHECK(count(xml, "<testcase ") == 3);
 }
 
+TEST_CASE("a passing check's model finding and not-applicable parts reach junit.xml and the page") {
+    TempDir d;
+    RunInfo info = hostile_run();
+    info.checks[2]["model"] = {{"enforced", false},
+                               {"items", 4},
+                               {"misses", 1},
+                               {"finding", "slower than the model: 1 of 4 rumor(s) <late>"}};
+    info.checks[2]["not_applicable"] = json::array({"no incarnations feature"});
+    info.checks[1]["not_applicable"] = 7;  // malformed: dropped with a note
+    write(d.path / "history.jsonl",
+          "{\"t\":0,\"kind\":\"action\",\"action\":\"run_start\",\"nodes\":[\"n1\"]}\n");
+    write_run_reports(d.path, info);
+    const std::string xml = slurp(d.path / "junit.xml");
+    INFO(xml);
+    CHECK(XmlChecker(xml).check() == "");
+    CHECK(xml.find("<system-out>slower than the model: 1 of 4 rumor(s) &lt;late&gt; (reported; the "
+                   "guarantee decides)&#10;not applicable: no incarnations feature</system-out>") !=
+          std::string::npos);
+    const std::string html = slurp(d.path / "report.html");
+    CHECK(html.find("<div class=\"finding\">slower than the model: 1 of 4 rumor(s) &lt;late&gt;") !=
+          std::string::npos);
+    CHECK(html.find("<div class=\"finding\">not applicable: no incarnations feature</div>") !=
+          std::string::npos);
+    const json back = json::parse(slurp(d.path / "report.json"));
+    CHECK(back["checks"][2]["model"]["misses"] == 1);
+    CHECK_FALSE(back["checks"][1].contains("not_applicable"));
+    CHECK(back["checks"][1]["report_notes"][0] == "not_applicable is not an array of strings");
+}
+
 TEST_CASE("build_report keeps a well-formed run as given and composes the verdict") {
     RunInfo info = hostile_run();
     const json r = build_report(info);

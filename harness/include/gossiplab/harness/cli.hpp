@@ -83,12 +83,16 @@ Args parse_args(const CommandSpec& spec, const std::vector<std::string>& argv);
 // ("  --nodes N           override the scenario's node count").
 std::string help_text(const CommandSpec& spec);
 
-// The commands of `gossiplab`: run, suite, check, report, list, doctor.
+// The commands of `gossiplab`: run, suite, check, report, list, doctor, contract, compare,
+// init.
 const CommandSpec& run_command();
 const CommandSpec& suite_command();
 const CommandSpec& check_command();
 const CommandSpec& report_command();
 const CommandSpec& list_command();
 const CommandSpec& doctor_command();
+const CommandSpec& contract_command();
+const CommandSpec& compare_command();
+const CommandSpec& init_command();
 
 }  // namespace gossiplab::harness

@@ -15,7 +15,9 @@ namespace gossiplab::harness {
 struct Manifest {
     std::string name;
     std::string description;
-    std::filesystem::path dir;                 // the adapter directory ({adapter})
+    std::string ref;             // how to name it again: the name, or the file's absolute path
+    std::filesystem::path file;  // the impl.json it was read from
+    std::filesystem::path dir;   // the folder holding it ({adapter})
     std::vector<std::string> command;          // template with {placeholders}
     std::vector<std::string> version_command;  // may be empty
     int port = 7946;
@@ -34,9 +36,15 @@ struct Manifest {
 // the implementation has no such knob).
 const std::vector<std::string>& profile_knobs();
 
-// Loads HOME/adapters/NAME/impl.json. Throws ScenarioError (file, JSON path,
-// what was expected) on any problem, including an unknown NAME (listing the
-// implementations that exist).
+// Whether `--impl NAME` names a file rather than an implementation of adapters/: it holds a
+// '/' or ends in ".json" ("./impl.json", "/ci/mynode.json", "ci/mynode").
+bool is_manifest_path(const std::string& name);
+
+// Loads an implementation manifest: HOME/adapters/NAME/impl.json for a plain name, or, when
+// NAME is a path (is_manifest_path), that file, or NAME/impl.json for a folder, wherever it
+// is; {adapter} is then the file's folder. Throws ScenarioError (file, JSON path, what was
+// expected) on any problem, including an unknown NAME (listing the implementations that
+// exist) and a path with no file.
 Manifest load_manifest(const std::filesystem::path& home, const std::string& name);
 
 // Overrides::profile_of for scenarios that write times over the timing profile: the named
