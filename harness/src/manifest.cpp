@@ -104,7 +104,7 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     json j;
     try {
         j = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too big
         throw ScenarioError(f, "", std::string("not valid JSON: ") + e.what());
     }
     if (!j.is_object()) throw ScenarioError(f, "", "expected an object");

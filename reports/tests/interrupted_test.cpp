@@ -146,3 +146,12 @@ TEST_CASE("a run whose controller was killed gets its reports from its own files
     CHECK(r["verdict"] != "pass");
     CHECK(slurp(d.path / "junit.xml").find("type=\"interrupted\"") != std::string::npos);
 }
+
+// The same mistake bench/fuzz/fuzz_manifest found in impl.json's loader: nlohmann::json throws
+// out_of_range, not parse_error, for a number too big for a double.
+TEST_CASE("render_run names report.json when a number in it is too big for a double") {
+    TempDir d("bignum");
+    std::ofstream(d.path / "report.json") << R"({"schema_version": 1e99999})";
+    CHECK_THROWS_WITH(render_run(d.path),
+                      Catch::Contains("report.json: not JSON") && Catch::Contains("overflow"));
+}
