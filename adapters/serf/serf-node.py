@@ -152,28 +152,37 @@ class Node:
     REFUTE = re.compile(r"^Refuting a (suspect|dead) message \(from: (.*)\)$")
     USER = re.compile(r"^Received event: user-event: (.*)$")
 
+    # serf's and memberlist's loggers share the agent's output and a record can begin in the
+    # middle of another's line ("... (1 peer confirmations)    2026/12/02 06:59:53 [INFO]
+    # serf: EventMemberFailed: n5"): each line is cut before every timestamp.
+    STAMP = re.compile(r"(?=\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \[[A-Z]+\] )")
+
+    def _record(self, record):
+        m = self.LINE.search(record)
+        if not m:
+            return
+        who, msg = m.group("who"), m.group("msg")
+        if who == "serf":
+            mm = self.MEMBER.match(msg)
+            if mm:
+                self._member(mm.group(1), mm.group(2), mm.group(3))
+        elif who == "memberlist":
+            mr = self.REFUTE.match(msg)
+            if mr:
+                emit({"type": "refute", "from": mr.group(2), "accused_state": mr.group(1)})
+        elif who == "agent":
+            mu = self.USER.match(msg)
+            if mu:
+                self._user_event(mu.group(1))
+
     def _read_log(self):
         tail = []
         for raw in iter(self.proc.stdout.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             sys.stderr.write(line + "\n")
             tail = (tail + [line])[-5:]
-            m = self.LINE.search(line)
-            if not m:
-                continue
-            who, msg = m.group("who"), m.group("msg")
-            if who == "serf":
-                mm = self.MEMBER.match(msg)
-                if mm:
-                    self._member(mm.group(1), mm.group(2), mm.group(3))
-            elif who == "memberlist":
-                mr = self.REFUTE.match(msg)
-                if mr:
-                    emit({"type": "refute", "from": mr.group(2), "accused_state": mr.group(1)})
-            elif who == "agent":
-                mu = self.USER.match(msg)
-                if mu:
-                    self._user_event(mu.group(1))
+            for record in self.STAMP.split(line):
+                self._record(record.rstrip())
         sys.stderr.flush()
         code = self.proc.wait()
         time.sleep(0.3)  # a SIGTERM to the group reaches the agent and us at once

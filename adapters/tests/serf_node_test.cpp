@@ -97,7 +97,7 @@ TEST_CASE("serf-node turns agent log lines into contract events", "[adapters][se
         REQUIRE(m.size() == 3);
         CHECK(m[0]["member"] == "n2");
         CHECK(m[0]["state"] == "alive");
-        CHECK(m[1]["state"] == "dead");
+        CHECK(m[1]["state"] == "dead");  // from the middle of memberlist's line
         CHECK(m[2]["state"] == "left");  // "EventMemberLeave (forced)"
         for (const auto& e : m) CHECK(!e.contains("incarnation"));
     }

@@ -270,6 +270,21 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The reference for the ratios (bench/run.py): CPU seconds per line for nlohmann::json's DOM
+// parse of up to `sample` lines of the same file, in the same process. The loader and the
+// checkers are judged as multiples of it, so a busier or slower machine moves both alike.
+double dom_cpu_per_line(const std::string& file, size_t sample) {
+    std::ifstream in(file, std::ios::binary);
+    std::vector<std::string> lines;
+    for (std::string l; lines.size() < sample && std::getline(in, l);) lines.push_back(l);
+    double cpu0 = cpu_seconds();
+    size_t keys = 0;
+    for (const auto& l : lines) keys += json::parse(l).size();
+    double cpu = cpu_seconds() - cpu0;
+    if (keys == 0 || lines.empty()) return 0;
+    return cpu / double(lines.size());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -309,12 +324,14 @@ int main(int argc, char** argv) {
                     {"suspicion_events", "incarnations", "rumors", "counters", "view", "leave",
                      "refute_events"}};
     double checks_s = 0;
+    json per_check = json::object();
     double cpu1 = cpu_seconds();
     for (const auto& name : ck::check_names()) {
         auto c0 = std::chrono::steady_clock::now();
         ck::CheckResult r = ck::run_check(name, ctx, json::object());
         double s = seconds_since(c0);
         checks_s += s;
+        per_check[name] = s;
         std::printf("  %-24s %-7s %7.3f s  %s\n", name.c_str(), to_string(r.verdict).c_str(), s,
                     r.reason.substr(0, 110).c_str());
         if (r.verdict != ck::Verdict::Pass && std::getenv("BENCH_VERBOSE"))
@@ -329,6 +346,36 @@ int main(int argc, char** argv) {
                 load_s + checks_s, double(lines) / (load_s + checks_s), load_cpu + checks_cpu,
                 double(lines) / (load_cpu + checks_cpu));
     std::printf("peak RSS: %.0f MiB\n", double(ru.ru_maxrss) / 1024);
+    const double dom = dom_cpu_per_line(file, 50000);
+    const double per_line = (load_cpu + checks_cpu) / double(lines);
+    std::printf("reference: nlohmann::json DOM parse %.3f us CPU per line (first %zu lines)\n",
+                dom * 1e6, std::min<size_t>(lines, 50000));
+    json result = {{"name", "checkers"},
+                   {"values",
+                    {{"lines", lines},
+                     {"events", h.events.size()},
+                     {"actions", h.actions.size()},
+                     {"nodes", h.ids.size()},
+                     {"load_s", load_s},
+                     {"load_cpu_s", load_cpu},
+                     {"checks_s", checks_s},
+                     {"checks_cpu_s", checks_cpu},
+                     {"events_per_s_cpu", double(lines) / (load_cpu + checks_cpu)},
+                     {"events_per_s_wall", double(lines) / (load_s + checks_s)},
+                     {"peak_rss_mib", double(ru.ru_maxrss) / 1024},
+                     {"per_check_s", per_check},
+                     {"dom_us_per_line", dom * 1e6}}},
+                   {"ratios",
+                    {{"load_vs_dom",
+                      {{"value", dom > 0 ? load_cpu / double(lines) / dom : 0},
+                       {"what", "load_history CPU per line / DOM parse CPU per line"}}},
+                     {"checkers_vs_dom",
+                      {{"value", dom > 0 ? checks_cpu / double(lines) / dom : 0},
+                       {"what", "all checkers CPU per line / DOM parse CPU per line"}}},
+                     {"total_vs_dom",
+                      {{"value", dom > 0 ? per_line / dom : 0},
+                       {"what", "load + all checkers CPU per line / DOM parse CPU per line"}}}}}};
+    std::printf("bench-result %s\n", result.dump().c_str());
     if (!std::getenv("BENCH_KEEP")) std::remove(file.c_str());
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -167,6 +168,20 @@ int64_t thread_cpu_ns(const std::string& name) {
     return out;
 }
 
+// This thread's CPU time so far (ns).
+int64_t self_cpu_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// A JSON number (finite; %.6g keeps it short).
+std::string num(double x) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.6g", std::isfinite(x) ? x : 0.0);
+    return b;
+}
+
 double pct(std::vector<double> v, double p) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -189,7 +204,9 @@ int main(int argc, char** argv) {
                     lab.backend_name().c_str(), seconds);
 
         const int64_t cpu0 = thread_cpu_ns("gl-nfqueue");
+        const int64_t gen0 = self_cpu_ns();
         Result t = load(s, seconds, 0, 512, 500);
+        const int64_t gen1 = self_cpu_ns();
         const int64_t cpu1 = thread_cpu_ns("gl-nfqueue");
         const double pps = static_cast<double>(t.received) / t.seconds;
         std::printf(
@@ -197,9 +214,16 @@ int main(int argc, char** argv) {
             "(sent %llu, received %llu in %.2f s; window 512)\n",
             pps, static_cast<unsigned long long>(t.sent),
             static_cast<unsigned long long>(t.received), t.seconds);
+        // The reference for the ratio (bench/run.py): this thread's own CPU per packet, the
+        // load generator sending and receiving the same packets at the same time.
+        const double gen_us =
+            t.received ? static_cast<double>(gen1 - gen0) / 1e3 / static_cast<double>(t.received)
+                       : 0;
+        double engine_us = -1;
         if (cpu0 >= 0 && t.received > 0) {
             const double us =
                 static_cast<double>(cpu1 - cpu0) / 1e3 / static_cast<double>(t.received);
+            engine_us = us;
             std::printf(
                 "  engine thread: %.2f us CPU per packet (%.0f%% of a core; capacity about "
                 "%.0f packets/s per core)\n",
@@ -208,7 +232,16 @@ int main(int argc, char** argv) {
         std::printf("  baseline one-way latency: p50 %.3f ms, p99 %.3f ms\n", pct(t.delay_ms, 0.5),
                     pct(t.delay_ms, 0.99));
 
+        std::printf("  load generator thread: %.2f us CPU per packet\n", gen_us);
+        std::string values =
+            "\"nodes\":" + std::to_string(nodes) + ",\"backend\":\"" + lab.backend_name() +
+            "\",\"seconds_per_phase\":" + num(seconds) + ",\"pps\":" + num(pps) +
+            ",\"engine_us_per_packet\":" + (engine_us < 0 ? "null" : num(engine_us)) +
+            ",\"generator_us_per_packet\":" + num(gen_us) +
+            ",\"baseline_p50_ms\":" + num(pct(t.delay_ms, 0.5)) +
+            ",\"baseline_p99_ms\":" + num(pct(t.delay_ms, 0.99));
         const double rate = argc > 3 ? std::atof(argv[3]) : std::min(20000.0, pps / 2);
+        values += ",\"rate\":" + num(rate);
         for (double d : {10.0, 100.0}) {
             lab.set_shape("*", "*", LinkShape{.delay_ms = d});
             Result r = load(s, seconds, rate, 1u << 30, static_cast<int>(d) + 500);
@@ -220,16 +253,21 @@ int main(int argc, char** argv) {
                 d, rate, pct(err, 0.5), pct(err, 0.99), pct(err, 1.0),
                 static_cast<unsigned long long>(r.received),
                 static_cast<unsigned long long>(r.sent));
+            const std::string k = "\"delay" + std::to_string(static_cast<int>(d)) + "ms_error_";
+            values += "," + k + "p50_ms\":" + num(pct(err, 0.5)) + "," + k +
+                      "p99_ms\":" + num(pct(err, 0.99)) + "," + k +
+                      "max_ms\":" + num(pct(err, 1.0));
         }
         for (double p : {0.01, 0.10}) {
             lab.set_shape("*", "*", LinkShape{.loss = p});
             Result r = load(s, seconds, rate, 1u << 30, 500);
-            const double lost = r.sent ? 1.0 - static_cast<double>(r.received) /
-                                                   static_cast<double>(r.sent)
-                                       : 0;
+            const double lost =
+                r.sent ? 1.0 - static_cast<double>(r.received) / static_cast<double>(r.sent) : 0;
             std::printf("loss %.0f%% at %.0f packets/s: measured %.2f%% (%llu of %llu packets)\n",
                         p * 100, rate, lost * 100, static_cast<unsigned long long>(r.received),
                         static_cast<unsigned long long>(r.sent));
+            values += ",\"loss" + std::to_string(static_cast<int>(p * 100 + 0.5)) +
+                      "pct_measured\":" + num(lost * 100);
         }
         lab.clear_shapes();
         auto st = lab.stats();
@@ -238,6 +276,14 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(st.passed),
                     static_cast<unsigned long long>(st.dropped),
                     static_cast<unsigned long long>(st.delayed));
+        // One machine-readable line for bench/run.py and docs/performance.md.
+        std::string ratios = "{}";
+        if (engine_us >= 0 && gen_us > 0)
+            ratios = "{\"engine_vs_generator\":{\"value\":" + num(engine_us / gen_us) +
+                     ",\"what\":\"engine thread CPU per packet / load generator thread CPU "
+                     "per packet\"}}";
+        std::printf("bench-result {\"name\":\"impairment\",\"values\":{%s},\"ratios\":%s}\n",
+                    values.c_str(), ratios.c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench-impairment: %s\n", e.what());
         return 3;

@@ -11,6 +11,7 @@ CheckResult accuracy(const Context& ctx, const json& options);
 CheckResult suspicion_refutation(const Context& ctx, const json& options);
 CheckResult partition_healing(const Context& ctx, const json& options);
 CheckResult dissemination(const Context& ctx, const json& options);
+CheckResult latency(const Context& ctx, const json& options);
 CheckResult message_load(const Context& ctx, const json& options);
 CheckResult history_wellformed(const Context& ctx, const json& options);
 CheckResult run_health(const Context& ctx, const json& options);

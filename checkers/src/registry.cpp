@@ -39,6 +39,9 @@ const std::vector<Entry>& registry() {
         {"dissemination",
          &detail::dissemination,
          {"min_delivery", "max_duplicates", "max_msgs_per_rumor", "min_time_to_all"}},
+        {"latency",
+         &detail::latency,
+         {"median", "p99", "max_msgs_per_rumor", "max_packets_per_rumor"}},
         {"message_load", &detail::message_load, {"max_imbalance", "from"}},
         {"faults_landed", &detail::faults_landed, {"min_packets", "min_held", "sigmas"}},
     };

@@ -38,8 +38,11 @@ TEST_CASE("accuracy fails on the false death of a healthy node, naming the activ
     CHECK(s.verdict == Verdict::Fail);
     CheckResult u = check("accuracy", b.history(), {{"bound", 1}, {"max_false_suspicions", 0}},
                           {"incarnations"});
-    CHECK(u.verdict == Verdict::Unknown);
+    // Without suspicion events that limit is not applicable; the false deaths decide.
+    CHECK(u.verdict == Verdict::Pass);
     CHECK(u.metrics["false_suspicions"].is_null());
+    REQUIRE(u.not_applicable.size() == 1);
+    CHECK_THAT(u.not_applicable[0], Catch::Contains("needs the suspicion_events feature"));
 }
 
 TEST_CASE("deaths explained by a real fault are not false positives") {
@@ -109,4 +112,25 @@ TEST_CASE("a dead member is no bridge between the halves of a partition") {
     CheckResult r = check("accuracy", b.history());
     CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["false_deaths"] == 0);
+}
+
+TEST_CASE("reachability follows the live set within one partition") {
+    // n3 bridges n1 and n2 (the grudge cuts only n1-n2) until it is killed: n2's death
+    // declared while n3 lives is false, the same declaration after n3 died is not. One
+    // partition epoch, the same accuser, two live sets: the answer must not be reused.
+    HB b = cluster();
+    b.at(10).split({"n1"}, {"n2"});
+    b.at(40).member("n1", "n2", "dead");
+    uint32_t bridged = uint32_t(b.line());
+    b.at(41).member("n1", "n2", "alive", 1);
+    b.at(50).kill("n3");
+    b.at(80).member("n1", "n2", "dead", 1);
+    uint32_t cut = uint32_t(b.line());
+    b.at(3600).end();
+    CheckResult r = check("accuracy", b.history());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.metrics["false_deaths"] == 1);
+    CHECK(has_evidence(r, "n1", bridged, "n1 declared n2 dead while it was live and reachable"));
+    CHECK_FALSE(has_evidence(r, "n1", cut));
 }

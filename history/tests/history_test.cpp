@@ -1,4 +1,6 @@
 // The loader: typed events, interned ids, indexes, per-line problems, unreadable files.
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gossiplab/history/history.hpp>
@@ -6,8 +8,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 using namespace gossiplab::history;
 
@@ -120,6 +124,25 @@ TEST_CASE("an unreadable history throws HistoryError naming the file") {
     History h = load_history(dir / "history.jsonl");
     CHECK(h.file == "history.jsonl");
     CHECK(h.events.size() == 9);
+    // A regular file is mapped; an empty one, a directory and a pipe take the other paths.
+    { std::ofstream(dir / "empty.jsonl"); }
+    CHECK(load_history(dir / "empty.jsonl").lines <= 1);
+    try {
+        load_history(dir);
+        FAIL("no exception");
+    } catch (const HistoryError& e) {
+        CHECK(std::string(e.what()).find(":0: is a directory") != std::string::npos);
+    }
+    auto fifo = dir / "fifo.jsonl";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    pid_t child = ::fork();
+    if (child == 0) {
+        std::ofstream(fifo) << cluster_text();
+        ::_exit(0);
+    }
+    History piped = load_history(fifo);
+    ::waitpid(child, nullptr, 0);
+    CHECK(piped.events.size() == 9);
     std::filesystem::remove_all(dir);
 }
 
@@ -218,4 +241,38 @@ TEST_CASE("the scanner gives up on non-ASCII bytes and repeated keys, as the gen
     CHECK(two.events[0].incarnation == -1);
     CHECK(parse_history(two_incarnations).events.at(0).incarnation == -1);
     CHECK(std::isnan(parse_history(two_ts).events.at(0).ts));
+}
+
+TEST_CASE("the scanner's numbers are the doubles strtod gives, bit for bit") {
+    // The scanner divides the digits by a power of ten when both are exact doubles (Clinger's
+    // fast path) and calls from_chars otherwise: both must give strtod's correctly rounded value.
+    std::mt19937_64 rng(7);
+    std::vector<std::string> texts = {"0",
+                                      "-0",
+                                      "0.1",
+                                      "0.05",
+                                      "1e-7",
+                                      "123456789012345678901",
+                                      "9007199254740993",
+                                      "1.5E3",
+                                      "0.30000000000000004",
+                                      "-2.5"};
+    char buf[64];
+    const char* formats[] = {"%.6f", "%.17g", "%.3f", "%.0f", "%.9f", "%.15g"};
+    for (int i = 0; i < 3000; ++i) {
+        double x = std::ldexp(double(rng() >> 11), -int(rng() % 60)) * (i % 7 == 0 ? -1 : 1);
+        std::snprintf(buf, sizeof buf, formats[i % 6], 1.7e9 * (i % 5 == 0) + x);
+        texts.emplace_back(buf);
+    }
+    std::string text;
+    for (const auto& n : texts)
+        text +=
+            R"({"t":1,"kind":"event","node":"n1","event":{"ts":)" + n + R"(,"type":"x"}})" + "\n";
+    History h = parse_history(text);
+    REQUIRE(h.events.size() == texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+        INFO(texts[i]);
+        double want = std::strtod(texts[i].c_str(), nullptr);
+        CHECK(std::memcmp(&h.events[i].ts, &want, sizeof want) == 0);
+    }
 }

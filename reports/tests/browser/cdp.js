@@ -107,7 +107,10 @@ class Browser {
   async close() {
     const exited = new Promise((r) => (this.exited ? r() : this.child.once('exit', r)));
     this.send('Browser.close').catch(() => {});
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    // The timer is cleared once the browser is gone: a pending one kept node alive 5 s more.
+    let timer;
+    await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 5000); })]);
+    clearTimeout(timer);
     if (!this.exited) {
       this.child.kill('SIGKILL');
       await exited;
