@@ -1,6 +1,7 @@
 // libFuzzer: the implementation manifest loader (harness/src/manifest.cpp), impl.json as a
 // third party writes it. load_manifest reads HOME/adapters/fz/impl.json, so each input is
-// written there first (HOME: a directory of this process under $TMPDIR or /tmp). Bad input must
+// written there first (HOME: a directory of this process under $TMPDIR, which run.sh gives each
+// target and removes: libFuzzer ends with _Exit, so no exit handler runs). Bad input must
 // be a ScenarioError naming the file; a loaded manifest must give its default profile and
 // expand its command with every documented placeholder.
 #include <unistd.h>
@@ -25,7 +26,6 @@ const fs::path& home() {
         fs::path p =
             fs::temp_directory_path() / ("gossiplab-fuzz-manifest-" + std::to_string(::getpid()));
         fs::create_directories(p / "adapters" / "fz");
-        std::atexit([] { fs::remove_all(home()); });
         return p;
     }();
     return h;

@@ -91,11 +91,14 @@ max_len() {
 
 # -- runs -------------------------------------------------------------------------------------
 run_one() {
-    local t=$1 corpus=$B/corpus/$1 art=$B/artifacts/$1/
-    mkdir -p "$corpus" "$art"
+    local t=$1 corpus=$B/corpus/$1 art=$B/artifacts/$1/ tmp=$B/tmp/$1
+    mkdir -p "$corpus" "$art" "$tmp"
     local rc=0
-    "$B/bin/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -timeout=60 \
+    # libFuzzer ends with _Exit: what a target keeps in its TMPDIR (fuzz_manifest's impl.json)
+    # is removed here.
+    TMPDIR=$tmp "$B/bin/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -timeout=60 \
         -print_final_stats=1 -artifact_prefix="$art" "$corpus" "$S/$t" >"$B/$t.log" 2>&1 || rc=$?
+    rm -rf "$tmp"
     local execs cov ft corp
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/$t.log" | tail -1)
     read -r cov ft < <(grep -E '^#[0-9]+' "$B/$t.log" | tail -1 |
