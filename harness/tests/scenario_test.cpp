@@ -173,6 +173,25 @@ TEST_CASE("a number too big for a double is bad JSON naming the file, in impl.js
     fs::remove_all(home);
 }
 
+// Found by bench/fuzz/fuzz_manifest: a "name" that is an object threw json's type_error.
+TEST_CASE("impl.json's name, description and default_profile must be strings, said with the path") {
+    const fs::path home =
+        fs::temp_directory_path() / ("gossiplab-strings-" + std::to_string(::getpid()));
+    json m =
+        json::parse(std::ifstream(fs::path(GOSSIPLAB_SOURCE_DIR) / "adapters/reference/impl.json"));
+    for (const char* key : {"name", "description", "default_profile"}) {
+        json bad = m;
+        bad[key] = json::object({{"lan", 1}});
+        fs::create_directories(home / "adapters" / "x");
+        std::ofstream(home / "adapters" / "x" / "impl.json") << bad.dump();
+        INFO(key);
+        CHECK_THROWS_WITH(load_manifest(home, "x"), Catch::Contains("impl.json") &&
+                                                        Catch::Contains(std::string("/") + key) &&
+                                                        Catch::Contains("expected a string"));
+    }
+    fs::remove_all(home);
+}
+
 TEST_CASE("times may be written over the implementation's timing profile") {
     json doc = base();
     doc["duration"] = "20 * probe_interval";
