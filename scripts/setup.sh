@@ -6,6 +6,7 @@
 #   scripts/setup.sh --serf     also serf (adapters/serf)
 #   scripts/setup.sh --go       also Go + memberlist (adapters/memberlist)
 #   scripts/setup.sh --vm       also QEMU, busybox-static and kmod (scripts/vm.sh)
+#   scripts/setup.sh --fuzz     also clang-14 and libFuzzer (bench/fuzz, run by scripts/test.sh)
 set -euo pipefail
 
 pkgs=(g++ cmake make pkg-config libboost1.81-dev libboost-filesystem1.81-dev
@@ -17,6 +18,7 @@ for arg in "$@"; do
     --serf) pkgs+=(serf) ;;
     --go) pkgs+=(golang-go golang-github-hashicorp-memberlist-dev) ;;
     --vm) pkgs+=(qemu-system-x86 busybox-static kmod file) ;;
+    --fuzz) pkgs+=(clang-14 libfuzzer-14-dev) ;;
     -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac

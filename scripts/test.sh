@@ -2,9 +2,10 @@
 # Setup + build + every test (unit and integration). Used by .ci/run.
 #   scripts/test.sh [ctest args...]   e.g. scripts/test.sh -L unit (host tests only)
 #   GOSSIPLAB_NO_VM=1 scripts/test.sh  the host's tests without the stock-kernel VM's
+#   GOSSIPLAB_NO_FUZZ=1 scripts/test.sh  without the fuzzers (bench/fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --browser --serf --go
+scripts/setup.sh --browser --serf --go --fuzz
 scripts/build.sh
 ctest_run() { (cd build && ctest --output-on-failure --timeout 600 "$@"); }
 # The netem backend needs a kernel with sch_netem, which this machine's may lack: its tests
@@ -23,12 +24,29 @@ fi
 # as long as their guarantees: minutes) run beside the VM: the TCG guest keeps one core busy
 # and those clusters need little CPU. Everything else runs first, alone.
 ctest_run -E '^adapters_test:'
+# The libFuzzer targets (bench/fuzz, docs/fuzzing.md) are built and run 60 s each, one at a
+# time, on the other core while the VM runs, at a lower priority than the adapters' clusters;
+# a crash fails the run. In a process group of their own, so that they stop with this script.
+fuzz=
+if [ "${GOSSIPLAB_NO_FUZZ:-}" != 1 ]; then
+  FUZZ_OPT=-O0 setsid nice -n 10 bench/fuzz/run.sh 60 >build/fuzz.log 2>&1 &
+  fuzz=$!
+  trap '[ -z "$fuzz" ] || kill -- -"$fuzz" 2>/dev/null || true' EXIT
+fi
 scripts/vm.sh --timeout 1800 -- scripts/vm-tests.sh &
 vm=$!
 adapters_rc=0
 ctest_run -R '^adapters_test:' || adapters_rc=$?
 vm_rc=0
 wait "$vm" || vm_rc=$?
+fuzz_rc=0
+if [ -n "$fuzz" ]; then
+  wait "$fuzz" || fuzz_rc=$?
+  fuzz=
+  cat build/fuzz.log
+fi
 [ "$adapters_rc" -eq 0 ] || echo "test.sh: the adapters' tests failed (exit $adapters_rc)" >&2
 [ "$vm_rc" -eq 0 ] || echo "test.sh: the VM's tests failed (exit $vm_rc)" >&2
-[ "$adapters_rc" -eq 0 ] && [ "$vm_rc" -eq 0 ]
+[ "$fuzz_rc" -eq 0 ] ||
+  echo "test.sh: a fuzzer failed (exit $fuzz_rc); reproducers in build-fuzz/artifacts/" >&2
+[ "$adapters_rc" -eq 0 ] && [ "$vm_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ]

@@ -13,7 +13,6 @@ log names the event only). impl.json lists exactly the features that remain.
 """
 
 import argparse
-import fcntl
 import json
 import os
 import re
@@ -107,13 +106,12 @@ class Node:
         self.stopping = False
         self.own_rumors = set()  # rumors we originated: serf delivers them to us once more
         self.counters = Counters()
-        remove_stale_dirs()
-        self.dir = tempfile.mkdtemp(prefix="%s%s-" % (DIR_PREFIX, re.sub(r"[^A-Za-z0-9._-]", "_",
-                                                                          self.id)))
-        # Held for the node's life (released by the kernel however it ends): the directory is
-        # in use while its lock is. A pid would not do: nodes run in PID namespaces of their own.
-        self.lock_fd = os.open(os.path.join(self.dir, "owner.lock"), os.O_CREAT | os.O_RDWR, 0o600)
-        fcntl.flock(self.lock_fd, fcntl.LOCK_EX)
+        # The controller's scratch directory ({scratch}): it makes it and removes it when the
+        # run ends, also after this node was SIGKILLed (docs/node-contract.md). Run by hand,
+        # without --scratch, a temporary directory of our own, removed when we stop.
+        self.own_dir = not args.scratch
+        self.dir = args.scratch or tempfile.mkdtemp(prefix="gossiplab-serf-")
+        os.makedirs(self.dir, exist_ok=True)
         seeds = [s for s in args.seeds.split(",") if s]
         cfg = {
             "node_name": self.id,
@@ -285,42 +283,9 @@ class Node:
         ev = self.counters.event("stopping")
         ev["reason"] = reason
         emit(ev)
-        shutil.rmtree(self.dir, ignore_errors=True)
-        remove_stale_dirs()  # a peer killed with SIGKILL in this run, as the run ends
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
         os._exit(code)
-
-
-DIR_PREFIX = "gossiplab-serf-"
-
-
-def remove_stale_dirs():
-    """A node killed with SIGKILL (a crash fault) cannot remove its directory: every node that
-    starts or stops removes each one whose owner is gone (its owner.lock is free), so that runs
-    leave nothing behind."""
-    root = tempfile.gettempdir()
-    for name in os.listdir(root):
-        path = os.path.join(root, name)
-        if not name.startswith(DIR_PREFIX) or not os.path.isdir(path):
-            continue
-        try:
-            fd = os.open(os.path.join(path, "owner.lock"), os.O_RDWR)
-        except OSError:
-            # Written by an older adapter, or its owner is between mkdtemp and the lock: judged
-            # by its age.
-            try:
-                if time.time() - os.path.getmtime(path) < 60:
-                    continue
-            except OSError:
-                continue
-            shutil.rmtree(path, ignore_errors=True)
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            continue  # its owner is alive
-        finally:
-            os.close(fd)
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def first_line(r):
@@ -371,6 +336,8 @@ def main():
     p.add_argument("--seeds", default="", help="comma-separated ADDR:PORT")
     p.add_argument("--profile", default="local", choices=["lan", "local", "wan"])
     p.add_argument("--serf", default=shutil.which("serf") or "serf")
+    p.add_argument("--scratch", default="",
+                   help="a directory for the agent's files that the caller owns and removes")
     p.add_argument("--version", action="store_true")
     args = p.parse_args()
     if args.version:

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -68,8 +69,12 @@ std::string quote(const fs::path& p) {
 // Runs SCENARIO against IMPL and returns report.json (null if there is none).
 json run_scenario(const std::string& impl, const std::string& scenario, const fs::path& out) {
     fs::remove_all(out);
-    fs::create_directories(out.parent_path());
-    std::string cmd = "GOSSIPLAB_HOME=" + quote(source_dir()) + " " +
+    fs::remove_all(out.string() + ".tmp");
+    fs::create_directories(out.string() + ".tmp");
+    // A TMPDIR of the run's own, so that what its processes leave in it can be seen apart from
+    // other runs on the machine.
+    std::string cmd = "TMPDIR=" + quote(out.string() + ".tmp") +
+                      " GOSSIPLAB_HOME=" + quote(source_dir()) + " " +
                       quote(bin_dir() / "gossiplab") + " run " + scenario + " --impl " + impl +
                       " --seed 1 --out " + quote(out) + " >" + quote(out.string() + ".stdout") +
                       " 2>" + quote(out.string() + ".stderr");
@@ -86,6 +91,29 @@ std::map<std::string, std::string> verdicts(const json& report) {
     if (!report.is_object() || !report.contains("checks")) return v;
     for (const auto& c : report["checks"]) v[c.value("check", "?")] = c.value("verdict", "?");
     return v;
+}
+
+// The entries of `dir` (the run's TMPDIR: what its processes left in their temporary directory).
+std::set<std::string> entries(const fs::path& dir) {
+    std::set<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) out.insert(e.path().filename().string());
+    return out;
+}
+
+// How many node_start actions of the run at `out` gave the node OUT/scratch/ID as --scratch.
+int scratch_args(const fs::path& out) {
+    int n = 0;
+    std::ifstream in(out / "history.jsonl");
+    for (std::string line; std::getline(in, line);) {
+        json j = json::parse(line, nullptr, false);
+        if (!j.is_object() || j.value("action", "") != "node_start") continue;
+        const auto& argv = j["argv"];
+        for (size_t i = 0; i + 1 < argv.size(); ++i)
+            n += argv[i] == "--scratch" &&
+                 argv[i + 1] == (out / "scratch" / j["node"].get<std::string>()).string();
+    }
+    return n;
 }
 
 struct Expect {
@@ -108,6 +136,11 @@ void check_impl(const std::string& impl, const std::vector<Expect>& cases) {
             fs::path out = base / (impl + "-" + c.scenario);
             json report = run_scenario(impl, c.scenario, out);
             REQUIRE(report.is_object());
+            // The nodes' files (crashed ones' too) go with the run: the controller's scratch
+            // area is removed, and nothing is left in the run's temporary directory.
+            CHECK(!fs::exists(out / "scratch"));
+            CHECK(entries(out.string() + ".tmp") == std::set<std::string>{});
+            if (impl == "serf") CHECK(scratch_args(out) > 0);
             auto got = verdicts(report);
             for (const auto& [check, want] : c.checks) {
                 INFO(impl << " " << c.scenario << " " << check << ": "
@@ -118,6 +151,7 @@ void check_impl(const std::string& impl, const std::vector<Expect>& cases) {
             fs::remove_all(out);
             fs::remove(out.string() + ".stdout");
             fs::remove(out.string() + ".stderr");
+            fs::remove_all(out.string() + ".tmp");
         }
     }
     fs::remove_all(base);

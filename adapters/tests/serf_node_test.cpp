@@ -26,7 +26,8 @@ std::string quote(const fs::path& p) {
 struct Run {
     std::vector<json> events;
     std::vector<std::string> bad_lines;
-    std::string calls;  // what the fake recorded of `serf event`
+    std::string calls;    // what the fake recorded of `serf event`
+    json scratch_config;  // the agent config serf-node.py wrote into --scratch (null: none)
 };
 
 // Feeds COMMANDS (one per line, after the fake agent has replayed its log) to serf-node.py and
@@ -43,7 +44,8 @@ Run run_adapter(const std::vector<std::string>& commands) {
     std::string cmd = "cd " + quote(dir) + " && (sleep 1.5; cat commands; sleep 2) | " +
                       "FAKE_SERF_CALLS=" + quote(dir / "calls") + " timeout -s TERM 3 python3 " +
                       quote(src / "adapters/serf/serf-node.py") +
-                      " --id self --bind 127.0.0.1 --port 17946 --seeds 127.0.0.2:7946 --serf " +
+                      " --id self --bind 127.0.0.1 --port 17946 --seeds 127.0.0.2:7946 --scratch " +
+                      quote(dir / "scratch") + " --serf " +
                       quote(src / "adapters/tests/fake-serf") + " >out.jsonl 2>err.log";
     int st = std::system(cmd.c_str());
     INFO("the shell pipeline ended with status " << st);
@@ -58,6 +60,8 @@ Run run_adapter(const std::vector<std::string>& commands) {
     }
     std::ifstream calls(dir / "calls");
     r.calls.assign(std::istreambuf_iterator<char>(calls), {});
+    std::ifstream cfg(dir / "scratch" / "serf.json");
+    if (cfg) r.scratch_config = json::parse(cfg, nullptr, false);
     fs::remove_all(dir);
     return r;
 }
@@ -128,6 +132,11 @@ TEST_CASE("serf-node turns agent log lines into contract events", "[adapters][se
         CHECK(err[0]["message"].get<std::string>().find("not a JSON command") != std::string::npos);
         CHECK(err[1]["message"].get<std::string>().find("unknown command") != std::string::npos);
         CHECK(err[2]["message"].get<std::string>().find("non-empty") != std::string::npos);
+    }
+    SECTION("the agent's files go to --scratch, which the caller owns: left for it to remove") {
+        REQUIRE(r.scratch_config.is_object());
+        CHECK(r.scratch_config["node_name"] == "self");
+        CHECK(r.scratch_config["bind"] == "127.0.0.1:17946");
     }
     SECTION("the node's clock never goes back") {
         double last = 0;

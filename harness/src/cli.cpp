@@ -217,7 +217,11 @@ const CommandSpec& check_command() {
 
 const CommandSpec& report_command() {
     static const CommandSpec spec{
-        "report", "usage: gossiplab report RUN_DIR\n  re-renders report.html and junit.xml\n", {}};
+        "report",
+        "usage: gossiplab report RUN_DIR\n  re-renders report.html and junit.xml from report.json; "
+        "a run without one (its\n  controller was killed) gets all three from its history, "
+        "marked interrupted\n",
+        {}};
     return spec;
 }
 

@@ -13,7 +13,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include "gossiplab/harness/scenario.hpp"
+#include "gossiplab/netem/lab.hpp"
 #include "run_clock.hpp"
+#include "scratch.hpp"
 #include "supervisor.hpp"
 
 namespace gossiplab::harness {
@@ -106,6 +108,7 @@ class ContractRun {
           profile_(m.profile(opt.profile)),
           work_(boost::asio::make_work_guard(ioc_)) {
         fs::create_directories(opt_.out / "nodes");
+        scratch_.open(opt_.out / "scratch", netem::in_private_world());
         sup_ = make_process_supervisor(ioc_, opt_.out / "nodes", clock_);
         sup_->set_handlers(handlers());
         for (const auto& [id, req] : kRequirements)
@@ -238,8 +241,14 @@ class ContractRun {
             {"profile", opt_.profile.empty() ? m_.default_profile : opt_.profile},
             {"rng_seed", std::to_string(derive_seed(1, id + "#0"))},
             {"bin", opt_.bin_dir.string()},
-            {"adapter", m_.dir.string()}};
+            {"adapter", m_.dir.string()},
+            {"scratch", uses_scratch() ? scratch_.dir(id).string() : ""}};
         return expand_command(m_.command, vars, m_.file.string());
+    }
+    bool uses_scratch() const {
+        for (const auto& arg : m_.command)
+            if (arg.find("{scratch}") != std::string::npos) return true;
+        return false;
     }
 
     bool launch() {
@@ -598,6 +607,7 @@ class ContractRun {
     boost::asio::io_context ioc_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     RunClock clock_;
+    ScratchArea scratch_;  // OUT/scratch ({scratch}): removed after sup_'s nodes are gone
     std::unique_ptr<NodeSupervisor> sup_;
     std::map<std::string, NodeLog> logs_;
     ContractResult r_;

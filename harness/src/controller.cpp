@@ -31,7 +31,7 @@ Controller::Controller(asio::io_context& ioc, RunClock& clock, NodeSupervisor& s
       horizon_(run_horizon(sc, profile_)),
       length_(run_length(sc.duration, horizon_)),
       rec_(clock),
-      nodes_(sc, m, net, opt.bin_dir, sup, rec_),
+      nodes_(sc, m, net, opt.bin_dir, sup, rec_, scratch_),
       nemesis_(ioc, net, nodes_, rec_),
       progress_(ioc, opt.progress, sc.name, length_,
                 [this] {
@@ -79,6 +79,7 @@ void Controller::write_run_files() {
 
 RunResult Controller::run() {
     write_run_files();
+    scratch_.open(opt_.run_dir / "scratch", netem::in_private_world());
     clock_.start = RunClock::Clock::now();
     // The wall time of t = 0, so that outside observers (a kill, a log) can be placed on it.
     const double started_at =
@@ -89,6 +90,7 @@ RunResult Controller::run() {
                  {"seeds", sc_.seeds},
                  {"seed", sc_.seed},
                  {"scenario", sc_.name},
+                 {"command", opt_.command_line},
                  {"impl", m_.name},
                  {"backend", net_.name()},
                  {"fates", net_.fates()},
@@ -107,6 +109,7 @@ RunResult Controller::run() {
     progress_.start();
     flush_periodically();
     ioc_.run();
+    scratch_.remove();  // every node has exited
     rec_.flush();
     RunResult r;
     r.interrupted = interrupted_;

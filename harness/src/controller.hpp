@@ -16,6 +16,7 @@
 #include "progress.hpp"
 #include "recorder.hpp"
 #include "run_clock.hpp"
+#include "scratch.hpp"
 #include "supervisor.hpp"
 
 namespace gossiplab::harness {
@@ -63,6 +64,7 @@ class Controller {
     checkers::Horizon horizon_;  // when the run's obligations can all be judged
     double length_;              // the run's length: the duration, or past the horizon
     Recorder rec_;
+    ScratchArea scratch_;  // RUN_DIR/scratch: removed when run() returns
     Nodes nodes_;
     Nemesis nemesis_;
     Progress progress_;

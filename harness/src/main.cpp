@@ -360,9 +360,20 @@ int cmd_report(int argc, char** argv) {
         std::fputs(harness::help_text(harness::report_command()).c_str(), a.help ? stdout : stderr);
         return a.help ? 0 : kExitBadInput;
     }
-    reports::render_run(a.positional[0]);
-    std::printf("%s\n", (fs::path(a.positional[0]) / "report.html").string().c_str());
-    return 0;
+    const fs::path d = a.positional[0];
+    if (fs::exists(d / "report.json") || !fs::exists(d / "history.jsonl")) {
+        reports::render_run(d);
+        std::printf("%s\n", (d / "report.html").string().c_str());
+        return 0;
+    }
+    // No report.json: the controller died before it wrote one. The checks and the run's own
+    // files make it; the run is marked interrupted and its exit is check's.
+    const json checked = check_all(d);
+    std::vector<std::string> notes;
+    reports::write_run_reports(d, reports::recorded_run_info(d, checked["checks"], &notes));
+    for (const auto& n : notes) std::fprintf(stderr, "gossiplab report: %s\n", n.c_str());
+    std::printf("%s\n", (d / "report.html").string().c_str());
+    return check_exit(checked, verdict_of(checked));
 }
 
 int cmd_list(int argc, char** argv) {

@@ -56,6 +56,15 @@ std::vector<std::string> string_list(const json& j, const std::string& file,
     return out;
 }
 
+// j[key] as a string, `dflt` when absent. Throws ScenarioError (file, /key) for another type.
+std::string opt_string(const json& j, const char* key, const std::string& dflt,
+                       const std::string& file) {
+    auto it = j.find(key);
+    if (it == j.end()) return dflt;
+    if (!it->is_string()) throw ScenarioError(file, std::string("/") + key, "expected a string");
+    return it->get<std::string>();
+}
+
 }  // namespace
 
 bool is_manifest_path(const std::string& name) {
@@ -104,7 +113,7 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     json j;
     try {
         j = json::parse(in);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too big
         throw ScenarioError(f, "", std::string("not valid JSON: ") + e.what());
     }
     if (!j.is_object()) throw ScenarioError(f, "", "expected an object");
@@ -117,16 +126,16 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     m.file = file;
     m.dir = file.parent_path();
     m.ref = is_manifest_path(name) ? f : name;
-    m.name = j.value("name", is_manifest_path(name) ? m.dir.filename().string() : name);
-    m.description = j.value("description", "");
+    m.name = opt_string(j, "name", is_manifest_path(name) ? m.dir.filename().string() : name, f);
+    m.description = opt_string(j, "description", "", f);
     if (!j.contains("contract") || j["contract"] != 1)
         throw ScenarioError(f, "/contract", "expected 1 (this harness speaks node contract v1)");
     if (!j.contains("command")) throw ScenarioError(f, "/command", "missing the command template");
     m.command = string_list(j["command"], f, "/command");
     if (m.command.empty()) throw ScenarioError(f, "/command", "expected a non-empty array");
     std::map<std::string, std::string> dummy;
-    for (const char* k :
-         {"id", "addr", "port", "seeds", "seed_ids", "profile", "rng_seed", "bin", "adapter"})
+    for (const char* k : {"id", "addr", "port", "seeds", "seed_ids", "profile", "rng_seed", "bin",
+                          "adapter", "scratch"})
         dummy[k] = "x";
     expand_command(m.command, dummy, f);  // typos in placeholders fail now, not per node
     if (j.contains("version_command"))
@@ -157,7 +166,7 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
                 throw ScenarioError(f, p + "/" + kt.key(), "unknown timing knob");
         m.profiles[it.key()] = prof;
     }
-    m.default_profile = j.value("default_profile", m.profiles.begin()->first);
+    m.default_profile = opt_string(j, "default_profile", m.profiles.begin()->first, f);
     if (!m.profiles.count(m.default_profile))
         throw ScenarioError(f, "/default_profile", "names no profile in /profiles");
     return m;

@@ -6,8 +6,10 @@ namespace gossiplab::harness {
 using nlohmann::json;
 
 Nodes::Nodes(const Scenario& sc, const Manifest& m, const Network& net,
-             const std::filesystem::path& bin_dir, NodeSupervisor& sup, Recorder& rec)
-    : sc_(sc), m_(m), net_(net), bin_dir_(bin_dir), sup_(sup), rec_(rec) {
+             const std::filesystem::path& bin_dir, NodeSupervisor& sup, Recorder& rec,
+             ScratchArea& scratch)
+    : sc_(sc), m_(m), net_(net), bin_dir_(bin_dir), sup_(sup), rec_(rec), scratch_(scratch) {
+    for (const auto& arg : m_.command) uses_scratch_ |= arg.find("{scratch}") != std::string::npos;
     for (const auto& id : sc_.nodes) state_[id];
     for (const auto& [id, st] : state_) ids_.push_back(id);
 }
@@ -27,8 +29,9 @@ std::vector<std::string> Nodes::seed_ids(const std::string& id) const {
     return out;
 }
 
-// The manifest's command for node `id`. Throws ScenarioError on an unknown placeholder.
-std::vector<std::string> Nodes::command(const std::string& id, const State& st) const {
+// The manifest's command for node `id`. Throws ScenarioError on an unknown placeholder, and
+// std::runtime_error when the node's scratch directory cannot be made.
+std::vector<std::string> Nodes::command(const std::string& id, const State& st) {
     std::string seeds, seed_list;
     for (const auto& s : seed_ids(id)) {
         seeds += (seeds.empty() ? "" : ",") + net_.address(s) + ":" + std::to_string(m_.port);
@@ -43,7 +46,8 @@ std::vector<std::string> Nodes::command(const std::string& id, const State& st) 
         {"profile", sc_.profile.empty() ? m_.default_profile : sc_.profile},
         {"rng_seed", std::to_string(derive_seed(sc_.seed, id + "#" + std::to_string(st.starts)))},
         {"bin", bin_dir_.string()},
-        {"adapter", m_.dir.string()}};
+        {"adapter", m_.dir.string()},
+        {"scratch", uses_scratch_ ? scratch_.dir(id).string() : ""}};
     return expand_command(m_.command, vars, (m_.dir / "impl.json").string());
 }
 

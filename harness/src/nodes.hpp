@@ -14,15 +14,18 @@
 #include "gossiplab/harness/manifest.hpp"
 #include "gossiplab/harness/scenario.hpp"
 #include "recorder.hpp"
+#include "scratch.hpp"
 #include "supervisor.hpp"
 
 namespace gossiplab::harness {
 
 class Nodes {
   public:
-    // Holds references to all of them; they must outlive it.
+    // Holds references to all of them; they must outlive it. `scratch` gives {scratch} (made
+    // only when the manifest's command uses it).
     Nodes(const Scenario& sc, const Manifest& m, const Network& net,
-          const std::filesystem::path& bin_dir, NodeSupervisor& sup, Recorder& rec);
+          const std::filesystem::path& bin_dir, NodeSupervisor& sup, Recorder& rec,
+          ScratchArea& scratch);
 
     // Every node the scenario may start, in id order (the order the controller visits them).
     const std::vector<std::string>& ids() const { return ids_; }
@@ -50,7 +53,7 @@ class Nodes {
         int starts = 0;  // successful starts so far: salts the node's RNG seed
     };
     std::vector<std::string> seed_ids(const std::string& id) const;
-    std::vector<std::string> command(const std::string& id, const State& st) const;
+    std::vector<std::string> command(const std::string& id, const State& st);
 
     const Scenario& sc_;
     const Manifest& m_;
@@ -58,6 +61,8 @@ class Nodes {
     std::filesystem::path bin_dir_;
     NodeSupervisor& sup_;
     Recorder& rec_;
+    ScratchArea& scratch_;
+    bool uses_scratch_ = false;
     std::map<std::string, State> state_;
     std::vector<std::string> ids_;
 };

@@ -825,6 +825,8 @@ Scenario load_scenario(const std::filesystem::path& file, const Overrides& ov) {
         throw ScenarioError(
             file.string(), "",
             std::string("not valid JSON: ") + e.what() + " (byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception& e) {  // out_of_range: a number too big for a double
+        throw ScenarioError(file.string(), "", std::string("not valid JSON: ") + e.what());
     }
     return parse_scenario(doc, file.string(), ov);
 }

@@ -626,3 +626,33 @@ TEST_CASE("a recorded action's envelope cannot be overwritten by its fields") {
     CHECK(ja["t"].get<double>() < 99);
     CHECK(jb == json({{"t", jb["t"]}, {"kind", "action"}, {"action", "heal"}}));
 }
+
+TEST_CASE(
+    "{scratch} is a directory per node under the run, kept across restarts, gone at the end") {
+    Rig r;
+    r.m.command = {"/fake/node", "--id", "{id}", "--data", "{scratch}"};
+    bool existed = false, kept = false;
+    const fs::path n2 = fs::absolute(r.dir) / "scratch" / "n2";
+    // A file the node's first life leaves in its scratch directory (a crash cannot clean up).
+    r.at(0.05, [&] {
+        existed = fs::is_directory(n2);
+        std::ofstream(n2 / "state") << "first life";
+    });
+    r.at(0.2, [&] { kept = fs::exists(n2 / "state"); });
+    r.run(scenario(0.3, {act(0.1, "restart", {{"node", "n2"}})}, 2));
+    REQUIRE(r.sup.argvs["n2"].size() == 2);
+    CHECK(r.sup.argvs["n2"][0].back() == n2.string());
+    CHECK(r.sup.argvs["n2"][1].back() == n2.string());
+    CHECK(r.sup.argvs["n1"][0].back() == (fs::absolute(r.dir) / "scratch" / "n1").string());
+    CHECK(existed);
+    CHECK(kept);
+    CHECK(fs::exists(r.dir / "history.jsonl"));
+    CHECK_FALSE(fs::exists(r.dir / "scratch"));
+}
+
+TEST_CASE("without {scratch} in the command no scratch area is made") {
+    Rig r;
+    r.run(scenario(0.1, {}, 2));
+    CHECK(fs::exists(r.dir / "history.jsonl"));
+    CHECK_FALSE(fs::exists(r.dir / "scratch"));
+}

@@ -2,11 +2,17 @@
 // and the same seed gives the same schedule.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "gossiplab/harness/manifest.hpp"
 #include "gossiplab/harness/scenario.hpp"
 
 using namespace gossiplab::harness;
 using nlohmann::json;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -144,6 +150,46 @@ TEST_CASE("the reference manifest loads") {
     CHECK(m.has("suspicion_events"));
     CHECK(m.profile("fast")["probe_interval"] == 0.1);
     CHECK_THROWS_WITH(load_manifest(src, "nosuch"), Catch::Contains("known: "));
+}
+
+// Found by bench/fuzz/fuzz_manifest: nlohmann::json throws out_of_range, not parse_error, for a
+// number too big for a double; it escaped as "gossiplab: error: ..." (exit 3, no file named).
+TEST_CASE("a number too big for a double is bad JSON naming the file, in impl.json and scenarios") {
+    const fs::path home =
+        fs::temp_directory_path() / ("gossiplab-bignum-" + std::to_string(::getpid()));
+    fs::create_directories(home / "adapters" / "big");
+    const std::string doc = R"({"name": "big", "port": 333333333333338333.333333e33333333333333})";
+    std::ofstream(home / "adapters" / "big" / "impl.json") << doc;
+    std::ofstream(home / "big.json") << doc;
+    CHECK_THROWS_MATCHES(load_manifest(home, "big"), ScenarioError,
+                         Catch::Matchers::Predicate<ScenarioError>([&](const ScenarioError& e) {
+                             const std::string w = e.what();
+                             return w.find("impl.json") != std::string::npos &&
+                                    w.find("not valid JSON") != std::string::npos &&
+                                    w.find("number overflow") != std::string::npos;
+                         }));
+    CHECK_THROWS_WITH(load_scenario(home / "big.json", Overrides{}),
+                      Catch::Contains("big.json") && Catch::Contains("not valid JSON"));
+    fs::remove_all(home);
+}
+
+// Found by bench/fuzz/fuzz_manifest: a "name" that is an object threw json's type_error.
+TEST_CASE("impl.json's name, description and default_profile must be strings, said with the path") {
+    const fs::path home =
+        fs::temp_directory_path() / ("gossiplab-strings-" + std::to_string(::getpid()));
+    json m =
+        json::parse(std::ifstream(fs::path(GOSSIPLAB_SOURCE_DIR) / "adapters/reference/impl.json"));
+    for (const char* key : {"name", "description", "default_profile"}) {
+        json bad = m;
+        bad[key] = json::object({{"lan", 1}});
+        fs::create_directories(home / "adapters" / "x");
+        std::ofstream(home / "adapters" / "x" / "impl.json") << bad.dump();
+        INFO(key);
+        CHECK_THROWS_WITH(load_manifest(home, "x"), Catch::Contains("impl.json") &&
+                                                        Catch::Contains(std::string("/") + key) &&
+                                                        Catch::Contains("expected a string"));
+    }
+    fs::remove_all(home);
 }
 
 TEST_CASE("times may be written over the implementation's timing profile") {

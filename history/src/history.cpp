@@ -258,8 +258,10 @@ void add_event(History& h, const json& j, double t, uint32_t line) {
     add_event(h, f, t, line);
 }
 
-// A scanner for the common case: a flat `kind: "event"` line without escapes. It gives up
-// (returns false) on anything else, and the general JSON path takes the line instead.
+// A scanner for the common case: a flat `kind: "event"` line without escapes, non-ASCII bytes
+// or repeated keys. It gives up (returns false) on anything else, and the general JSON path
+// takes the line instead, so that both judge every line alike (bench/fuzz/fuzz_history.cpp
+// checks it): nlohmann::json rejects invalid UTF-8 and keeps the last of repeated keys.
 class Scanner {
   public:
     explicit Scanner(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
@@ -267,15 +269,17 @@ class Scanner {
     bool event_line(double& t, EventFields& f) {
         bool has_t = false, is_event = false;
         if (!object([&](std::string_view key) {
-                if (key == "t") return has_t = number(t);
+                if (key == "t") return !has_t && (has_t = number(t));
                 if (key == "kind") {
+                    if (!once(kKind)) return false;
                     Str k;
                     if (!string(k)) return false;
                     is_event = k.v == to_string(LineKind::event);
                     return is_event;
                 }
-                if (key == "node") return string(f.node);
+                if (key == "node") return once(kNode) && string(f.node);
                 if (key == "event") {
+                    if (f.has_event) return false;
                     f.has_event = true;
                     return object([&](std::string_view k) { return event_field(k, f); });
                 }
@@ -287,35 +291,60 @@ class Scanner {
     }
 
   private:
+    // The keys that must not repeat: the line's own and the event's that set a field.
+    enum Key : uint32_t {
+        kKind = 1u << 0,
+        kNode = 1u << 1,
+        kTs = 1u << 2,
+        kType = 1u << 3,
+        kMember = 1u << 4,
+        kState = 1u << 5,
+        kIncarnation = 1u << 6,
+        kId = 1u << 7,
+        kRumor = 1u << 8,
+        kOrigin = 1u << 9,
+        kPktsSent = 1u << 10,
+        kPktsRecv = 1u << 11,
+        kBytesSent = 1u << 12,
+        kBytesRecv = 1u << 13,
+    };
+    // False when `k` was seen before on this line (then the general path takes it).
+    bool once(Key k) {
+        if (seen_ & k) return false;
+        seen_ |= k;
+        return true;
+    }
     bool event_field(std::string_view k, EventFields& f) {
         switch (k.empty() ? 0 : k[0]) {
             case 't':
-                if (k == "ts") return maybe_number(f.ts);
-                if (k == "type") return string(f.type);
+                if (k == "ts") return once(kTs) && maybe_number(f.ts);
+                if (k == "type") return once(kType) && string(f.type);
                 break;
             case 'm':
-                if (k == "member") return string(f.member);
+                if (k == "member") return once(kMember) && string(f.member);
                 break;
             case 's':
-                if (k == "state") return string(f.state);
+                if (k == "state") return once(kState) && string(f.state);
                 break;
             case 'i':
-                if (k == "incarnation") return integer(f.incarnation);
-                if (k == "id") return string(f.id);
+                if (k == "incarnation") return once(kIncarnation) && integer(f.incarnation);
+                if (k == "id") return once(kId) && string(f.id);
                 break;
             case 'r':
-                if (k == "rumor") return string(f.rumor);
+                if (k == "rumor") return once(kRumor) && string(f.rumor);
                 break;
             case 'o':
-                if (k == "origin") return string(f.origin);
+                if (k == "origin") return once(kOrigin) && string(f.origin);
                 break;
             case 'p':
-                if (k == "pkts_sent") return maybe_number(f.counters.pkts_sent);
-                if (k == "pkts_recv") return maybe_number(f.counters.pkts_recv);
+                if (k == "pkts_sent") return once(kPktsSent) && maybe_number(f.counters.pkts_sent);
+                if (k == "pkts_recv") return once(kPktsRecv) && maybe_number(f.counters.pkts_recv);
                 break;
             case 'b':
-                if (k == "bytes_sent") return maybe_number(f.counters.bytes_sent);
-                if (k == "bytes_recv") return maybe_number(f.counters.bytes_recv);
+                if (k == "bytes_sent")
+                    return once(kBytesSent) && maybe_number(f.counters.bytes_sent);
+                if (k == "bytes_recv")
+                    return once(kBytesRecv) && maybe_number(f.counters.bytes_recv);
                 break;
         }
         return skip();
@@ -366,7 +395,8 @@ class Scanner {
         if (p_ >= end_ || *p_ != '"') return false;
         const char* b = ++p_;
         while (p_ < end_ && *p_ != '"') {
-            if (*p_ == '\\' || static_cast<unsigned char>(*p_) < 0x20) return false;
+            const auto c = static_cast<unsigned char>(*p_);
+            if (c == '\\' || c < 0x20 || c >= 0x80) return false;
             ++p_;
         }
         if (p_ >= end_) return false;
@@ -487,6 +517,7 @@ class Scanner {
 
     const char* p_;
     const char* end_;
+    uint32_t seen_ = 0;  // Key bits
 };
 
 void add_action(History& h, json&& j, double t, uint32_t line) {
@@ -605,13 +636,16 @@ void History::finish() {
     }
 }
 
-void add_line(History& h, std::string_view text, uint32_t line) {
+namespace {
+
+// add_line, with the fast scanner (`scan`) or the general JSON path alone.
+void add_line_with(History& h, std::string_view text, uint32_t line, bool scan) {
     h.lines = std::max(h.lines, line);
     if (text.find_first_not_of(" \t\r") == std::string_view::npos) {
         problem(h, line, kNone, h.last_t, "empty line (expected one JSON object)");
         return;
     }
-    {
+    if (scan) {
         double t = 0;
         EventFields f;
         if (Scanner(text).event_line(t, f)) {
@@ -669,7 +703,7 @@ void add_line(History& h, std::string_view text, uint32_t line) {
     }
 }
 
-History parse_history(std::string_view text, std::string name) {
+History parse_with(std::string_view text, std::string name, bool scan) {
     History h;
     h.file = std::move(name);
     size_t expected = size_t(std::count(text.begin(), text.end(), '\n')) + 1;
@@ -679,11 +713,25 @@ History parse_history(std::string_view text, std::string name) {
     while (pos < text.size()) {
         size_t end = text.find('\n', pos);
         if (end == std::string_view::npos) end = text.size();
-        add_line(h, text.substr(pos, end - pos), ++line);
+        add_line_with(h, text.substr(pos, end - pos), ++line, scan);
         pos = end + 1;
     }
     h.finish();
     return h;
+}
+
+}  // namespace
+
+void add_line(History& h, std::string_view text, uint32_t line) {
+    add_line_with(h, text, line, true);
+}
+
+History parse_history(std::string_view text, std::string name) {
+    return parse_with(text, std::move(name), true);
+}
+
+History parse_history_general(std::string_view text, std::string name) {
+    return parse_with(text, std::move(name), false);
 }
 
 History load_history(const std::filesystem::path& file) {

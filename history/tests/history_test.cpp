@@ -183,6 +183,66 @@ TEST_CASE("the fast scanner and the general JSON path read lines alike") {
     CHECK(f.events.at(0).incarnation == -1);
 }
 
+TEST_CASE(
+    "parse_history_general, the general path alone, loads recorded runs as the scanner does") {
+    for (const char* run : {"churn", "pause-refute", "flapping-link"}) {
+        std::ifstream in(std::filesystem::path(GOSSIPLAB_SOURCE_DIR) / "reports/tests/data" / run /
+                         "history.jsonl");
+        const std::string text((std::istreambuf_iterator<char>(in)), {});
+        INFO(run);
+        REQUIRE(!text.empty());
+        const History a = parse_history(text), b = parse_history_general(text);
+        REQUIRE(a.events.size() == b.events.size());
+        CHECK(a.events.size() > 100);
+        CHECK(a.actions.size() == b.actions.size());
+        CHECK(a.problems.size() == b.problems.size());
+        CHECK(a.ids == b.ids);
+        CHECK(a.last_t == b.last_t);
+        for (size_t i = 0; i < a.events.size(); ++i) {
+            const Event &x = a.events[i], &y = b.events[i];
+            REQUIRE((x.t == y.t && x.node == y.node && x.subject == y.subject && x.type == y.type &&
+                     x.state == y.state && x.incarnation == y.incarnation));
+        }
+    }
+}
+
+// Found by bench/fuzz/fuzz_history: the scanner took lines nlohmann::json judges otherwise.
+TEST_CASE("the scanner gives up on non-ASCII bytes and repeated keys, as the general path decides") {
+    const std::string bad_utf8 =
+        "{\"event\":{\"fr\xd7\xd7om\":\"n9\",\"member\":\"n5\",\"state\":\"alive\",\"ts\":1,"
+        "\"type\":\"member\"},\"kind\":\"event\",\"node\":\"n2\",\"t\":0.08}";
+    const std::string utf8_node =
+        "{\"t\":1,\"kind\":\"event\",\"node\":\"n\xc3\xb8\",\"event\":{\"ts\":1,\"type\":"
+        "\"started\"}}";
+    const std::string two_events =
+        R"({"t":1,"kind":"event","node":"a","event":{"type":"member","member":"b","state":"alive","incarnation":3},"event":{"type":"member","member":"c","state":"dead"}})";
+    const std::string two_incarnations =
+        R"({"t":1,"kind":"event","node":"a","event":{"type":"member","member":"b","state":"alive","incarnation":3,"incarnation":2.5}})";
+    const std::string two_ts =
+        R"({"t":1,"kind":"event","node":"a","event":{"ts":7,"ts":"late","type":"started"}})";
+    for (const std::string& line : {bad_utf8, utf8_node, two_events, two_incarnations, two_ts}) {
+        INFO(line);
+        const History a = parse_history(line), b = parse_history_general(line);
+        REQUIRE(a.events.size() == b.events.size());
+        REQUIRE(a.problems.size() == b.problems.size());
+        for (size_t i = 0; i < a.problems.size(); ++i)
+            CHECK(a.problems[i].what == b.problems[i].what);
+        for (size_t i = 0; i < a.events.size(); ++i) {
+            CHECK(a.ids[a.events[i].node] == b.ids[b.events[i].node]);
+            CHECK(a.events[i].incarnation == b.events[i].incarnation);
+            CHECK(std::isnan(a.events[i].ts) == std::isnan(b.events[i].ts));
+        }
+    }
+    CHECK(parse_history(bad_utf8).problems.at(0).what == "not a JSON object");
+    CHECK(parse_history(utf8_node).ids.at(0) == "n\xc3\xb8");
+    const History two = parse_history(two_events);
+    REQUIRE(two.events.size() == 1);
+    CHECK(two.ids[two.events[0].subject] == "c");  // the last "event" wins, whole
+    CHECK(two.events[0].incarnation == -1);
+    CHECK(parse_history(two_incarnations).events.at(0).incarnation == -1);
+    CHECK(std::isnan(parse_history(two_ts).events.at(0).ts));
+}
+
 TEST_CASE("the scanner's numbers are the doubles strtod gives, bit for bit") {
     // The scanner divides the digits by a power of ten when both are exact doubles (Clinger's
     // fast path) and calls from_chars otherwise: both must give strtod's correctly rounded value.

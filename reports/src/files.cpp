@@ -49,7 +49,7 @@ json load_report(const fs::path& report_json) {
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number too big
         throw ReportError(report_json.string() + ": not JSON: " + e.what());
     }
     const auto bad = [&](const std::string& what) {

@@ -264,6 +264,12 @@ std::string render_html(const json& report, const json& timeline,
 
     std::string s = page_head("gossiplab: " + name + " — " + verdict, nonce);
     s += "<body>\n<header>\n<h1>" + verdict_badge(verdict) + " " + h(name) + "</h1>\n";
+    if (const json cut = report.value("interrupted", json()); cut.is_object()) {
+        s += "<p class=\"interrupted\" id=\"interrupted\">Interrupted: the run did not finish; "
+             "the last line recorded is at t = " +
+             h(display(cut.value("last_t", json()))) + " s, and nothing past it was observed. " +
+             h(display(cut.value("reason", json()))) + "</p>\n";
+    }
     if (!sc.value("description", std::string()).empty()) {
         s += "<p class=\"desc\">" + h(sc.value("description", std::string())) + "</p>\n";
     }
@@ -335,8 +341,8 @@ void render_run(const fs::path& run_dir) {
     const auto n = detail::junit_counts(report);
     detail::write_file_atomic(
         run_dir / "junit.xml",
-        detail::junit_document(detail::junit_testsuite(report), n.tests, n.failures, 0, n.skipped,
-                               report.value("duration_s", 0.0)));
+        detail::junit_document(detail::junit_testsuite(report), n.tests, n.failures, n.errors,
+                               n.skipped, report.value("duration_s", 0.0)));
 }
 
 void write_run_reports(const fs::path& run_dir, const RunInfo& info) {
@@ -371,7 +377,7 @@ struct SuiteTotals {
 
     void count(const json& report) {
         const auto n = detail::junit_counts(report);
-        tests += n.tests, failures += n.failures, skipped += n.skipped;
+        tests += n.tests, failures += n.failures, skipped += n.skipped, errors += n.errors;
         suites += detail::junit_testsuite(report);
     }
 };

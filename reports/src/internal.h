@@ -36,7 +36,7 @@ std::string junit_document(const std::string& suites, int tests, int failures, i
 
 // Counts used by junit_document for one report: tests, failures, skipped.
 struct JunitCounts {
-    int tests = 0, failures = 0, skipped = 0;
+    int tests = 0, failures = 0, skipped = 0, errors = 0;  // errors: the run was interrupted
 };
 JunitCounts junit_counts(const nlohmann::json& report);
 

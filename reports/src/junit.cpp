@@ -50,6 +50,7 @@ JunitCounts junit_counts(const json& report) {
         if (v == checkers::Verdict::Fail) ++n.failures;
         if (v == checkers::Verdict::Unknown) ++n.skipped;
     }
+    if (report.value("interrupted", json()).is_object()) ++n.tests, ++n.errors;
     return n;
 }
 
@@ -58,9 +59,9 @@ std::string junit_testsuite(const json& report) {
     const JunitCounts n = junit_counts(report);
     std::string x;
     x += "  <testsuite name=\"" + xml_escape(scenario) + "\" tests=\"" + std::to_string(n.tests) +
-         "\" failures=\"" + std::to_string(n.failures) + "\" errors=\"0\" skipped=\"" +
-         std::to_string(n.skipped) + "\" time=\"" + fmt_num(report.value("duration_s", 0.0)) +
-         "\">\n";
+         "\" failures=\"" + std::to_string(n.failures) + "\" errors=\"" + std::to_string(n.errors) +
+         "\" skipped=\"" + std::to_string(n.skipped) + "\" time=\"" +
+         fmt_num(report.value("duration_s", 0.0)) + "\">\n";
     x += "    <properties>\n";
     const auto prop = [&](const std::string& name, const std::string& value) {
         x += "      <property name=\"" + xml_escape(name) + "\" value=\"" + xml_escape(value) +
@@ -70,8 +71,22 @@ std::string junit_testsuite(const json& report) {
     prop("impl", display(report["implementation"].value("name", json())));
     prop("verdict", display(report["verdict"]));
     prop("command", display(report["command"]));
+    const json interrupted = report.value("interrupted", json());
+    if (interrupted.is_object()) {
+        prop("interrupted", "true");
+        prop("last_t", display(interrupted.value("last_t", json())));
+    }
     x += "    </properties>\n";
     const std::string classname = "gossiplab." + scenario;
+    // A run that did not finish is an error of the run, not a verdict of any check: CI shows
+    // it red, and no check of it can pass it.
+    if (interrupted.is_object())
+        x += "    <testcase classname=\"" + xml_escape(classname) +
+             "\" name=\"run\" time=\"0\">\n      <error message=\"" +
+             xml_escape("interrupted: the last line recorded is at t = " +
+                        display(interrupted.value("last_t", json())) + " s") +
+             "\" type=\"interrupted\">" + xml_escape(display(interrupted.value("reason", json()))) +
+             "</error>\n    </testcase>\n";
     for (const auto& c : report["checks"]) {
         const checkers::Verdict v = verdict_of(c);
         x += "    <testcase classname=\"" + xml_escape(classname) + "\" name=\"" +

@@ -173,6 +173,17 @@ json build_report(const RunInfo& info) {
         for (const auto& f : info.features) features.push_back(text_of(f));
     }
 
+    // A run that did not finish (run_health's metrics.interrupted: no run_end, or SIGINT) proves
+    // nothing past its last line: marked with that time, and its verdict is at best unknown.
+    json interrupted = nullptr;
+    for (const auto& c : checks) {
+        const json& m = c["metrics"];
+        if (c["check"] == "run_health" && m.is_object() && m.value("interrupted", false) == true)
+            interrupted = {{"last_t", m.value("last_t", json())}, {"reason", c["reason"]}};
+    }
+    Verdict verdict = info.verdict ? *info.verdict : checkers::compose(verdicts);
+    if (!interrupted.is_null() && verdict == Verdict::Pass) verdict = Verdict::Unknown;
+
     json report = {
         {"schema_version", kReportSchemaVersion},
         {"generator", {{"name", "gossiplab"}, {"component", "reports"}}},
@@ -187,7 +198,8 @@ json build_report(const RunInfo& info) {
         {"command", sanitize_utf8(info.command)},
         {"duration_s",
          std::isfinite(info.duration_s) && info.duration_s >= 0 ? info.duration_s : 0.0},
-        {"verdict", info.verdict ? *info.verdict : checkers::compose(verdicts)},
+        {"verdict", verdict},
+        {"interrupted", interrupted},
         {"summary", summary},
         {"checks", checks},
     };

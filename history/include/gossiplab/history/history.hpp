@@ -185,6 +185,10 @@ History load_history(const std::filesystem::path& file);
 // The same, from text already in memory (tests, benchmarks). `name` is used in refs.
 History parse_history(std::string_view text, std::string name = "history.jsonl");
 
+// The same without the fast scanner: every line takes the general JSON path. The two must
+// load every text alike; the fuzzer (bench/fuzz) and the tests compare them.
+History parse_history_general(std::string_view text, std::string name = "history.jsonl");
+
 // Appends one line (`line` is its 1-based number) to `h`; the building block of both loaders.
 // Call h.finish() after the last line.
 void add_line(History& h, std::string_view text, uint32_t line);

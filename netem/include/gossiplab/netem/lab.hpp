@@ -43,6 +43,8 @@ Backend choose_backend(Backend requested);  // probes with doctor()
 // (the kernel refuses user namespaces otherwise), once. Throws LabError on failure (and on a
 // second call). Lab refuses to build before it succeeded.
 void enter_private_world();
+// True once enter_private_world() succeeded in this process (then its mounts are its own).
+bool in_private_world();
 
 struct LabConfig {
     std::vector<std::string> nodes;        // node ids, unique, non-empty

@@ -58,6 +58,15 @@ void write_run_reports(const std::filesystem::path& run_dir, const RunInfo& info
 // history or log, or malformed history lines, are noted on the page instead.
 void render_run(const std::filesystem::path& run_dir);
 
+// The RunInfo of a recorded run from its own files, for `gossiplab report` on a run that has
+// no report.json (its controller was killed before it wrote one): scenario.json (name,
+// description, resolved), impl.json (name, profile, features), environment.json, and
+// history.jsonl's run_start (seed, command) and its last line's t (duration_s). `checks`: the
+// results of checkers::check_run_dir on the run. A missing or malformed file leaves its fields
+// empty and adds a line to *notes (when given); never throws.
+RunInfo recorded_run_info(const std::filesystem::path& run_dir, const nlohmann::json& checks,
+                          std::vector<std::string>* notes = nullptr);
+
 // A check that judges several runs together, so it belongs to the suite and to no one run:
 // the scale sweep's load_flatness.
 struct SuiteCheck {
