@@ -24,12 +24,12 @@ fi
 # as long as their guarantees: minutes) run beside the VM: the TCG guest keeps one core busy
 # and those clusters need little CPU. Everything else runs first, alone.
 ctest_run -E '^adapters_test:'
-# The libFuzzer targets (bench/fuzz, docs/fuzzing.md) are built and run 60 s each, one at a
+# The libFuzzer targets (bench/fuzz, docs/fuzzing.md) are built and run 30 s each, one at a
 # time, on the other core while the VM runs, at a lower priority than the adapters' clusters;
 # a crash fails the run. In a process group of their own, so that they stop with this script.
 fuzz=
 if [ "${GOSSIPLAB_NO_FUZZ:-}" != 1 ]; then
-  FUZZ_OPT=-O0 setsid nice -n 10 bench/fuzz/run.sh 60 >build/fuzz.log 2>&1 &
+  FUZZ_OPT=-O0 setsid nice -n 10 bench/fuzz/run.sh 30 >build/fuzz.log 2>&1 &
   fuzz=$!
   trap '[ -z "$fuzz" ] || kill -- -"$fuzz" 2>/dev/null || true' EXIT
 fi
