@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
         const Scenario sc = parse_scenario(doc, "fuzz.json", ov);
         (void)planned_changes(sc);
-        (void)run_length(sc.duration, run_horizon(sc, fast_profile()));
+        (void)run_length(sc, fast_profile());
     } catch (const ScenarioError&) {
     }
     return 0;

@@ -35,18 +35,24 @@ HB with_shape() {
     return b;
 }
 
+// The run of with_shape() whose link n1 -> n2 is read back right after the shape, with
+// `configured` and `in_force` and every counter zero, then at 8 s as `later` (a link()); it
+// ends at 9 s. Returns faults_landed's result.
+CheckResult shaped_run(const json& configured, const json& in_force, const json& later) {
+    HB b = with_shape();
+    b.at(2).action("observe", {{"links", {link("n1", "n2", configured, in_force, 0, 0, 0, 0)}}});
+    b.at(8).action("observe", {{"links", {later}}});
+    b.at(9).end();
+    return check("faults_landed", b.history());
+}
+
 }  // namespace
 
 TEST_CASE("faults_landed passes when what was configured is in force and did its work") {
-    HB b = with_shape();
-    b.at(2).action("observe",
-                   {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 0, 0, 0, 0)}}});
     // 1000 packets, 100 lost (10%), every other one held for the delay.
-    b.at(8).action(
-        "observe",
-        {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 1000, 1000, 100, 900)}}});
-    b.at(9).end();
-    CheckResult r = check("faults_landed", b.history());
+    CheckResult r =
+        shaped_run(shape(200, 0.1), shape(200, 0.1),
+                   link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 1000, 1000, 100, 900));
     INFO(r.to_json().dump(1));
     CHECK(r.verdict == Verdict::Pass);
     CHECK(r.metrics["intervals_judged"] == 1);
@@ -70,41 +76,25 @@ TEST_CASE("faults_landed fails a shape that is not in force, naming the link") {
 }
 
 TEST_CASE("faults_landed fails packets that bypassed the shaping or were not held") {
-    HB b = with_shape();
-    b.at(2).action("observe",
-                   {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 0, 0, 0, 0)}}});
     // The classification bug: the kernel forwarded 500 packets, the link's leaf saw none.
-    b.at(8).action("observe",
-                   {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 500, 0, 0, 0)}}});
-    b.at(9).end();
-    CheckResult r = check("faults_landed", b.history());
+    CheckResult r = shaped_run(shape(200, 0), shape(200, 0),
+                               link("n1", "n2", shape(200, 0), shape(200, 0), 500, 0, 0, 0));
     CHECK(r.verdict == Verdict::Fail);
     CHECK(r.reason.find("link n1 -> n2: only 0 of 500 forwarded packets reached the link's "
                         "shaping") != std::string::npos);
 
     // An engine that saw the packets but released them at once.
-    HB c = with_shape();
-    c.at(2).action("observe",
-                   {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 0, 0, 0, 0)}}});
-    c.at(8).action("observe",
-                   {{"links", {link("n1", "n2", shape(200, 0), shape(200, 0), 500, 500, 0, 0)}}});
-    c.at(9).end();
-    CheckResult s = check("faults_landed", c.history());
+    CheckResult s = shaped_run(shape(200, 0), shape(200, 0),
+                               link("n1", "n2", shape(200, 0), shape(200, 0), 500, 500, 0, 0));
     CHECK(s.verdict == Verdict::Fail);
     CHECK(s.reason.find("only 0 of 500 packets were held") != std::string::npos);
 }
 
 TEST_CASE("faults_landed judges loss within a binomial tolerance") {
     auto run = [](double lost) {
-        HB b = with_shape();
-        b.at(2).action(
-            "observe",
-            {{"links", {link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 0, 0, 0, 0)}}});
-        b.at(8).action("observe", {{"links",
-                                    {link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 1000, 1000,
-                                          lost, 1000 - lost)}}});
-        b.at(9).end();
-        return check("faults_landed", b.history());
+        return shaped_run(
+            shape(200, 0.1), shape(200, 0.1),
+            link("n1", "n2", shape(200, 0.1), shape(200, 0.1), 1000, 1000, lost, 1000 - lost));
     };
     // sd = sqrt(1000 * 0.1 * 0.9) = 9.5; tolerance 4 sd + 2 = 40.
     CHECK(run(100).verdict == Verdict::Pass);

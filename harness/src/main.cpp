@@ -186,11 +186,6 @@ void print_checks(const json& checks) {
     }
 }
 
-// The checks of a recorded run (with faults_landed and run_health), composed.
-json check_all(const fs::path& run_dir) {
-    return checkers::check_run_dir(run_dir);
-}
-
 // Runs SC (read from sc.file) into OUT: the lab, the nodes, the checks and the run's reports.
 harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, const World& world) {
     harness::Manifest m = harness::load_manifest(home(), sc.impl);
@@ -211,8 +206,7 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
                        {"impl_version", impl_version(m, bin)},
                        {"gossiplab_version", gossiplab::kVersion},
                        {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
-    const double length =
-        harness::run_length(sc.duration, harness::run_horizon(sc, m.profile(sc.profile)));
+    const double length = harness::run_length(sc, m.profile(sc.profile));
     char judged[64] = "";
     if (length > sc.duration)
         std::snprintf(judged, sizeof judged, " (%.1f s to judge its obligations)", length);
@@ -222,7 +216,7 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
     harness::RunResult rr = harness::run_scenario(sc, m, *net, opt);
     net.reset();  // tear the lab down before the (slow) checking
 
-    json checked = check_all(out);
+    json checked = checkers::check_run_dir(out);
     reports::RunInfo info;
     info.scenario_name = sc.name;
     info.scenario_description = sc.description;
@@ -343,7 +337,7 @@ int cmd_check(int argc, char** argv) {
     fs::path d = a.positional[0];
     if (!fs::exists(d / "history.jsonl"))
         throw ScenarioError((d / "history.jsonl").string(), "", "no recorded history here");
-    json r = check_all(d);
+    json r = checkers::check_run_dir(d);
     const Verdict v = verdict_of(r);
     if (a.is_set("json")) {
         std::printf("%s\n", r.dump(2).c_str());
@@ -368,7 +362,7 @@ int cmd_report(int argc, char** argv) {
     }
     // No report.json: the controller died before it wrote one. The checks and the run's own
     // files make it; the run is marked interrupted and its exit is check's.
-    const json checked = check_all(d);
+    const json checked = checkers::check_run_dir(d);
     std::vector<std::string> notes;
     reports::write_run_reports(d, reports::recorded_run_info(d, checked["checks"], &notes));
     for (const auto& n : notes) std::fprintf(stderr, "gossiplab report: %s\n", n.c_str());

@@ -815,6 +815,10 @@ double run_length(double duration, const checkers::Horizon& h) {
     return h.t > 0 ? std::max(duration, h.t + kHorizonSlack) : duration;
 }
 
+double run_length(const Scenario& sc, const json& profile) {
+    return run_length(sc.duration, run_horizon(sc, profile));
+}
+
 Scenario load_scenario(const std::filesystem::path& file, const Overrides& ov) {
     std::ifstream in(file);
     if (!in) throw ScenarioError(file.string(), "", "cannot open the file");

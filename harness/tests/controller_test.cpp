@@ -69,43 +69,8 @@ Manifest fake_manifest() {
     return m;
 }
 
-Links links_of(const json& j) {
-    Links l;
-    if (j.is_object()) {
-        l.kind = Links::Kind::node;
-        l.node = j["node"];
-    } else if (j.is_array()) {
-        l.kind = Links::Kind::pairs;
-        for (const auto& p : j) l.pairs.emplace_back(p[0], p[1]);
-    }
-    return l;
-}
-
-// The typed action a scenario's {"do": op, ...args} expands into.
-Action act(double at, const std::string& op, json args = json::object()) {
-    const std::string node = args.value("node", "");
-    Op o = op::Heal{};
-    if (op == "start") o = op::Start{node};
-    if (op == "kill") o = op::Kill{node};
-    if (op == "pause") o = op::Pause{node};
-    if (op == "resume") o = op::Resume{node};
-    if (op == "restart") o = op::Restart{node};
-    if (op == "leave") o = op::Leave{node};
-    if (op == "starve_start") o = op::StarveStart{node, args["share"], args["period"]};
-    if (op == "starve_stop") o = op::StarveStop{node};
-    if (op == "broadcast") o = op::Broadcast{node, args["rumor"], args["payload"]};
-    if (op == "shape")
-        o = op::Shape{links_of(args["links"]), netem::shape_from_json(args["shape"])};
-    if (op == "clear") o = op::Clear{links_of(args["links"])};
-    if (op == "partition") {
-        op::Partition p;
-        p.split = args["split"];
-        p.node = node;
-        for (const auto& [k, v] : args["grudge"].items())
-            for (const auto& peer : v) p.grudge[k].insert(peer.get<std::string>());
-        o = p;
-    }
-    REQUIRE(op_name(o) == op);
+// An action of the schedule, typed as the scenario parser hands it to the controller.
+Action act(double at, Op o) {
     return Action{at, std::move(o)};
 }
 
@@ -124,7 +89,7 @@ Scenario scenario(double duration, std::vector<Action> actions, int n = 3) {
         std::string id = "n" + std::to_string(i);
         sc.nodes.push_back(id);
         sc.node_seeds[id] = {"n1"};
-        sc.actions.push_back(act(0, "start", {{"node", id}}));
+        sc.actions.push_back(act(0, op::Start{id}));
     }
     std::stable_sort(actions.begin(), actions.end(),
                      [](const Action& a, const Action& b) { return a.at < b.at; });
@@ -220,9 +185,8 @@ void check_envelope(const std::vector<json>& hist) {
 
 TEST_CASE("the schedule is applied at its planned times and the run ends on its duration") {
     Rig r;
-    RunResult rr = r.run(
-        scenario(0.4, {act(0.1, "kill", {{"node", "n3"}}), act(0.15, "pause", {{"node", "n2"}}),
-                       act(0.2, "resume", {{"node", "n2"}})}));
+    RunResult rr = r.run(scenario(
+        0.4, {act(0.1, op::Kill{"n3"}), act(0.15, op::Pause{"n2"}), act(0.2, op::Resume{"n2"})}));
     check_envelope(r.hist);
     CHECK_FALSE(rr.interrupted);
     CHECK(r.story("n3") == Story{"node_start n3", "kill n3", "node_exit n3"});
@@ -285,7 +249,7 @@ TEST_CASE("the schedule is applied at its planned times and the run ends on its 
 
 TEST_CASE("the run lasts until the bounds of its obligations have elapsed") {
     Rig r;
-    Scenario sc = scenario(0.3, {act(0.2, "kill", {{"node", "n3"}})});
+    Scenario sc = scenario(0.3, {act(0.2, op::Kill{"n3"})});
     sc.checks = {{"failure_detection", {{"bound", "3 * probe_interval"}}},
                  {"partition_healing", json::object()}};  // no heal planned: no obligation
     r.run(sc);
@@ -301,7 +265,7 @@ TEST_CASE("the run lasts until the bounds of its obligations have elapsed") {
 
     // Without checks that oblige anything, the duration stands.
     Rig plain;
-    plain.run(scenario(0.3, {act(0.2, "kill", {{"node", "n3"}})}));
+    plain.run(scenario(0.3, {act(0.2, op::Kill{"n3"})}));
     CHECK(plain.hist.front()["duration"] == 0.3);
     CHECK(plain.hist.front()["horizon"]["t"] == 0);
 }
@@ -309,7 +273,7 @@ TEST_CASE("the run lasts until the bounds of its obligations have elapsed") {
 TEST_CASE("a node that exits on its own gets a node_error, and the run goes on") {
     Rig r;
     r.at(0.1, [&] { r.sup.exit("n2", ExitStatus::exited(3)); });
-    r.run(scenario(0.4, {act(0.2, "kill", {{"node", "n2"}})}));
+    r.run(scenario(0.4, {act(0.2, op::Kill{"n2"})}));
     check_envelope(r.hist);
     CHECK(r.story("n2") == Story{"node_start n2", "node_exit n2", "node_error n2", "kill n2"});
     json exit = r.one("node_exit", "n2");
@@ -341,7 +305,7 @@ TEST_CASE("a node that ignores SIGTERM is killed after the grace period, with a 
 TEST_CASE("SIGTERM ends the run early: the rest of the schedule is not applied") {
     Rig r;
     r.at(0.1, [] { ::kill(::getpid(), SIGTERM); });
-    RunResult rr = r.run(scenario(30, {act(20, "kill", {{"node", "n2"}})}, 2));
+    RunResult rr = r.run(scenario(30, {act(20, op::Kill{"n2"})}, 2));
     check_envelope(r.hist);
     CHECK(rr.interrupted);
     CHECK(r.story() == Story{"run_start", "node_start n1", "node_start n2", "interrupted",
@@ -376,9 +340,7 @@ TEST_CASE("a second interrupt kills every node at once") {
 TEST_CASE("at the end a paused or starved node is resumed before SIGTERM") {
     Rig r;
     r.opt.term_grace_s = 30;  // a node left stopped would hold the run here, then be killed
-    r.run(scenario(0.3,
-                   {act(0.05, "pause", {{"node", "n1"}}),
-                    act(0.05, "starve_start", {{"node", "n2"}, {"share", 0.5}, {"period", 0.04}})},
+    r.run(scenario(0.3, {act(0.05, op::Pause{"n1"}), act(0.05, op::StarveStart{"n2", 0.5, 0.04})},
                    2));
     check_envelope(r.hist);
     CHECK(r.sup.signals_of("n1") == std::vector<int>{SIGSTOP, SIGCONT, SIGTERM});
@@ -400,10 +362,8 @@ TEST_CASE("at the end a paused or starved node is resumed before SIGTERM") {
 
 TEST_CASE("starve_stop ends the duty cycle with the node running") {
     Rig r;
-    r.run(scenario(0.35,
-                   {act(0.05, "starve_start", {{"node", "n1"}, {"share", 0.5}, {"period", 0.02}}),
-                    act(0.15, "starve_stop", {{"node", "n1"}})},
-                   1));
+    r.run(scenario(
+        0.35, {act(0.05, op::StarveStart{"n1", 0.5, 0.02}), act(0.15, op::StarveStop{"n1"})}, 1));
     check_envelope(r.hist);
     CHECK(r.story("n1") ==
           Story{"node_start n1", "starve_start n1", "starve_stop n1", "node_exit n1"});
@@ -425,13 +385,20 @@ TEST_CASE("starve_stop ends the duty cycle with the node running") {
 
 TEST_CASE("network faults are bracketed by read-backs of what is in force") {
     Rig r;
-    json grudge = {{"n1", {"n2", "n3"}}, {"n2", {"n1"}}, {"n3", {"n1"}}};
-    json links = json::array({json::array({"n1", "n2"})});
+    op::Partition isolate;
+    isolate.split = "isolate";
+    isolate.node = "n1";
+    isolate.grudge = {{"n1", {"n2", "n3"}}, {"n2", {"n1"}}, {"n3", {"n1"}}};
+    Links n1_n2;
+    n1_n2.kind = Links::Kind::pairs;
+    n1_n2.pairs = {{"n1", "n2"}};
     json shape = {{"delay_ms", 5}};
+    // What the history must say of them.
+    const json grudge = {{"n1", {"n2", "n3"}}, {"n2", {"n1"}}, {"n3", {"n1"}}};
+    const json links = json::array({json::array({"n1", "n2"})});
     Scenario sc = scenario(
-        0.35, {act(0.05, "partition", {{"grudge", grudge}, {"split", "isolate"}, {"node", "n1"}}),
-               act(0.1, "shape", {{"links", links}, {"shape", shape}}), act(0.15, "heal"),
-               act(0.2, "clear", {{"links", "all"}})});
+        0.35, {act(0.05, isolate), act(0.1, op::Shape{n1_n2, netem::shape_from_json(shape)}),
+               act(0.15, op::Heal{}), act(0.2, op::Clear{Links{}})});
     sc.baseline_shape = netem::shape_from_json({{"delay_ms", 1}});
     r.run(sc);
     check_envelope(r.hist);
@@ -478,12 +445,12 @@ TEST_CASE("network faults are bracketed by read-backs of what is in force") {
 }
 
 TEST_CASE("a fault the network cannot apply is an error line, and the run goes on") {
+    op::Partition halves;
+    halves.split = "halves";
     Rig r;
     r.net.refuse_partitions = true;
-    r.run(scenario(0.3,
-                   {act(0.05, "partition", {{"grudge", json::object()}, {"split", "halves"}}),
-                    act(0.1, "kill", {{"node", "n9"}}), act(0.15, "kill", {{"node", "n2"}})},
-                   2));
+    r.run(
+        scenario(0.3, {act(0.05, halves), act(0.1, op::Kill{"n9"}), act(0.15, op::Kill{"n2"})}, 2));
     check_envelope(r.hist);
     auto errors = r.actions("error");
     REQUIRE(errors.size() == 2);
@@ -537,7 +504,7 @@ TEST_CASE("node output becomes events, malformed lines and flood errors") {
 
 TEST_CASE("restart kills the node now and starts it again with a new seed") {
     Rig r;
-    r.run(scenario(0.3, {act(0.1, "restart", {{"node", "n2"}})}, 2));
+    r.run(scenario(0.3, {act(0.1, op::Restart{"n2"})}, 2));
     check_envelope(r.hist);
     CHECK(r.story("n2") ==
           Story{"node_start n2", "restart n2", "node_exit n2", "node_start n2", "node_exit n2"});
@@ -564,10 +531,7 @@ TEST_CASE("restart kills the node now and starts it again with a new seed") {
 
 TEST_CASE("leave and broadcast are commands on the node's stdin, and a leave's exit is expected") {
     Rig r;
-    r.run(scenario(0.3,
-                   {act(0.05, "broadcast", {{"node", "n1"}, {"rumor", "r1"}, {"payload", "x"}}),
-                    act(0.1, "leave", {{"node", "n2"}})},
-                   2));
+    r.run(scenario(0.3, {act(0.05, op::Broadcast{"n1", "r1", "x"}), act(0.1, op::Leave{"n2"})}, 2));
     check_envelope(r.hist);
     CHECK(r.sup.sent["n1"] ==
           std::vector<std::string>{R"({"cmd":"broadcast","payload":"x","rumor":"r1"})"});
@@ -584,7 +548,7 @@ TEST_CASE("leave and broadcast are commands on the node's stdin, and a leave's e
 TEST_CASE("a node that cannot start, or is started twice, gets a node_error") {
     Rig r;
     r.sup.cannot_start = {"n2"};
-    r.run(scenario(0.2, {act(0.05, "start", {{"node", "n1"}})}, 2));
+    r.run(scenario(0.2, {act(0.05, op::Start{"n1"})}, 2));
     check_envelope(r.hist);
     CHECK(r.story("n2") == Story{"node_error n2"});
     CHECK(r.one("node_error", "n2")["message"] == "failed to start /fake/node: No such file");
@@ -639,7 +603,7 @@ TEST_CASE(
         std::ofstream(n2 / "state") << "first life";
     });
     r.at(0.2, [&] { kept = fs::exists(n2 / "state"); });
-    r.run(scenario(0.3, {act(0.1, "restart", {{"node", "n2"}})}, 2));
+    r.run(scenario(0.3, {act(0.1, op::Restart{"n2"})}, 2));
     REQUIRE(r.sup.argvs["n2"].size() == 2);
     CHECK(r.sup.argvs["n2"][0].back() == n2.string());
     CHECK(r.sup.argvs["n2"][1].back() == n2.string());

@@ -172,6 +172,8 @@ std::vector<checkers::Planned> planned_changes(const Scenario& sc);
 // planned time), whichever is later (docs/checkers.md, "Run length").
 checkers::Horizon run_horizon(const Scenario& sc, const json& profile);
 double run_length(double duration, const checkers::Horizon& h);
+// Both in one: how long a run of SC under `profile` lasts.
+double run_length(const Scenario& sc, const json& profile);
 
 // A stable 64-bit mix of the run seed and a string (per-node RNG seeds).
 uint64_t derive_seed(uint64_t seed, const std::string& salt);
