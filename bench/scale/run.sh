@@ -10,7 +10,7 @@ bin=${GOSSIPLAB_BUILD:-build}/bin
 [ -x "$bin/gossiplab" ] || { echo "build first: scripts/build.sh" >&2; exit 3; }
 profile=${PROFILE:-lan}
 duration=${DURATION:-40}
-bound=${BOUND:-30}  # the convergence bound, which also keeps the run going until it elapsed
+bound=${BOUND:-30}  # the convergence bound and guarantee (the run lasts until it elapsed)
 sizes=("$@")
 results=()
 [ ${#sizes[@]} -gt 0 ] || sizes=(10 50 100 250)
@@ -22,7 +22,7 @@ for n in "${sizes[@]}"; do
   cat >"$work/scale-$n.json" <<JSON
 {"name": "scale-$n", "description": "bench: $n nodes join through one seed",
  "duration": $duration, "cluster": {"nodes": $n, "seeds": ["n1"], "profile": "$profile"},
- "checks": {"membership_convergence": {"bound": $bound}}}
+ "checks": {"membership_convergence": {"bound": $bound, "guarantee": $bound}}}
 JSON
   out="$work/run-$n"
   # Sample the nodes' memory a few seconds before the end of the run.
