@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the conformance suite for several implementations and writes docs/conformance-results.md.
 #   bench/conformance/run.sh [--build DIR] [--out DIR] [--impls "reference serf memberlist"]
-#                            [--only a,b] [--render-only]
+#                            [--only a,b] [--seed S] [--render-only]
 # Each implementation runs the project's scenarios/ plus bench/conformance/scenarios/ (the long
 # partition that separates "heals through a reconnect loop" from "never heals"). Suites run one
 # after another: timings measured while another suite runs would not be comparable.
@@ -12,6 +12,7 @@ build="$root/build"
 out=""
 impls="reference serf memberlist"
 only=""
+seed=1
 render_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -19,6 +20,7 @@ while [ $# -gt 0 ]; do
     --out) out="$2"; shift 2 ;;
     --impls) impls="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
+    --seed) seed="$2"; shift 2 ;;
     --render-only) render_only=1; shift ;;
     -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -40,7 +42,7 @@ if [ "$render_only" -eq 0 ]; then
     esac
     for set in main extra; do
       dir="$root/scenarios"; [ "$set" = extra ] && dir="$root/bench/conformance/scenarios"
-      args=(suite "$dir" --impl "$impl" --out "$out/$impl-$set")
+      args=(suite "$dir" --impl "$impl" --seed "$seed" --out "$out/$impl-$set")
       [ -n "$only" ] && args+=(--only "$only")
       rm -rf "$out/$impl-$set"
       echo "run.sh: $impl: $dir" >&2
