@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# bench/sim: the simulation backend (--impairment sim) at scale. For each N and scenario it
+# prints the simulated seconds, the wall seconds of the simulation loop and of the whole run
+# (with the checks and reports), simulated seconds per wall second, the peak RSS (GNU time),
+# the history's size and the verdict. Not a test: it prints numbers.
+#   bench/sim/run.sh [N ...]          (default N: 1000 10000)
+# Environment: SCENARIOS (default "crash-detect rumor-dissemination"), PROFILE (default: each
+# scenario's), TIMEOUT (seconds per run, default 600: a run past it is stopped with SIGTERM,
+# recorded as interrupted), MEM_GIB (address-space limit per run, default 8: the goal of issue 14), DOC (a markdown
+# file whose block between "<!-- bench/sim:begin -->" and "<!-- bench/sim:end -->" is replaced
+# by this run's table and output, e.g. docs/simulation.md). Runs under nice -n 10.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=${GOSSIPLAB_BUILD:-build}/bin
+[ -x "$bin/gossiplab" ] || { echo "build first: scripts/build.sh" >&2; exit 3; }
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
+read -r -a scenarios <<<"${SCENARIOS:-crash-detect rumor-dissemination}"
+timeout_s=${TIMEOUT:-600}
+mem_gib=${MEM_GIB:-8}
+work=$(mktemp -d /tmp/gossiplab-bench-sim.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+rows="$work/rows"
+: >"$rows"
+fmt='%-22s %-6s %-8s %-10s %-10s %-10s %-11s %-10s %-12s %-10s %s\n'
+printf "$fmt" scenario N profile sim_s loop_wall run_wall sim_per_wall peak_MiB history_MB lines verdict | tee "$work/out"
+for n in "${sizes[@]}"; do
+  for sc in "${scenarios[@]}"; do
+    out="$work/$sc-$n"
+    args=(run "$sc" --impairment sim --nodes "$n" --out "$out")
+    [ -z "${PROFILE:-}" ] || args+=(--profile "$PROFILE")
+    set +e
+    (
+      ulimit -v $((mem_gib * 1024 * 1024))
+      exec /usr/bin/time -v -o "$work/time" timeout -k 60 "$timeout_s" nice -n 10 "$bin/gossiplab" "${args[@]}"
+    ) </dev/null >"$work/log" 2>&1
+    rc=$?
+    set -e
+    peak=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time" 2>/dev/null || true)
+    run_wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s}' "$work/time" 2>/dev/null || true)
+    read -r sim_s loop_wall < <(sed -n 's/^gossiplab: sim: \([0-9.]*\) simulated s in \([0-9.]*\) s wall$/\1 \2/p' "$work/log" | tail -1; echo) || true
+    profile=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("profile_name","?"))' "$out/impl.json" 2>/dev/null || echo "${PROFILE:-?}")
+    hist_mb=? lines=?
+    if [ -f "$out/history.jsonl" ]; then
+      hist_mb=$(awk -v b="$(stat -c %s "$out/history.jsonl")" 'BEGIN {printf "%.1f", b / 1e6}')
+      lines=$(wc -l <"$out/history.jsonl")
+    fi
+    verdict=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$out/report.json" 2>/dev/null || echo "none (exit $rc)")
+    [ "$rc" != 124 ] || verdict="$verdict, timed out at ${timeout_s} s"
+    grep -q 'std::bad_alloc\|cannot allocate' "$work/log" && verdict="out of memory (${mem_gib} GiB limit)"
+    speed=?
+    [ -z "${sim_s:-}" ] || [ -z "${loop_wall:-}" ] || speed=$(awk -v a="$sim_s" -v b="$loop_wall" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}')
+    printf "$fmt" "$sc" "$n" "$profile" "${sim_s:-?}" "${loop_wall:-?}" "${run_wall:-?}" "$speed" "${peak:-?}" "$hist_mb" "$lines" "$verdict" | tee -a "$work/out"
+    echo "$sc|$n|$profile|${sim_s:-?}|${loop_wall:-?}|${run_wall:-?}|$speed|${peak:-?}|$hist_mb|$lines|$verdict" >>"$rows"
+    if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then tail -5 "$work/log" | sed 's/^/    /'; fi
+    rm -rf "$out"
+  done
+done
+
+if [ -n "${DOC:-}" ]; then
+  machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo ?)
+  python3 - "$DOC" "$rows" "$work/out" "$machine" "$commit" "bench/sim/run.sh ${sizes[*]}" <<'PY'
+import sys, datetime
+doc, rows, out, machine, commit, cmd = sys.argv[1:]
+table = ["| scenario | N | profile | simulated s | loop wall s | run wall s | simulated s / wall s | peak RSS MiB | history MB | lines | verdict |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
+for r in open(rows).read().splitlines():
+    table.append("| " + " | ".join(r.split("|")) + " |")
+when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+block = [f"Measured at `{commit}`, {when}, on {machine}.", "", *table, "", "Its output:", "", "```",
+         f"$ {cmd}", open(out).read().rstrip("\n"), "```"]
+text = open(doc).read()
+b, e = "<!-- bench/sim:begin -->", "<!-- bench/sim:end -->"
+i, j = text.index(b) + len(b), text.index(e)
+open(doc, "w").write(text[:i] + "\n" + "\n".join(block) + "\n" + text[j:])
+PY
+  echo "bench/sim: wrote the table into $DOC"
+fi
