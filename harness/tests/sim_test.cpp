@@ -75,7 +75,7 @@ json report(const fs::path& run) {
 
 }  // namespace
 
-TEST_CASE("sim: one seed gives one history, byte for byte; another seed another") {
+TEST_CASE("sim: one seed gives one history, byte for byte, and another seed another") {
     Dir d;
     const std::string run = "run crash-detect --impairment sim --out ";
     REQUIRE(gossiplab(d, run + (d.path / "a").string() + " --seed 7") == 0);
