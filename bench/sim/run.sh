@@ -47,10 +47,15 @@ for n in "${sizes[@]}"; do
       lines=$(wc -l <"$out/history.jsonl")
     fi
     verdict=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$out/report.json" 2>/dev/null || echo "none (exit $rc)")
-    [ "$rc" != 124 ] || verdict="$verdict, timed out at ${timeout_s} s"
+    [ "$rc" != 124 ] && [ "$rc" != 137 ] || verdict="$verdict, timed out at ${timeout_s} s"
     grep -q 'std::bad_alloc\|cannot allocate' "$work/log" && verdict="out of memory (${mem_gib} GiB limit)"
+    if [ -z "${sim_s:-}" ] && [ -f "$out/history.jsonl" ]; then
+      # It did not finish: how far virtual time got (the last line recorded).
+      sim_s="$(tail -c 4096 "$out/history.jsonl" | tail -1 | sed -n 's/.*"t":\([0-9.]*\).*/\1/p')"
+      [ -z "$sim_s" ] || sim_s="reached $sim_s"
+    fi
     speed=?
-    [ -z "${sim_s:-}" ] || [ -z "${loop_wall:-}" ] || speed=$(awk -v a="$sim_s" -v b="$loop_wall" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}')
+    [ -z "${sim_s:-}" ] || [ -z "${loop_wall:-}" ] || [ "${sim_s#reached}" != "$sim_s" ] || speed=$(awk -v a="$sim_s" -v b="$loop_wall" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}')
     printf "$fmt" "$sc" "$n" "$profile" "${sim_s:-?}" "${loop_wall:-?}" "${run_wall:-?}" "$speed" "${peak:-?}" "$hist_mb" "$lines" "$verdict" | tee -a "$work/out"
     echo "$sc|$n|$profile|${sim_s:-?}|${loop_wall:-?}|${run_wall:-?}|$speed|${peak:-?}|$hist_mb|$lines|$verdict" >>"$rows"
     if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then tail -5 "$work/log" | sed 's/^/    /'; fi
