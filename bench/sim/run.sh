@@ -55,7 +55,7 @@ for n in "${sizes[@]}"; do
       [ -z "$sim_s" ] || sim_s="reached $sim_s"
     fi
     speed=?
-    [ -z "${sim_s:-}" ] || [ -z "${loop_wall:-}" ] || [ "${sim_s#reached}" != "$sim_s" ] || speed=$(awk -v a="$sim_s" -v b="$loop_wall" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}')
+    [ -z "${sim_s:-}" ] || [ -z "${loop_wall:-}" ] || [ "${sim_s#reached}" != "$sim_s" ] || speed=$(awk -v a="$sim_s" -v b="$loop_wall" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
     printf "$fmt" "$sc" "$n" "$profile" "${sim_s:-?}" "${loop_wall:-?}" "${run_wall:-?}" "$speed" "${peak:-?}" "$hist_mb" "$lines" "$verdict" | tee -a "$work/out"
     echo "$sc|$n|$profile|${sim_s:-?}|${loop_wall:-?}|${run_wall:-?}|$speed|${peak:-?}|$hist_mb|$lines|$verdict" >>"$rows"
     if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then tail -5 "$work/log" | sed 's/^/    /'; fi
