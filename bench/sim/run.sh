@@ -6,7 +6,7 @@
 #   bench/sim/run.sh [N ...]          (default N: 1000 10000)
 # Environment: SCENARIOS (default "crash-detect rumor-dissemination"), PROFILE (default: each
 # scenario's), TIMEOUT (seconds per run, default 600: a run past it is stopped with SIGTERM,
-# recorded as interrupted), MEM_GIB (address-space limit per run, default 8: the goal of issue 14), DOC (a markdown
+# recorded as interrupted; TIMEOUT_N for the runs at N, e.g. TIMEOUT_10000=90), MEM_GIB (address-space limit per run, default 8: the goal of issue 14), DOC (a markdown
 # file whose block between "<!-- bench/sim:begin -->" and "<!-- bench/sim:end -->" is replaced
 # by this run's table and output, e.g. docs/simulation.md). Runs under nice -n 10.
 set -euo pipefail
@@ -28,12 +28,14 @@ printf "$fmt" scenario N profile sim_s loop_wall run_wall sim_per_wall peak_MiB 
 for n in "${sizes[@]}"; do
   for sc in "${scenarios[@]}"; do
     out="$work/$sc-$n"
+    limit="TIMEOUT_$n"
+    limit=${!limit:-$timeout_s}
     args=(run "$sc" --impairment sim --nodes "$n" --out "$out")
     [ -z "${PROFILE:-}" ] || args+=(--profile "$PROFILE")
     set +e
     (
       ulimit -v $((mem_gib * 1024 * 1024))
-      exec /usr/bin/time -v -o "$work/time" timeout -k 60 "$timeout_s" nice -n 10 "$bin/gossiplab" "${args[@]}"
+      exec /usr/bin/time -v -o "$work/time" timeout -k 60 "$limit" nice -n 10 "$bin/gossiplab" "${args[@]}"
     ) </dev/null >"$work/log" 2>&1
     rc=$?
     set -e
@@ -47,7 +49,7 @@ for n in "${sizes[@]}"; do
       lines=$(wc -l <"$out/history.jsonl")
     fi
     verdict=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$out/report.json" 2>/dev/null || echo "none (exit $rc)")
-    [ "$rc" != 124 ] && [ "$rc" != 137 ] || verdict="$verdict, timed out at ${timeout_s} s"
+    [ "$rc" != 124 ] && [ "$rc" != 137 ] || verdict="$verdict, timed out at ${limit} s"
     grep -q 'std::bad_alloc\|cannot allocate' "$work/log" && verdict="out of memory (${mem_gib} GiB limit)"
     if [ -z "${sim_s:-}" ] && [ -f "$out/history.jsonl" ]; then
       # It did not finish: how far virtual time got (the last line recorded).
@@ -66,7 +68,9 @@ done
 if [ -n "${DOC:-}" ]; then
   machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   commit=$(git rev-parse --short HEAD 2>/dev/null || echo ?)
-  python3 - "$DOC" "$rows" "$work/out" "$machine" "$commit" "bench/sim/run.sh ${sizes[*]}" <<'PY'
+  limits="TIMEOUT=$timeout_s"
+  for n in "${sizes[@]}"; do v="TIMEOUT_$n"; [ -z "${!v:-}" ] || limits="$limits TIMEOUT_$n=${!v}"; done
+  python3 - "$DOC" "$rows" "$work/out" "$machine" "$commit" "$limits bench/sim/run.sh ${sizes[*]}" <<'PY'
 import sys, datetime
 doc, rows, out, machine, commit, cmd = sys.argv[1:]
 table = ["| scenario | N | profile | simulated s | loop wall s | run wall s | simulated s / wall s | peak RSS MiB | history MB | lines | verdict |",
