@@ -8,7 +8,9 @@
 # scenario's), TIMEOUT (seconds per run, default 600: a run past it is stopped with SIGTERM,
 # recorded as interrupted; TIMEOUT_N for the runs at N, e.g. TIMEOUT_10000=90), MEM_GIB (address-space limit per run, default 8: the goal of issue 14), DOC (a markdown
 # file whose block between "<!-- bench/sim:begin -->" and "<!-- bench/sim:end -->" is replaced
-# by this run's table and output, e.g. docs/simulation.md). Runs under nice -n 10.
+# by the table and output, e.g. docs/simulation.md), SAVE (a file to keep the output in, e.g.
+# bench/sim/last-run.txt), FROM (render DOC from such a saved output and run nothing).
+# Runs under nice -n 10. Never edit this script while it runs: bash reads it as it goes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${GOSSIPLAB_BUILD:-build}/bin
@@ -21,10 +23,18 @@ mem_gib=${MEM_GIB:-8}
 work=$(mktemp -d /tmp/gossiplab-bench-sim.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-rows="$work/rows"
-: >"$rows"
-fmt='%-22s %-6s %-8s %-10s %-10s %-10s %-11s %-10s %-12s %-10s %s\n'
-printf "$fmt" scenario N profile sim_s loop_wall run_wall sim_per_wall peak_MiB history_MB lines verdict | tee "$work/out"
+limits="TIMEOUT=$timeout_s"
+for n in "${sizes[@]}"; do v="TIMEOUT_$n"; [ -z "${!v:-}" ] || limits="$limits TIMEOUT_$n=${!v}"; done
+out_file="$work/out"
+if [ -n "${FROM:-}" ]; then
+  out_file=$FROM  # render DOC from a saved output (SAVE=FILE of an earlier run), run nothing
+  sizes=()
+else
+  machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB"
+  echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo ?), $machine, load average $(cut -d' ' -f1-3 /proc/loadavg) before; \$ $limits MEM_GIB=$mem_gib bench/sim/run.sh ${sizes[*]}" | tee "$out_file"
+  fmt='%-22s %-6s %-8s %-10s %-10s %-10s %-11s %-10s %-12s %-10s %s\n'
+  printf "$fmt" scenario N profile sim_s loop_wall run_wall sim_per_wall peak_MiB history_MB lines verdict | tee -a "$out_file"
+fi
 for n in "${sizes[@]}"; do
   for sc in "${scenarios[@]}"; do
     out="$work/$sc-$n"
@@ -50,7 +60,11 @@ for n in "${sizes[@]}"; do
     fi
     verdict=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"])' "$out/report.json" 2>/dev/null || echo "none (exit $rc)")
     [ "$rc" != 124 ] && [ "$rc" != 137 ] || verdict="$verdict, timed out at ${limit} s"
-    grep -q 'std::bad_alloc\|cannot allocate' "$work/log" && verdict="out of memory (${mem_gib} GiB limit)"
+    if grep -q 'std::bad_alloc\|cannot allocate' "$work/log"; then
+      verdict="out of memory (${mem_gib} GiB limit)"
+      [ "$rc" != 124 ] && [ "$rc" != 137 ] || verdict="timed out at ${limit} s, then out of memory (${mem_gib} GiB limit) in the checks"
+      grep -q '^gossiplab: sim:' "$work/log" || verdict="out of memory (${mem_gib} GiB limit) in the simulation"
+    fi
     if [ -z "${sim_s:-}" ] && [ -f "$out/history.jsonl" ]; then
       # It did not finish: how far virtual time got (the last line recorded).
       sim_s="$(tail -c 4096 "$out/history.jsonl" | tail -1 | sed -n 's/.*"t":\([0-9.]*\).*/\1/p')"
@@ -58,28 +72,30 @@ for n in "${sizes[@]}"; do
     fi
     speed=?
     [ -z "${sim_s:-}" ] || [ -z "${loop_wall:-}" ] || [ "${sim_s#reached}" != "$sim_s" ] || speed=$(awk -v a="$sim_s" -v b="$loop_wall" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-    printf "$fmt" "$sc" "$n" "$profile" "${sim_s:-?}" "${loop_wall:-?}" "${run_wall:-?}" "$speed" "${peak:-?}" "$hist_mb" "$lines" "$verdict" | tee -a "$work/out"
-    echo "$sc|$n|$profile|${sim_s:-?}|${loop_wall:-?}|${run_wall:-?}|$speed|${peak:-?}|$hist_mb|$lines|$verdict" >>"$rows"
-    if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then tail -5 "$work/log" | sed 's/^/    /'; fi
+    printf "$fmt" "$sc" "$n" "$profile" "${sim_s:-?}" "${loop_wall:-?}" "${run_wall:-?}" "$speed" "${peak:-?}" "$hist_mb" "$lines" "$verdict" | tee -a "$out_file"
+    if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then tail -5 "$work/log" | sed 's/^/    /' | tee -a "$out_file"; fi
     rm -rf "$out"
   done
 done
 
+[ -z "${SAVE:-}" ] || [ -n "${FROM:-}" ] || cp "$out_file" "$SAVE"
 if [ -n "${DOC:-}" ]; then
-  machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ {print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  commit=$(git rev-parse --short HEAD 2>/dev/null || echo ?)
-  limits="TIMEOUT=$timeout_s"
-  for n in "${sizes[@]}"; do v="TIMEOUT_$n"; [ -z "${!v:-}" ] || limits="$limits TIMEOUT_$n=${!v}"; done
-  python3 - "$DOC" "$rows" "$work/out" "$machine" "$commit" "$limits bench/sim/run.sh ${sizes[*]}" <<'PY'
-import sys, datetime
-doc, rows, out, machine, commit, cmd = sys.argv[1:]
+  python3 - "$DOC" "$out_file" <<'PY'
+import sys
+doc, out = sys.argv[1:]
+lines = open(out).read().rstrip("\n").splitlines()
+head = [l[2:] for l in lines if l.startswith("# ")]
 table = ["| scenario | N | profile | simulated s | loop wall s | run wall s | simulated s / wall s | peak RSS MiB | history MB | lines | verdict |",
          "|---|---|---|---|---|---|---|---|---|---|---|"]
-for r in open(rows).read().splitlines():
-    table.append("| " + " | ".join(r.split("|")) + " |")
-when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-block = [f"Measured at `{commit}`, {when}, on {machine}.", "", *table, "", "Its output:", "", "```",
-         f"$ {cmd}", open(out).read().rstrip("\n"), "```"]
+for l in lines:
+    if l.startswith(("# ", " ", "scenario ")) or not l.strip():
+        continue
+    f = l.split()
+    if f[3] == "reached":  # a run that did not finish: how far virtual time got
+        f[3:5] = [f[3] + " " + f[4]]
+    table.append("| " + " | ".join(f[:10] + [" ".join(f[10:])]) + " |")
+block = ["Measured " + (head[0] if head else "(no header recorded)") + ".", "", *table, "",
+         "Its output:", "", "```", *[l for l in lines], "```"]
 text = open(doc).read()
 b, e = "<!-- bench/sim:begin -->", "<!-- bench/sim:end -->"
 i, j = text.index(b) + len(b), text.index(e)
