@@ -134,7 +134,7 @@ struct World {
     std::optional<netem::Backend> backend;  // resolved: Netem or Nfqueue; none: loopback
     bool sim = false;   // --impairment sim: no lab, the reference core in virtual time
     std::string given;  // --impairment as given, "" when absent (the reproduce command repeats it)
-    // `given` is already one of auto, nfqueue, netem, none (the flag table checks it).
+    // `given` is already one of auto, nfqueue, netem, none, sim (the flag table checks it).
     static World prepare(const std::optional<std::string>& given) {
         const std::string requested = given.value_or("auto");
         World w;

@@ -173,6 +173,22 @@ TEST_CASE("sim: delay and rate and duplication land on every shaped link") {
     CHECK(held == packets);  // no loss configured: every packet waited for its delay
 }
 
+TEST_CASE("sim: every quick scenario passes under the simulation") {
+    Dir d;
+    std::string out;
+    CHECK(gossiplab(d, "suite --quick --impairment sim --out " + (d.path / "q").string(), &out) ==
+          0);
+    int runs = 0;
+    for (const auto& e : fs::directory_iterator(d.path / "q")) {
+        if (!fs::exists(e.path() / "report.json")) continue;
+        ++runs;
+        const json r = report(e.path());
+        CHECK(r["verdict"] == "pass");
+        CHECK(r["environment"]["backend"] == "sim");
+    }
+    CHECK(runs >= 8);
+}
+
 TEST_CASE("sim: another implementation is refused as bad input") {
     Dir d;
     std::string out;
