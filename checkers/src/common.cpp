@@ -148,6 +148,15 @@ CheckResult ResultBuilder::finish(const std::string& pass_reason) {
     return std::move(r);
 }
 
+std::string backend_of(const History& h) {
+    for (const Action& a : h.actions) {
+        if (a.type != ActionType::run_start) continue;
+        auto it = a.body.find("backend");
+        return it != a.body.end() && it->is_string() ? it->get<std::string>() : "";
+    }
+    return "";
+}
+
 std::string fmt(double x) {
     std::ostringstream os;
     os.precision(6);

@@ -104,6 +104,8 @@ class ResultBuilder {
 };
 
 std::string fmt(double x);  // shortest readable seconds: 2.4, 0.125
+// run_start's `backend` ("nfqueue", "netem", "loopback", "sim"); "" when absent.
+std::string backend_of(const History& h);
 const std::string& id(const History& h, uint32_t node);
 
 }  // namespace gossiplab::checkers::detail

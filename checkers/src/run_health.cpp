@@ -97,6 +97,10 @@ CheckResult run_health(const Context& ctx, const json& options) {
     }
     r.measured = found.size();
     r.metrics = {{"problems", found.size()}, {"lines", h.lines}};
+    if (backend_of(h) == "sim")
+        r.not_applicable.push_back(
+            "processes left behind: the simulated nodes are cores inside gossiplab, not "
+            "processes");
     const Interruption cut = interruption(h);
     r.metrics["interrupted"] = cut.interrupted;
     if (cut.interrupted) r.metrics["last_t"] = h.last_t;

@@ -78,7 +78,7 @@ FlagSpec integer_flag(std::string_view name, std::string_view metavar, std::stri
 
 FlagSpec impairment_flag(std::string_view help) {
     FlagSpec f = flag_of("impairment", "B", help, Type::Choice);
-    f.choices = {"auto", "nfqueue", "netem", "none"};
+    f.choices = {"auto", "nfqueue", "netem", "none", "sim"};
     return f;
 }
 
@@ -177,13 +177,17 @@ const CommandSpec& run_command() {
                       "implementation: a name (adapters/NAME/impl.json) or the path of an\n"
                       "impl.json (or its folder) anywhere; default: the scenario's, else\n"
                       "reference"),
-            integer_flag("nodes", "N", "override the scenario's node count", 1, 1000),
+            integer_flag("nodes", "N",
+                         "override the scenario's node count (the lab: up to 1000;\n"
+                         "--impairment sim: up to 100000)",
+                         1, 100000),
             integer_flag("seed", "S", "seed for every random choice (default 1)"),
             text_flag("profile", "P",
                       "timing profile of the implementation (default: its default)"),
             text_flag("out", "DIR", "run directory (default: runs/SCENARIO-DATE-TIME)"),
-            impairment_flag("auto | nfqueue | netem | none (default auto; none = loopback,\n"
-                            "no network faults)"),
+            impairment_flag("auto | nfqueue | netem | none | sim (default auto; none = loopback,\n"
+                            "no network faults; sim = the reference node's core in virtual\n"
+                            "time, in this process: docs/simulation.md)"),
         }};
     return spec;
 }
@@ -199,7 +203,7 @@ const CommandSpec& suite_command() {
                       "impl.json (default: each scenario's, else reference)"),
             integer_flag("seed", "S", "seed (default 1)"),
             text_flag("out", "DIR", "suite directory (default: runs/suite-DATE-TIME)"),
-            impairment_flag("auto | nfqueue | netem | none"),
+            impairment_flag("auto | nfqueue | netem | none | sim"),
             text_flag("only", "A,B", "only these scenarios (by name)"),
         }};
     return spec;

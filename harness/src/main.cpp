@@ -22,6 +22,7 @@
 #include "gossiplab/harness/manifest.hpp"
 #include "gossiplab/harness/reproduce.hpp"
 #include "gossiplab/harness/scenario.hpp"
+#include "gossiplab/harness/sim.hpp"
 #include "gossiplab/harness/suite.hpp"
 #include "gossiplab/netem/lab.hpp"
 #include "gossiplab/reports/report.h"
@@ -131,13 +132,19 @@ std::string kernel() {
 // possible while the process is single-threaded, so it happens before any run.
 struct World {
     std::optional<netem::Backend> backend;  // resolved: Netem or Nfqueue; none: loopback
+    bool sim = false;   // --impairment sim: no lab, the reference core in virtual time
     std::string given;  // --impairment as given, "" when absent (the reproduce command repeats it)
-    // `given` is already one of auto, nfqueue, netem, none (the flag table checks it).
+    // `given` is already one of auto, nfqueue, netem, none, sim (the flag table checks it).
     static World prepare(const std::optional<std::string>& given) {
         const std::string requested = given.value_or("auto");
         World w;
         w.given = given.value_or("");
         if (requested == "none") return w;
+        if (requested == "sim") {
+            w.sim = true;
+            std::fprintf(stderr, "gossiplab: impairment backend: sim (virtual time, in-process)\n");
+            return w;
+        }
         netem::Backend req = netem::backend_from_string(requested);
         w.backend = netem::choose_backend(req);
         std::fprintf(stderr, "gossiplab: impairment backend: %s%s\n",
@@ -194,26 +201,37 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
     if (fs::exists(out) && !fs::is_empty(out))
         throw ScenarioError(out.string(), "", "the run directory exists and is not empty");
 
-    std::unique_ptr<harness::Network> net = network_for(sc.nodes, world, sc.seed);
+    std::unique_ptr<harness::Network> net;
+    if (world.sim)
+        harness::require_simulable(m);
+    else
+        net = network_for(sc.nodes, world, sc.seed);
+    const std::string backend = world.sim ? std::string("sim") : net->name();
     harness::RunOptions opt;
     opt.run_dir = out;
     opt.bin_dir = bin;
     opt.progress = ::isatty(2);
     opt.command_line = harness::reproduce_command(sc.file, sc, m.ref, world.given);
-    opt.environment = {{"kernel", kernel()},
-                       {"backend", net->name()},
-                       {"impl", m.name},
-                       {"impl_version", impl_version(m, bin)},
-                       {"gossiplab_version", gossiplab::kVersion},
-                       {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
+    opt.environment = {
+        {"kernel", kernel()},
+        {"backend", backend},
+        {"impl", m.name},
+        {"impl_version", world.sim ? std::string(gossiplab::kVersion) : impl_version(m, bin)},
+        {"gossiplab_version", gossiplab::kVersion},
+        {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
     const double length = harness::run_length(sc, m.profile(sc.profile));
     char judged[64] = "";
     if (length > sc.duration)
         std::snprintf(judged, sizeof judged, " (%.1f s to judge its obligations)", length);
     std::fprintf(stderr, "gossiplab: %s: %zu nodes, %s, %.0f s%s, seed %llu -> %s\n",
-                 sc.name.c_str(), sc.nodes.size(), net->name().c_str(), sc.duration, judged,
+                 sc.name.c_str(), sc.nodes.size(), backend.c_str(), sc.duration, judged,
                  static_cast<unsigned long long>(sc.seed), out.string().c_str());
-    harness::RunResult rr = harness::run_scenario(sc, m, *net, opt);
+    double wall = 0;
+    harness::RunResult rr = world.sim ? harness::run_simulated(sc, m, opt, &wall)
+                                      : harness::run_scenario(sc, m, *net, opt);
+    if (world.sim)
+        std::fprintf(stderr, "gossiplab: sim: %.1f simulated s in %.1f s wall\n", rr.duration_s,
+                     wall);
     net.reset();  // tear the lab down before the (slow) checking
 
     json checked = checkers::check_run_dir(out);
@@ -267,7 +285,12 @@ int cmd_run(int argc, char** argv) {
     fs::path file = resolve_scenario(a.positional[0]);
     // Validate everything before touching the machine.
     harness::Scenario sc = harness::load_scenario(file, ov);
-    harness::load_manifest(home(), sc.impl).profile(sc.profile);
+    harness::Manifest m = harness::load_manifest(home(), sc.impl);
+    m.profile(sc.profile);
+    const bool sim = a.value("impairment").value_or("") == "sim";
+    if (sim) harness::require_simulable(m);
+    if (!sim && sc.nodes.size() > 1000)
+        throw UsageError("--nodes above 1000 needs --impairment sim (the lab holds at most 1000)");
     fs::path out = a.value("out").value_or(fs::path("runs") / (sc.name + "-" + stamp()));
     World w = World::prepare(a.value("impairment"));
     harness::RunOutcome r = run_one(sc, out, w);
@@ -315,6 +338,9 @@ int cmd_suite(int argc, char** argv) {
     filter.only = harness::split_names(a.value("only").value_or(""));
     // Every scenario is loaded, and known valid, before any runs.
     std::vector<harness::SuiteScenario> plan = harness::plan_suite(dir, filter, ov, home());
+    if (a.value("impairment").value_or("") == "sim")
+        for (const auto& p : plan)
+            harness::require_simulable(harness::load_manifest(home(), p.scenario.impl));
     const SuiteReporter rep{a.value("out").value_or(fs::path("runs") / ("suite-" + stamp()))};
     World w = World::prepare(a.value("impairment"));
     auto t0 = std::chrono::steady_clock::now();
@@ -408,6 +434,10 @@ int cmd_contract(int argc, char** argv) {
             impairment = "none";  // no lab on this machine: loopback is enough for the contract
         }
     }
+    if (impairment && *impairment == "sim")
+        throw UsageError(
+            "the contract runs the implementation's own processes: --impairment sim "
+            "does not apply");
     World w = World::prepare(impairment);
     auto net = network_for({"n1", "n2", "n3"}, w, 1);
     std::printf("contract of %s (%s), version \"%s\", profile %s, 3 nodes on %s\n", m.name.c_str(),

@@ -48,11 +48,11 @@ TEST_CASE("an unknown flag, a missing value and a bad value name the flag") {
           "--seed expects a non-negative integer, got \"-1\"");
     CHECK(error_of(run_command(), {"x", "--nodes", "99999999999999999999999"}) ==
           "--nodes expects a non-negative integer, got \"99999999999999999999999\"");
-    CHECK(error_of(run_command(), {"x", "--nodes", "0"}) == "--nodes expects 1..1000");
-    CHECK(error_of(run_command(), {"x", "--nodes", "1001"}) == "--nodes expects 1..1000");
-    CHECK(error_of(run_command(), {"x", "--nodes", "1000"}).empty());
+    CHECK(error_of(run_command(), {"x", "--nodes", "0"}) == "--nodes expects 1..100000");
+    CHECK(error_of(run_command(), {"x", "--nodes", "100001"}) == "--nodes expects 1..100000");
+    CHECK(error_of(run_command(), {"x", "--nodes", "100000"}).empty());
     CHECK(error_of(suite_command(), {"--impairment", "tc"}) ==
-          "--impairment expects auto, nfqueue, netem or none, got \"tc\"");
+          "--impairment expects auto, nfqueue, netem, none or sim, got \"tc\"");
     CHECK(error_of(run_command(), {"x", "--impairment", "none"}).empty());
 }
 
@@ -84,12 +84,15 @@ TEST_CASE("the help text lists every flag once, aligned, continuation lines inde
         "  --impl NAME|PATH    implementation: a name (adapters/NAME/impl.json) or the path of an\n"
         "                      impl.json (or its folder) anywhere; default: the scenario's, else\n"
         "                      reference\n"
-        "  --nodes N           override the scenario's node count\n"
+        "  --nodes N           override the scenario's node count (the lab: up to 1000;\n"
+        "                      --impairment sim: up to 100000)\n"
         "  --seed S            seed for every random choice (default 1)\n"
         "  --profile P         timing profile of the implementation (default: its default)\n"
         "  --out DIR           run directory (default: runs/SCENARIO-DATE-TIME)\n"
-        "  --impairment B      auto | nfqueue | netem | none (default auto; none = loopback,\n"
-        "                      no network faults)\n");
+        "  --impairment B      auto | nfqueue | netem | none | sim (default auto; none = "
+        "loopback,\n"
+        "                      no network faults; sim = the reference node's core in virtual\n"
+        "                      time, in this process: docs/simulation.md)\n");
     CHECK(help_text(suite_command()) ==
           "usage: gossiplab suite [DIR] [options]\n"
           "\n"
@@ -98,7 +101,7 @@ TEST_CASE("the help text lists every flag once, aligned, continuation lines inde
           "                      impl.json (default: each scenario's, else reference)\n"
           "  --seed S            seed (default 1)\n"
           "  --out DIR           suite directory (default: runs/suite-DATE-TIME)\n"
-          "  --impairment B      auto | nfqueue | netem | none\n"
+          "  --impairment B      auto | nfqueue | netem | none | sim\n"
           "  --only A,B          only these scenarios (by name)\n");
     CHECK(help_text(list_command()) == "usage: gossiplab list [DIR]\n");
 

@@ -350,9 +350,11 @@ void write_run_reports(const fs::path& run_dir, const RunInfo& info) {
     fs::create_directories(run_dir, ec);
     if (ec)
         throw ReportError(run_dir.string() + ": cannot create directory (" + ec.message() + ")");
+    RunInfo with = info;
+    if (with.history.is_null()) with.history = history_digest(run_dir / "history.jsonl");
     detail::write_file_atomic(
         run_dir / "report.json",
-        build_report(info).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+        build_report(with).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
     render_run(run_dir);
 }
 

@@ -1,6 +1,9 @@
 // report.json: the schema-versioned record of a run, normalised so it always validates.
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "gossiplab/reports/escape.h"
 #include "gossiplab/reports/report.h"
@@ -140,6 +143,28 @@ json normalise_check(const json& in, size_t index) {
 
 }  // namespace
 
+json history_digest(const std::filesystem::path& file) {
+    std::FILE* f = std::fopen(file.c_str(), "rb");
+    if (!f) return nullptr;
+    uint64_t h = 14695981039346656037ull, bytes = 0, lines = 0;
+    std::vector<unsigned char> buf(1 << 16);
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+        for (size_t i = 0; i < n; ++i) {
+            h = (h ^ buf[i]) * 1099511628211ull;
+            lines += buf[i] == '\n';
+        }
+        bytes += n;
+    }
+    const bool ok = !std::ferror(f);
+    std::fclose(f);
+    if (!ok) return nullptr;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return {
+        {"file", file.filename().string()}, {"bytes", bytes}, {"lines", lines}, {"fnv1a64", hex}};
+}
+
 json build_report(const RunInfo& info) {
     json checks = json::array();
     if (info.checks.is_array()) {
@@ -200,6 +225,7 @@ json build_report(const RunInfo& info) {
          std::isfinite(info.duration_s) && info.duration_s >= 0 ? info.duration_s : 0.0},
         {"verdict", verdict},
         {"interrupted", interrupted},
+        {"history", info.history.is_object() ? info.history : json(nullptr)},
         {"summary", summary},
         {"checks", checks},
     };

@@ -38,9 +38,18 @@ struct RunInfo {
     nlohmann::json environment;  // kernel, impairment backend, versions ... (object)
     std::string command;         // the exact command that reproduces the run
     double duration_s = 0;
-    nlohmann::json checks;                     // array of check results (docs/history-format.md)
+    nlohmann::json checks;  // array of check results (docs/history-format.md)
+    // report.json's "history" (history_digest); null: write_run_reports digests
+    // RUN_DIR/history.jsonl.
+    nlohmann::json history;
     std::optional<checkers::Verdict> verdict;  // none: composed from the checks
 };
+
+// The digest of a history file, report.json's "history": {"file" (its name), "bytes", "lines",
+// "fnv1a64": FNV-1a 64 over every byte of the file, 16 lowercase hex digits}, so that two runs
+// can be shown to have recorded byte-identical histories (the simulator's determinism). Null
+// when the file cannot be read.
+nlohmann::json history_digest(const std::filesystem::path& file);
 
 // Builds report.json's content. Check results are normalised so the output always
 // validates against docs/report-schema.json: a missing or malformed field becomes its
