@@ -691,11 +691,13 @@ void Node::push_pull(Time /*now*/, Addr to, bool join) {
     // Our Merkle root rides along: the peer compares it with its own and, when they differ,
     // starts the anti-entropy exchange (this is the periodic state comparison with one random
     // member, and a joiner's way to the cluster's state).
-    MerkleTree::Sum r = state_.tree().root();
-    ++counters_.sync_started;
-    out_.push_back(Transmit{
-        to, true,
-        encode_packet(Packet{cfg_.id, {full_state(join, false), SyncRoot{r.hash, r.count}}})});
+    std::vector<Message> msgs = {full_state(join, false)};
+    if (!cfg_.broken(Break::anti_entropy)) {
+        MerkleTree::Sum r = state_.tree().root();
+        msgs.push_back(SyncRoot{r.hash, r.count});
+        ++counters_.sync_started;
+    }
+    out_.push_back(Transmit{to, true, encode_packet(Packet{cfg_.id, std::move(msgs)})});
 }
 
 void Node::reconnect(Time now) {
