@@ -820,31 +820,33 @@ std::vector<checkers::Planned> planned_changes(const Scenario& sc) {
     for (const Action& a : sc.actions) {
         const std::string node = op_node(a.op);
         auto add = [&](PlannedKind k, double since = 0) { out.push_back({k, a.at, since}); };
-        std::visit(Overload{[&](const op::Start&) {
-                                add(ran.count(node) ? PlannedKind::restart : PlannedKind::start);
-                                ran.insert(node);
-                            },
-                            [&](const op::Restart&) { add(PlannedKind::restart); },
-                            [&](const op::Kill&) { add(PlannedKind::crash); },
-                            [&](const op::Leave&) { add(PlannedKind::leave); },
-                            [&](const op::Heal&) { add(PlannedKind::heal); },
-                            [&](const op::Pause&) { paused.emplace(node, a.at); },
-                            [&](const op::Resume&) {
-                                auto it = paused.find(node);
-                                if (it == paused.end()) return;
-                                add(PlannedKind::resume, it->second);
-                                paused.erase(it);
-                            },
-                            [&](const op::StarveStart&) { starved.emplace(node, a.at); },
-                            [&](const op::StarveStop&) {
-                                auto it = starved.find(node);
-                                if (it == starved.end()) return;
-                                add(PlannedKind::resume, it->second);
-                                starved.erase(it);
-                            },
-                            [&](const op::Broadcast&) { add(PlannedKind::broadcast); },
-                            [](const auto&) {}},
-                   a.op);
+        std::visit(
+            Overload{[&](const op::Start&) {
+                         add(ran.count(node) ? PlannedKind::restart : PlannedKind::start);
+                         ran.insert(node);
+                     },
+                     [&](const op::Restart&) { add(PlannedKind::restart); },
+                     [&](const op::Kill&) { add(PlannedKind::crash); },
+                     [&](const op::Leave&) { add(PlannedKind::leave); },
+                     [&](const op::Heal&) { add(PlannedKind::heal); },
+                     [&](const op::Pause&) { paused.emplace(node, a.at); },
+                     [&](const op::Resume&) {
+                         auto it = paused.find(node);
+                         if (it == paused.end()) return;
+                         add(PlannedKind::resume, it->second);
+                         paused.erase(it);
+                     },
+                     [&](const op::StarveStart&) { starved.emplace(node, a.at); },
+                     [&](const op::StarveStop&) {
+                         auto it = starved.find(node);
+                         if (it == starved.end()) return;
+                         add(PlannedKind::resume, it->second);
+                         starved.erase(it);
+                     },
+                     [&](const op::Broadcast&) { add(PlannedKind::broadcast); },
+                     [&](const op::Set&) { add(PlannedKind::write); },
+                     [&](const op::Delete&) { add(PlannedKind::write); }, [](const auto&) {}},
+            a.op);
     }
     return out;
 }
