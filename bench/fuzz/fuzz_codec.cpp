@@ -30,6 +30,12 @@ void write_seeds(const std::string& dir) {
                  false,
                  {{"n1", 1, MemberState::alive, Addr{0xc6120002, 7946}},
                   {"n2", 2, MemberState::suspect, Addr{0xc6120003, 7946}}}},
+        KvUpdate{"n2", "color", 1795360850476ull, false, "blue", false},
+        KvUpdate{"n3", "size", 9, true, "", true},
+        SyncRoot{0x1122334455667788ull, 42},
+        SyncChildren{2, 0x3f, {{SyncSum{7, 1}, SyncSum{}, SyncSum{9, 40}}}},
+        SyncLeaf{8, 0xfffffffeull, {{1, 2, 3}, {4, 5, 6}}},
+        SyncWant{{1, 4}},
     };
     int i = 0;
     for (const auto& m : all) {

@@ -50,8 +50,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (x.type == EventType::counters) {
             const CountersSample &p = a.counters[x.aux], &q = b.counters[y.aux];
             if (!same_num(p.pkts_sent, q.pkts_sent) || !same_num(p.pkts_recv, q.pkts_recv) ||
-                !same_num(p.bytes_sent, q.bytes_sent) || !same_num(p.bytes_recv, q.bytes_recv))
+                !same_num(p.bytes_sent, q.bytes_sent) || !same_num(p.bytes_recv, q.bytes_recv) ||
+                !same_num(p.sync_hashes, q.sync_hashes) ||
+                !same_num(p.sync_entries_sent, q.sync_entries_sent) ||
+                !same_num(p.sync_bytes_sent, q.sync_bytes_sent))
                 differ("counters", i);
+        }
+        if (x.type == EventType::state) {
+            const StateRecord &p = a.states[x.aux], &q = b.states[y.aux];
+            if (name_of(a, p.owner) != name_of(b, q.owner) || p.key != q.key ||
+                p.version != q.version || p.digest != q.digest || p.deleted != q.deleted)
+                differ("state", i);
         }
     }
     if (a.problems.size() != b.problems.size()) differ("problem count", a.problems.size());

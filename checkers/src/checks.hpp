@@ -16,5 +16,6 @@ CheckResult message_load(const Context& ctx, const json& options);
 CheckResult history_wellformed(const Context& ctx, const json& options);
 CheckResult run_health(const Context& ctx, const json& options);
 CheckResult faults_landed(const Context& ctx, const json& options);
+CheckResult state_convergence(const Context& ctx, const json& options);
 
 }  // namespace gossiplab::checkers::detail

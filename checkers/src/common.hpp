@@ -131,6 +131,12 @@ inline const std::string kHealBound =
 inline const std::string kRepair = "2 * push_pull_interval";
 // The default heal bound for `profile`: kHealBound without the terms of null knobs.
 std::string heal_bound(const json& profile);
+// Application state (state_convergence): a record lost on the gossip path is repaired by the
+// anti-entropy exchange that rides on push-pull, which each node starts once per period with
+// one random member: three periods, plus the retransmissions and a probe period for the
+// gossip path itself.
+inline const std::string kStateBound =
+    "3 * push_pull_interval + 2 * retransmits * gossip_interval + probe_interval";
 inline const std::string kRefuteBound = "2 * probe_interval + 2 * retransmits * gossip_interval";
 inline const std::string kSpreadBound =
     "2 * (log(N) / log(fanout) + ln(N)) * gossip_interval + probe_interval";

@@ -72,9 +72,18 @@ class Builder {
             const json& o = options_of(checks_, "suspicion_refutation", listed);
             if (listed) refutation(p, o);
         }
+        // state_convergence's window opens at the last write or fault: each write and each
+        // heal is held to its one bound (it has no guarantee/model split).
+        if (p.kind == PlannedKind::write || (p.kind == PlannedKind::heal && writes_)) {
+            const json& o = options_of(checks_, "state_convergence", listed);
+            if (listed) state(p, o);
+        }
     }
 
     Horizon done() { return std::move(h_); }
+    // Whether the plan writes application state at all (a heal obliges state_convergence only
+    // then: a run without state must not last longer for it).
+    void set_writes(bool w) { writes_ = w; }
 
   private:
     // A pause shorter than short_below must end in a refutation (bound); a longer one may
@@ -92,9 +101,19 @@ class Builder {
     }
 
     void oblige(const char* check, const Planned& p, Obliged k, const json& options) {
+        oblige_with(check, p, [&] { return timing_spec(check, k, options, profile_).guarantee; });
+    }
+
+    void state(const Planned& p, const json& options) {
+        oblige_with("state_convergence", p,
+                    [&] { return detail::bound_spec(options, "bound", detail::kStateBound); });
+    }
+
+    template <class Spec>
+    void oblige_with(const char* check, const Planned& p, Spec spec_of) {
         json item = {{"check", check}, {"change", to_string(p.kind)}, {"at", p.t}};
         try {
-            const BoundSpec spec = timing_spec(check, k, options, profile_).guarantee;
+            const BoundSpec spec = spec_of();
             const double b = eval_bound(spec.expr, vars_);
             if (p.t + b > h_.t) {
                 h_.t = p.t + b;
@@ -118,13 +137,14 @@ class Builder {
     const json profile_;
     const Vars vars_;
     Horizon h_;
+    bool writes_ = false;
 };
 
 }  // namespace
 
 const char* to_string(PlannedKind k) {
-    static constexpr const char* kNames[] = {"start", "restart", "crash",    "leave",
-                                             "heal",  "resume",  "broadcast"};
+    static constexpr const char* kNames[] = {"start", "restart", "crash",     "leave",
+                                             "heal",  "resume",  "broadcast", "write"};
     return kNames[static_cast<size_t>(k)];
 }
 
@@ -135,6 +155,8 @@ json Horizon::to_json() const {
 Horizon judgement_horizon(const json& checks, const std::vector<Planned>& plan, const json& profile,
                           double n) {
     Builder b(checks, profile, n);
+    b.set_writes(std::any_of(plan.begin(), plan.end(),
+                             [](const Planned& p) { return p.kind == PlannedKind::write; }));
     for (const Planned& p : plan) b.add(p);
     return b.done();
 }

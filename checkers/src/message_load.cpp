@@ -69,7 +69,7 @@ CheckResult message_load(const Context& ctx, const json& options) {
         flush();
     }
     json per_node = json::object();
-    double sum = 0, mx = 0, mn = 0;
+    double sum = 0, mx = 0, mn = 0, bytes_sum = 0, bytes_mx = 0;
     uint32_t hottest = kNone;
     size_t measured = 0;
     for (uint32_t node = 0; node < h.ids.size(); ++node) {
@@ -82,6 +82,8 @@ CheckResult message_load(const Context& ctx, const json& options) {
                                  {"bytes_recv_per_s", a.bytes_recv / a.seconds},
                                  {"seconds", a.seconds}};
         sum += rate;
+        bytes_sum += a.bytes / a.seconds;
+        bytes_mx = std::max(bytes_mx, a.bytes / a.seconds);
         if (measured == 0 || rate > mx) {
             mx = rate;
             hottest = node;
@@ -101,6 +103,10 @@ CheckResult message_load(const Context& ctx, const json& options) {
                     {"mean_pkts_sent_per_s", mean},
                     {"max_pkts_sent_per_s", mx},
                     {"min_pkts_sent_per_s", mn},
+                    // Bytes beside packets: a protocol that gossips whole tables (a heartbeat
+                    // detector, anti-entropy) keeps its packet rate while its packets grow.
+                    {"mean_bytes_sent_per_s", bytes_sum / double(measured)},
+                    {"max_bytes_sent_per_s", bytes_mx},
                     {"imbalance", mean > 0 ? mx / mean : 0.0},
                     {"per_node", per_node}};
     rb.r.bound = bound_json(spec, bound);
@@ -137,7 +143,10 @@ CheckResult load_flatness(const std::vector<json>& runs, double tolerance) {
         if (!m || !m->contains("mean_pkts_sent_per_s") || !(*m)["mean_pkts_sent_per_s"].is_number())
             continue;
         double v = (*m)["mean_pkts_sent_per_s"].get<double>();
-        points.push_back({{"N", m->value("N", 0.0)}, {"mean_pkts_sent_per_s", v}});
+        json point = {{"N", m->value("N", 0.0)}, {"mean_pkts_sent_per_s", v}};
+        if (m->contains("mean_bytes_sent_per_s"))
+            point["mean_bytes_sent_per_s"] = (*m)["mean_bytes_sent_per_s"];
+        points.push_back(std::move(point));
         lo = count == 0 ? v : std::min(lo, v);
         hi = count == 0 ? v : std::max(hi, v);
         ++count;

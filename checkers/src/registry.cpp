@@ -44,6 +44,7 @@ const std::vector<Entry>& registry() {
          {"median", "p99", "max_msgs_per_rumor", "max_packets_per_rumor"}},
         {"message_load", &detail::message_load, {"max_imbalance", "from"}},
         {"faults_landed", &detail::faults_landed, {"min_packets", "min_held", "sigmas"}},
+        {"state_convergence", &detail::state_convergence, {"max_repair_ratio"}},
     };
     return r;
 }

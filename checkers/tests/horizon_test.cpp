@@ -118,3 +118,31 @@ TEST_CASE("a pause that may end in a death is judged as a rejoin, a short one as
     CHECK(lng.t == Approx(17));
     CHECK(lng.because["bound"]["expr"] == "7");
 }
+
+TEST_CASE("state writes and heals are held to state_convergence's bound") {
+    json checks = {{"state_convergence", json::object()}};
+    // 3 * push_pull_interval + 2 * retransmits * gossip_interval + probe_interval, N = 6:
+    // retransmits = 2 * ceil(log10(7)) = 2, so 45 + 0.4 + 1 = 46.4 s.
+    Horizon h =
+        judgement_horizon(checks, {{PlannedKind::write, 3}, {PlannedKind::write, 8}}, profile(), 6);
+    CHECK(h.t == Approx(54.4));
+    CHECK(h.because["check"] == "state_convergence");
+    CHECK(h.because["change"] == "write");
+    h = judgement_horizon(checks, {{PlannedKind::write, 8}, {PlannedKind::heal, 20}}, profile(), 6);
+    CHECK(h.t == Approx(66.4));
+    CHECK(h.because["change"] == "heal");
+    // A heal without any write obliges nothing of state_convergence.
+    h = judgement_horizon(checks, {{PlannedKind::heal, 20}}, profile(), 6);
+    CHECK(h.t == 0);
+    // Not listed: no obligation. A bound the profile cannot evaluate is unbounded, not fatal.
+    h = judgement_horizon({{"history_wellformed", json::object()}}, {{PlannedKind::write, 8}},
+                          profile(), 6);
+    CHECK(h.t == 0);
+    json no_pp = profile();
+    no_pp["push_pull_interval"] = nullptr;
+    h = judgement_horizon(checks, {{PlannedKind::write, 8}}, no_pp, 6);
+    CHECK(h.t == 0);
+    REQUIRE(h.unbounded.size() == 1);
+    CHECK(h.unbounded[0]["check"] == "state_convergence");
+    CHECK(std::string(to_string(PlannedKind::write)) == "write");
+}

@@ -19,6 +19,9 @@ TEST_CASE("message_load measures packets per node per second") {
     CHECK(r.metrics["per_node"]["n1"]["pkts_sent_per_s"].get<double>() == Approx(10));
     CHECK(r.metrics["per_node"]["n3"]["bytes_sent_per_s"].get<double>() == Approx(2000));
     CHECK(r.metrics["mean_pkts_sent_per_s"].get<double>() == Approx(40.0 / 3));
+    // Bytes per member per second beside packets: n1 1000 B/s, n2 1000, n3 2000.
+    CHECK(r.metrics["mean_bytes_sent_per_s"].get<double>() == Approx(4000.0 / 3));
+    CHECK(r.metrics["max_bytes_sent_per_s"].get<double>() == Approx(2000));
     CHECK(r.bound["value"].get<double>() == Approx(46));
 
     CheckResult f = check("message_load", b.history(), {{"bound", 15}});

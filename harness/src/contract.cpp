@@ -32,7 +32,8 @@ namespace {
 
 const std::vector<std::string> kNodes = {"n1", "n2", "n3"};  // n1 seeds n2 and n3
 const std::vector<std::string> kFeatures = {
-    "suspicion_events", "incarnations", "refute_events", "rumors", "counters", "view", "leave"};
+    "suspicion_events", "incarnations", "refute_events", "rumors",
+    "counters",         "view",         "leave",         "state"};
 const char* kRumor = "contract-r1";
 
 // The checklist, in the order it is printed: what each requirement demands.
@@ -40,13 +41,14 @@ const std::vector<std::pair<std::string, std::string>> kRequirements = {
     {"launch", "the command starts a process for each node"},
     {"stdout_json", "stdout carries only JSON objects with ts and type"},
     {"started", "each node prints one `started` with its id"},
-    {"contract_version", "`started` carries \"contract\": 1"},
+    {"contract_version", "`started` carries the manifest's \"contract\" or a newer one (<= 2)"},
     {"members", "each node prints `member` alive for each peer"},
     {"stays_up", "no node exits before it is told to"},
     {"incarnations", "`member` events carry an integer incarnation"},
     {"counters", "each node prints `counters` with the packet and byte totals"},
     {"view", "{\"cmd\":\"view\"} is answered by a `view` of the whole table"},
     {"rumors", "{\"cmd\":\"broadcast\"} reaches every node as a `rumor`"},
+    {"state", "{\"cmd\":\"set\"} reaches every node as a `state`; `digest` is answered"},
     {"bad_command", "an unknown command is answered by an `error` event"},
     {"suspicion_events", "a paused node is reported `suspect` by a peer"},
     {"refute_events", "a paused node prints `refute` once it resumes"},
@@ -59,6 +61,7 @@ const std::map<std::string, std::string> kFeatureOf = {{"incarnations", "incarna
                                                        {"counters", "counters"},
                                                        {"view", "view"},
                                                        {"rumors", "rumors"},
+                                                       {"state", "state"},
                                                        {"suspicion_events", "suspicion_events"},
                                                        {"refute_events", "refute_events"},
                                                        {"leave", "leave"}};
@@ -288,13 +291,18 @@ class ContractRun {
                      cite(id, *s));
             if (const Line* again = find_type(id, s->no, "started"))
                 fail("started", id + " printed `started` twice", cite(id, *again));
-            if (!(s->j.contains("contract") && s->j["contract"] == 1))
+            // A node may speak a newer contract than its manifest declares (v2 is v1 plus
+            // application state), never an older one or one this harness does not know.
+            const json c = s->j.value("contract", json());
+            if (!(c.is_number_integer() && c.get<int>() >= m_.contract && c.get<int>() <= 2))
                 fail("contract_version",
-                     id + "'s `started` carries contract " + s->j.value("contract", json()).dump() +
-                         "; this harness speaks contract 1",
+                     id + "'s `started` carries contract " + c.dump() + "; the manifest says " +
+                         std::to_string(m_.contract) + " and this harness speaks 1 and 2",
                      cite(id, *s));
         }
-        if (!failed("contract_version")) pass("contract_version", "contract 1 on every node");
+        if (!failed("contract_version"))
+            pass("contract_version",
+                 "contract " + std::to_string(m_.contract) + " (or newer) on every node");
         if (failed("started")) {
             skip("contract_version", "not reached: not every node started");
             return false;
@@ -336,6 +344,7 @@ class ContractRun {
         if (declared("counters")) counters();
         if (declared("view")) view();
         if (declared("rumors")) rumors();
+        if (declared("state")) state();
         bad_command();
         pause_and_resume();
         if (declared("leave")) leave();
@@ -410,6 +419,47 @@ class ContractRun {
                          " after n2 was told to broadcast it",
                      last_words(id));
         if (!failed("rumors")) pass("rumors", std::string(kRumor) + " reached n1, n2 and n3");
+    }
+
+    // Contract v2: n2 writes one entry; every node prints its `state`, and n1 answers `digest`.
+    void state() {
+        static const char* kKey = "contract-k1";
+        std::map<std::string, size_t> from;
+        for (const auto& id : kNodes) from[id] = mark(id);
+        sup_->send("n2", json{{"cmd", "set"}, {"key", kKey}, {"value", "hello"}}.dump());
+        auto got = [&](const std::string& id) {
+            return find(id, from[id], [](const Line& l) {
+                return l.type() == "state" && l.j.value("owner", "") == "n2" &&
+                       l.j.value("key", "") == kKey && l.j.contains("version") &&
+                       l.j["version"].is_number_integer() && l.j.contains("digest") &&
+                       l.j["digest"].is_string();
+            });
+        };
+        wait(opt_.timeout_s, [&] {
+            return std::all_of(kNodes.begin(), kNodes.end(), [&](const std::string& id) {
+                return !running(id) || got(id) != nullptr;
+            });
+        });
+        for (const auto& id : kNodes)
+            if (!got(id))
+                fail("state",
+                     id + " printed no `state` of n2/" + kKey +
+                         " (with an integer version and a string digest) in " +
+                         seconds(opt_.timeout_s) + " after n2 was told to set it",
+                     last_words(id));
+        if (failed("state")) return;
+        size_t d = mark("n1");
+        sup_->send("n1", R"({"cmd":"digest"})");
+        wait(opt_.timeout_s, [&] { return find_type("n1", d, "state_digest") != nullptr; });
+        const Line* dg = find_type("n1", d, "state_digest");
+        if (!dg)
+            return fail("state",
+                        "no `state_digest` event from n1 in " + seconds(opt_.timeout_s) +
+                            " after {\"cmd\":\"digest\"}",
+                        last_words("n1"));
+        if (!dg->j.contains("owners") || !dg->j["owners"].is_array())
+            return fail("state", "`state_digest` has no `owners` array", cite("n1", *dg));
+        pass("state", std::string("n2/") + kKey + " reached n1, n2 and n3; n1 answered digest");
     }
 
     void bad_command() {

@@ -160,6 +160,14 @@ void Controller::apply(const Action& a) {
                     rec_.action(ActionType::broadcast, at, op_fields(a.op));
                     nodes_.send(id,
                                 {{"cmd", "broadcast"}, {"rumor", b.rumor}, {"payload", b.payload}});
+                },
+                [&](const op::Set& w) {
+                    rec_.action(ActionType::set, at, op_fields(a.op));
+                    nodes_.send(id, {{"cmd", "set"}, {"key", w.key}, {"value", w.value}});
+                },
+                [&](const op::Delete& w) {
+                    rec_.action(ActionType::del, at, op_fields(a.op));
+                    nodes_.send(id, {{"cmd", "delete"}, {"key", w.key}});
                 }},
             a.op);
     } catch (const std::exception& e) {

@@ -43,7 +43,7 @@ void write_starter(const fs::path& dir, const std::string& name, const json& pro
     json m = {
         {"name", name},
         {"description", "TODO: what runs (your implementation, its version, how it is wrapped)"},
-        {"contract", 1},
+        {"contract", 2},
         {"version_command", {"{adapter}/node.sh", "{bin}", "--version"}},
         {"command",
          {"{adapter}/node.sh", "{bin}", "--id", "{id}", "--bind", "{addr}", "--port", "{port}",
@@ -53,7 +53,7 @@ void write_starter(const fs::path& dir, const std::string& name, const json& pro
         {"profiles", {{"fast", profile}}},
         {"features",
          {"suspicion_events", "incarnations", "refute_events", "rumors", "counters", "view",
-          "leave"}},
+          "leave", "state"}},
         {"notes",
          "Written by gossiplab init; edit every field. command: how one node starts, with the "
          "placeholders of docs/node-contract.md section 1 ({adapter} is this folder, {bin} "

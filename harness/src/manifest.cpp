@@ -128,8 +128,10 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     m.ref = is_manifest_path(name) ? f : name;
     m.name = opt_string(j, "name", is_manifest_path(name) ? m.dir.filename().string() : name, f);
     m.description = opt_string(j, "description", "", f);
-    if (!j.contains("contract") || j["contract"] != 1)
-        throw ScenarioError(f, "/contract", "expected 1 (this harness speaks node contract v1)");
+    if (!j.contains("contract") || !(j["contract"] == 1 || j["contract"] == 2))
+        throw ScenarioError(f, "/contract",
+                            "expected 1 or 2 (this harness speaks node contract v1 and v2)");
+    m.contract = j["contract"].get<int>();
     if (!j.contains("command")) throw ScenarioError(f, "/command", "missing the command template");
     m.command = string_list(j["command"], f, "/command");
     if (m.command.empty()) throw ScenarioError(f, "/command", "expected a non-empty array");
@@ -147,6 +149,9 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     }
     m.features = j.contains("features") ? string_list(j["features"], f, "/features")
                                         : std::vector<std::string>{};
+    if (m.contract < 2 && m.has("state"))
+        throw ScenarioError(f, "/features",
+                            "feature \"state\" needs \"contract\": 2 (application state is v2)");
     if (j.contains("setup")) m.setup = string_list(j["setup"], f, "/setup");
     if (!j.contains("profiles") || !j["profiles"].is_object() || j["profiles"].empty())
         throw ScenarioError(f, "/profiles", "expected an object of named timing profiles");

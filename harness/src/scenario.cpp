@@ -201,7 +201,7 @@ constexpr const char* kStarveWord = "starve";
 constexpr ActionType kDoActions[] = {ActionType::partition, ActionType::heal,    ActionType::shape,
                                      ActionType::clear,     ActionType::kill,    ActionType::pause,
                                      ActionType::resume,    ActionType::restart, ActionType::leave,
-                                     ActionType::broadcast};
+                                     ActionType::broadcast, ActionType::set,     ActionType::del};
 
 // The action a "do" word asks for (node_start for "start", starve_start for "starve"), or
 // other for a word a schedule does not know.
@@ -471,6 +471,29 @@ void workload_items(Obj& top, const Scenario& sc, const Times& times, std::vecto
         for (double a = from; a <= until + 1e-9; a += 1.0 / per_s)
             items.push_back({a, order++, p, spec});
     }
+    if (wl.has("writes")) {
+        // Application state writes (node contract v2): a steady rate of `set`s on random (or
+        // given) nodes over `keys` keys per node, every `delete_every`-th write a delete.
+        std::string p = "/workload/writes";
+        Obj r(wl.get("writes"), sc.file, p, &times);
+        double per_s = r.num("per_s", std::nullopt, 0.001, 10000);
+        double from = r.num("from", 0.0, 0, 1e9);
+        double until = r.num("until", sc.duration, 0, 1e9);
+        check_time(sc, from, p + "/from");
+        check_time(sc, until, p + "/until");
+        int keys = r.integer("keys", 10, 1, 100000);
+        int delete_every = r.integer("delete_every", 0, 0, 100000);
+        json node = r.has("node") ? r.get("node") : json("random");
+        r.done();
+        int k = 0;
+        for (double a = from; a <= until + 1e-9; a += 1.0 / per_s, ++k) {
+            bool del = delete_every > 0 && (k + 1) % delete_every == 0;
+            json spec = {{"do", history::to_string(del ? ActionType::del : ActionType::set)},
+                         {"node", node},
+                         {"key", "k" + std::to_string(k % keys)}};
+            items.push_back({a, order++, p, spec});
+        }
+    }
     wl.done();
 }
 
@@ -520,6 +543,20 @@ class Expander {
             std::string rumor = "r" + std::to_string(++rumor_seq_);
             push(it.at,
                  op::Broadcast{id, rumor, e.has("payload") ? e.str("payload") : "rumor " + rumor});
+        } else if (what == ActionType::set || what == ActionType::del) {
+            std::string id = pick(e.get("node"), p + "/node", true);
+            std::string key = e.str("key");
+            if (key.empty() || key.size() > 64)
+                e.fail(p + "/key", "expected a key of 1 to 64 bytes");
+            ++write_seq_;
+            if (what == ActionType::set) {
+                std::string value =
+                    e.has("value") ? e.str("value") : "w" + std::to_string(write_seq_);
+                if (value.size() > 1024) e.fail(p + "/value", "expected at most 1024 bytes");
+                push(it.at, op::Set{id, key, value});
+            } else {
+                push(it.at, op::Delete{id, key});
+            }
         } else if (what == ActionType::starve_start) {
             starve(e, it.at, p);
         } else {
@@ -669,6 +706,7 @@ class Expander {
     std::set<std::string> paused_;
     std::vector<Action> sched_;
     int rumor_seq_ = 0;
+    int write_seq_ = 0;
 };
 
 // The whole scenario with every default filled in and the schedule expanded (scenario.json).
@@ -721,7 +759,7 @@ history::ActionType op_action(const Op& o) {
         ActionType::resume,     ActionType::restart,      ActionType::leave,
         ActionType::broadcast,  ActionType::starve_start, ActionType::starve_stop,
         ActionType::partition,  ActionType::heal,         ActionType::shape,
-        ActionType::clear};
+        ActionType::clear,      ActionType::set,          ActionType::del};
     static_assert(std::size(kActions) == std::variant_size_v<Op>);
     return kActions[o.index()];
 }
@@ -743,6 +781,12 @@ json op_fields(const Op& o) {
     return std::visit(
         Overload{[](const op::Broadcast& b) -> json {
                      return {{"node", b.node}, {"rumor", b.rumor}, {"payload", b.payload}};
+                 },
+                 [](const op::Set& w) -> json {
+                     return {{"node", w.node}, {"key", w.key}, {"value", w.value}};
+                 },
+                 [](const op::Delete& w) -> json {
+                     return {{"node", w.node}, {"key", w.key}};
                  },
                  [](const op::StarveStart& s) -> json {
                      return {{"node", s.node}, {"share", s.share}, {"period", s.period}};
@@ -776,31 +820,33 @@ std::vector<checkers::Planned> planned_changes(const Scenario& sc) {
     for (const Action& a : sc.actions) {
         const std::string node = op_node(a.op);
         auto add = [&](PlannedKind k, double since = 0) { out.push_back({k, a.at, since}); };
-        std::visit(Overload{[&](const op::Start&) {
-                                add(ran.count(node) ? PlannedKind::restart : PlannedKind::start);
-                                ran.insert(node);
-                            },
-                            [&](const op::Restart&) { add(PlannedKind::restart); },
-                            [&](const op::Kill&) { add(PlannedKind::crash); },
-                            [&](const op::Leave&) { add(PlannedKind::leave); },
-                            [&](const op::Heal&) { add(PlannedKind::heal); },
-                            [&](const op::Pause&) { paused.emplace(node, a.at); },
-                            [&](const op::Resume&) {
-                                auto it = paused.find(node);
-                                if (it == paused.end()) return;
-                                add(PlannedKind::resume, it->second);
-                                paused.erase(it);
-                            },
-                            [&](const op::StarveStart&) { starved.emplace(node, a.at); },
-                            [&](const op::StarveStop&) {
-                                auto it = starved.find(node);
-                                if (it == starved.end()) return;
-                                add(PlannedKind::resume, it->second);
-                                starved.erase(it);
-                            },
-                            [&](const op::Broadcast&) { add(PlannedKind::broadcast); },
-                            [](const auto&) {}},
-                   a.op);
+        std::visit(
+            Overload{[&](const op::Start&) {
+                         add(ran.count(node) ? PlannedKind::restart : PlannedKind::start);
+                         ran.insert(node);
+                     },
+                     [&](const op::Restart&) { add(PlannedKind::restart); },
+                     [&](const op::Kill&) { add(PlannedKind::crash); },
+                     [&](const op::Leave&) { add(PlannedKind::leave); },
+                     [&](const op::Heal&) { add(PlannedKind::heal); },
+                     [&](const op::Pause&) { paused.emplace(node, a.at); },
+                     [&](const op::Resume&) {
+                         auto it = paused.find(node);
+                         if (it == paused.end()) return;
+                         add(PlannedKind::resume, it->second);
+                         paused.erase(it);
+                     },
+                     [&](const op::StarveStart&) { starved.emplace(node, a.at); },
+                     [&](const op::StarveStop&) {
+                         auto it = starved.find(node);
+                         if (it == starved.end()) return;
+                         add(PlannedKind::resume, it->second);
+                         starved.erase(it);
+                     },
+                     [&](const op::Broadcast&) { add(PlannedKind::broadcast); },
+                     [&](const op::Set&) { add(PlannedKind::write); },
+                     [&](const op::Delete&) { add(PlannedKind::write); }, [](const auto&) {}},
+            a.op);
     }
     return out;
 }

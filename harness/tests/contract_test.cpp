@@ -78,10 +78,10 @@ TEST_CASE("contract: the reference node meets every requirement") {
     std::string out;
     CHECK(gossiplab(t.dir, "contract --impl reference --out run", &out) == 0);
     for (const char* id : {"launch", "stdout_json", "started", "contract_version", "members",
-                           "stays_up", "incarnations", "counters", "view", "rumors", "bad_command",
-                           "suspicion_events", "refute_events", "leave", "sigterm"})
+                           "stays_up", "incarnations", "counters", "view", "rumors", "state",
+                           "bad_command", "suspicion_events", "refute_events", "leave", "sigterm"})
         CHECK_THAT(item(out, id), Catch::StartsWith("  ok  "));
-    CHECK_THAT(out, Catch::Contains("contract: PASS for reference (15 passed, 0 failed"));
+    CHECK_THAT(out, Catch::Contains("contract: PASS for reference (16 passed, 0 failed"));
     CHECK(fs::file_size(t.dir / "run/nodes/n1.out") > 0);
 }
 
@@ -108,11 +108,11 @@ TEST_CASE("contract: a faithful wrapper passes and each broken requirement fails
         CHECK_THAT(item(out, "members"), Catch::Contains("not reached"));
     }
     SECTION("wrong contract version") {
-        CHECK(run("contract-2") == 1);
+        CHECK(run("contract-3") == 1);
         CHECK_THAT(item(out, "contract_version"), Catch::StartsWith("  FAIL  contract_version") &&
-                                                      Catch::Contains("carries contract 2") &&
+                                                      Catch::Contains("carries contract 3") &&
                                                       Catch::Contains("stdout line 1: {") &&
-                                                      Catch::Contains("\"contract\":2"));
+                                                      Catch::Contains("\"contract\":3"));
         CHECK_THAT(item(out, "started"), Catch::StartsWith("  ok  "));
     }
     SECTION("a declared feature that does not answer, an undeclared one is skipped") {

@@ -257,3 +257,38 @@ TEST_CASE("the schedule's planned changes, for the run's horizon") {
                                           "resume@6.5<5.0", "heal@9.0", "leave@10.0",
                                           "resume@13.0<11.0"});
 }
+
+TEST_CASE("state writes (contract v2) expand from the schedule and the writes workload") {
+    json doc = base();
+    doc["schedule"] = json::parse(R"([
+        {"at": 2, "do": "set", "node": "n2", "key": "color", "value": "blue"},
+        {"at": 3, "do": "delete", "node": "n2", "key": "color"}])");
+    doc["workload"] = json::parse(
+        R"({"writes": {"per_s": 2, "from": 4, "until": 6, "keys": 2, "delete_every": 3}})");
+    Scenario sc = parse_scenario(doc, "s.json", {});
+    std::vector<std::string> got;
+    for (const auto& a : sc.actions) {
+        if (auto* s = std::get_if<op::Set>(&a.op))
+            got.push_back("set " + s->node + " " + s->key + "=" + s->value);
+        if (auto* d = std::get_if<op::Delete>(&a.op))
+            got.push_back("delete " + d->node + " " + d->key);
+    }
+    REQUIRE(got.size() == 7);  // 2 from the schedule, 5 from the workload (4, 4.5, ..., 6)
+    CHECK(got[0] == "set n2 color=blue");
+    CHECK(got[1] == "delete n2 color");
+    CHECK(got[2].rfind("set n", 0) == 0);
+    CHECK(got[2].find(" k0=") != std::string::npos);
+    CHECK(got[4].rfind("delete n", 0) == 0);  // every 3rd write
+    CHECK(got[4].find(" k0") != std::string::npos);
+    bool resolved = false;
+    for (const auto& a : sc.resolved["actions"])
+        resolved |=
+            a["do"] == "set" && a["key"] == "color" && a["value"] == "blue" && a["node"] == "n2";
+    CHECK(resolved);
+
+    json bad = base();
+    bad["schedule"] = json::parse(R"([{"at": 2, "do": "set", "node": "n2"}])");
+    CHECK_THAT(error_of(bad), Catch::Contains("/schedule/0/key"));
+    bad["schedule"] = json::parse(R"([{"at": 2, "do": "set", "node": "n2", "key": ""}])");
+    CHECK_THAT(error_of(bad), Catch::Contains("expected a key of 1 to 64 bytes"));
+}

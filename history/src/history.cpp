@@ -26,6 +26,7 @@ constexpr std::pair<EventType, const char*> kEventNames[] = {
     {EventType::refute, "refute"},     {EventType::rumor, "rumor"},
     {EventType::counters, "counters"}, {EventType::view, "view"},
     {EventType::stopping, "stopping"}, {EventType::error, "error"},
+    {EventType::state, "state"},       {EventType::state_digest, "state_digest"},
 };
 
 constexpr std::pair<ActionType, const char*> kActionNames[] = {
@@ -45,6 +46,8 @@ constexpr std::pair<ActionType, const char*> kActionNames[] = {
     {ActionType::shape, "shape"},
     {ActionType::clear, "clear"},
     {ActionType::broadcast, "broadcast"},
+    {ActionType::set, "set"},
+    {ActionType::del, "delete"},
     {ActionType::observe, "observe"},
     {ActionType::run_end, "run_end"},
     {ActionType::error, "error"},
@@ -127,6 +130,8 @@ bool needs_node(ActionType a) {
         case ActionType::leave:
         case ActionType::restart:
         case ActionType::broadcast:
+        case ActionType::set:
+        case ActionType::del:
             return true;
         default:
             return false;
@@ -164,7 +169,37 @@ struct EventFields {
     Str type, member, state, rumor, origin, id;
     int64_t incarnation = -1;
     CountersSample counters;
+    // The whole event object, on the general path only: the fast scanner hands state events
+    // (and counters with sync fields) to the general path, so both judge them alike.
+    const json* body = nullptr;
 };
+
+// A state event's record from its body (null: no fields at all); "" when sound, else what is
+// wrong with it.
+std::string state_record(History& h, const json* b, StateRecord& out) {
+    auto str = [&](const char* k) -> const std::string* {
+        if (b == nullptr) return nullptr;
+        auto it = b->find(k);
+        return it != b->end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+    };
+    const std::string* owner = str("owner");
+    const std::string* key = str("key");
+    if (!owner || !key) return "state event needs string \"owner\" and \"key\"";
+    auto v = b->find("version");
+    if (v == b->end() ||
+        !(v->is_number_unsigned() || (v->is_number_integer() && v->get<int64_t>() >= 0)))
+        return "state event needs an integer \"version\" >= 0";
+    const std::string* digest = str("digest");
+    if (!digest) return "state event needs a string \"digest\" (the value's digest)";
+    auto d = b->find("deleted");
+    if (d != b->end() && !d->is_boolean()) return "state event's \"deleted\" must be true or false";
+    out.owner = h.intern(*owner);
+    out.key = *key;
+    out.version = v->get<uint64_t>();
+    out.digest = *digest;
+    out.deleted = d != b->end() && d->get<bool>();
+    return "";
+}
 
 // Both parsers (the fast scanner and the general JSON path) end here, so they judge alike.
 void add_event(History& h, const EventFields& f, double t, uint32_t line) {
@@ -220,6 +255,30 @@ void add_event(History& h, const EventFields& f, double t, uint32_t line) {
         case EventType::started:
             if (f.id.has) out.subject = h.intern(f.id.v);
             break;
+        case EventType::state: {
+            StateRecord rec;
+            std::string bad = state_record(h, f.body, rec);
+            if (!bad.empty()) {
+                problem(h, line, n, t, bad);
+                return;
+            }
+            out.subject = rec.owner;
+            out.aux = uint32_t(h.states.size());
+            h.states.push_back(std::move(rec));
+            break;
+        }
+        case EventType::state_digest: {
+            bool owners = false;
+            if (f.body) {
+                auto o = f.body->find("owners");
+                owners = o != f.body->end() && o->is_array();
+            }
+            if (!owners) {
+                problem(h, line, n, t, "state_digest event without an \"owners\" array");
+                return;
+            }
+            break;
+        }
         case EventType::other:
             problem(h, line, n, t, "event of unknown type \"" + std::string(f.type.v) + "\"");
             break;
@@ -254,6 +313,10 @@ void add_event(History& h, const json& j, double t, uint32_t line) {
         f.counters.pkts_recv = num_field(e, "pkts_recv", 0);
         f.counters.bytes_sent = num_field(e, "bytes_sent", 0);
         f.counters.bytes_recv = num_field(e, "bytes_recv", 0);
+        f.counters.sync_hashes = num_field(e, "sync_hashes", 0);
+        f.counters.sync_entries_sent = num_field(e, "sync_entries_sent", 0);
+        f.counters.sync_bytes_sent = num_field(e, "sync_bytes_sent", 0);
+        f.body = &e;
     }
     add_event(h, f, t, line);
 }
@@ -315,6 +378,11 @@ class Scanner {
         return true;
     }
     bool event_field(std::string_view k, EventFields& f) {
+        // Fields only the general path reads (state events, anti-entropy counters, a started
+        // event's version): give the line to it.
+        if (k == "owner" || k == "owners" || k == "key" || k == "version" || k == "digest" ||
+            k == "deleted" || k.starts_with("sync_"))
+            return false;
         switch (k.empty() ? 0 : k[0]) {
             case 't':
                 if (k == "ts") return once(kTs) && maybe_number(f.ts);
@@ -572,6 +640,10 @@ void add_action(History& h, json&& j, double t, uint32_t line) {
     }
     if (a.type == ActionType::broadcast && !str_field(j, "rumor")) {
         problem(h, line, a.node, t, "broadcast without a string \"rumor\"");
+        return;
+    }
+    if ((a.type == ActionType::set || a.type == ActionType::del) && !str_field(j, "key")) {
+        problem(h, line, a.node, t, "action \"" + *name + "\" without a string \"key\"");
         return;
     }
     a.body = std::move(j);

@@ -207,7 +207,8 @@ TEST_CASE(
 }
 
 // Found by bench/fuzz/fuzz_history: the scanner took lines nlohmann::json judges otherwise.
-TEST_CASE("the scanner gives up on non-ASCII bytes and repeated keys, as the general path decides") {
+TEST_CASE(
+    "the scanner gives up on non-ASCII bytes and repeated keys, as the general path decides") {
     const std::string bad_utf8 =
         "{\"event\":{\"fr\xd7\xd7om\":\"n9\",\"member\":\"n5\",\"state\":\"alive\",\"ts\":1,"
         "\"type\":\"member\"},\"kind\":\"event\",\"node\":\"n2\",\"t\":0.08}";
@@ -275,4 +276,63 @@ TEST_CASE("the scanner's numbers are the doubles strtod gives, bit for bit") {
         double want = std::strtod(texts[i].c_str(), nullptr);
         CHECK(std::memcmp(&h.events[i].ts, &want, sizeof want) == 0);
     }
+}
+
+TEST_CASE("state events (contract v2) load with their records; bad ones are named problems") {
+    auto line = [](int t, const std::string& event) {
+        return R"({"t":)" + std::to_string(t) + R"(,"kind":"event","node":"n2","event":{"ts":1,)" +
+               event + "}}\n";
+    };
+    std::string text =
+        line(
+            1,
+            R"("type":"state","owner":"n1","key":"color","version":7,"digest":"ab","deleted":false)") +
+        line(
+            2,
+            R"("type":"state","owner":"n1","key":"color","version":8,"digest":"00","deleted":true,"from":"n3")") +
+        line(3, R"("type":"state","key":"color","version":8,"digest":"00")") +
+        line(4, R"("type":"state","owner":"n1","key":"k","version":-1,"digest":"00")") +
+        line(5, R"("type":"state","owner":"n1","key":"k","version":1.5,"digest":"00")") +
+        line(6, R"("type":"state","owner":"n1","key":"k","version":1)") +
+        line(7,
+             R"("type":"state","owner":"n1","key":"k","version":1,"digest":"00","deleted":"no")") +
+        line(
+            8,
+            R"("type":"state_digest","owners":[{"owner":"n1","entries":1,"hash":"ab"}],"entries":1)") +
+        line(9, R"("type":"state_digest","entries":1)") +
+        line(
+            10,
+            R"("type":"counters","pkts_sent":1,"sync_entries_sent":4,"sync_hashes":30,"sync_bytes_sent":900)");
+    for (const History& h : {parse_history(text), parse_history_general(text)}) {
+        REQUIRE(h.states.size() == 2);
+        CHECK(h.ids[h.states[0].owner] == "n1");
+        CHECK(h.states[0].key == "color");
+        CHECK(h.states[0].version == 7);
+        CHECK(h.states[0].digest == "ab");
+        CHECK_FALSE(h.states[0].deleted);
+        CHECK(h.states[1].deleted);
+        CHECK(h.events[0].type == EventType::state);
+        CHECK(h.events[0].aux == 0);
+        CHECK(h.ids[h.events[0].subject] == "n1");
+        REQUIRE(h.problems.size() == 6);
+        CHECK(h.problems[0].line == 3);
+        CHECK(h.problems[0].what == "state event needs string \"owner\" and \"key\"");
+        CHECK(h.problems[1].what == "state event needs an integer \"version\" >= 0");
+        CHECK(h.problems[2].what == "state event needs an integer \"version\" >= 0");
+        CHECK(h.problems[3].what == "state event needs a string \"digest\" (the value's digest)");
+        CHECK(h.problems[4].what == "state event's \"deleted\" must be true or false");
+        CHECK(h.problems[5].line == 9);
+        CHECK(h.problems[5].what == "state_digest event without an \"owners\" array");
+        const Event& c = h.events.back();
+        REQUIRE(c.type == EventType::counters);
+        CHECK(h.counters[c.aux].sync_entries_sent == 4);
+        CHECK(h.counters[c.aux].sync_hashes == 30);
+        CHECK(h.counters[c.aux].sync_bytes_sent == 900);
+        CHECK(h.counters[c.aux].pkts_sent == 1);
+    }
+    CHECK(event_type("state") == EventType::state);
+    CHECK(event_type("state_digest") == EventType::state_digest);
+    CHECK(action_type("set") == ActionType::set);
+    CHECK(action_type("delete") == ActionType::del);
+    CHECK(std::string(to_string(ActionType::del)) == "delete");
 }

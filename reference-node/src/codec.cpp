@@ -18,6 +18,12 @@ enum Type : std::uint8_t {
     kRumor = 8,
     kPullReq = 9,
     kPushPull = 10,
+    kKv = 11,
+    kSyncRoot = 12,
+    kSyncChildren = 13,
+    kSyncLeaf = 14,
+    kSyncWant = 15,
+    kLastType = kSyncWant,
 };
 
 struct Writer {
@@ -33,6 +39,9 @@ struct Writer {
     void str(const std::string& s) {
         varint(s.size());
         out.insert(out.end(), s.begin(), s.end());
+    }
+    void u64(std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
     }
     void addr(const Addr& a) {
         for (int shift = 24; shift >= 0; shift -= 8) u8(static_cast<std::uint8_t>(a.ip >> shift));
@@ -85,6 +94,23 @@ struct Reader {
         std::string s = str(kMaxIdLen);
         if (s.empty()) fail("empty id");
         return s;
+    }
+    std::uint64_t u64() {
+        if (end - p < 8) fail("truncated");
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+        p += 8;
+        return v;
+    }
+    std::uint8_t level() {
+        std::uint8_t l = u8();
+        if (l > kMaxSyncLevel) fail("tree level " + std::to_string(l) + " too deep");
+        return l;
+    }
+    std::uint64_t prefix(std::uint8_t level) {
+        std::uint64_t v = varint();
+        if (level < 16 && (v >> (4 * level)) != 0) fail("tree prefix too large for its level");
+        return v;
     }
     Addr addr() {
         Addr a;
@@ -148,6 +174,47 @@ void encode_body(Writer& w, const Message& m, std::uint8_t& type) {
                     w.u8(static_cast<std::uint8_t>(e.state));
                     w.addr(e.addr);
                 }
+            } else if constexpr (std::is_same_v<T, KvUpdate>) {
+                type = kKv;
+                w.str(v.owner);
+                w.str(v.key);
+                w.varint(v.version);
+                w.u8(v.deleted ? 1 : 0);
+                w.str(v.value);
+                w.u8(v.sync ? 1 : 0);
+            } else if constexpr (std::is_same_v<T, SyncRoot>) {
+                type = kSyncRoot;
+                w.u64(v.hash);
+                w.varint(v.count);
+            } else if constexpr (std::is_same_v<T, SyncChildren>) {
+                type = kSyncChildren;
+                w.u8(v.level);
+                w.varint(v.prefix);
+                std::uint16_t mask = 0;
+                for (std::size_t i = 0; i < v.children.size(); ++i)
+                    if (v.children[i].count != 0)
+                        mask = static_cast<std::uint16_t>(mask | (1u << i));
+                w.u8(static_cast<std::uint8_t>(mask));
+                w.u8(static_cast<std::uint8_t>(mask >> 8));
+                for (const auto& c : v.children) {
+                    if (c.count == 0) continue;
+                    w.u64(c.hash);
+                    w.varint(c.count);
+                }
+            } else if constexpr (std::is_same_v<T, SyncLeaf>) {
+                type = kSyncLeaf;
+                w.u8(v.level);
+                w.varint(v.prefix);
+                w.varint(v.entries.size());
+                for (const auto& e : v.entries) {
+                    w.u64(e.pos);
+                    w.varint(e.version);
+                    w.u64(e.hash);
+                }
+            } else if constexpr (std::is_same_v<T, SyncWant>) {
+                type = kSyncWant;
+                w.varint(v.positions.size());
+                for (auto p : v.positions) w.u64(p);
             }
         },
         m);
@@ -224,6 +291,61 @@ Message decode_body(Reader& r, std::uint8_t type) {
             }
             return m;
         }
+        case kKv: {
+            KvUpdate m;
+            m.owner = r.id();
+            m.key = r.str(kMaxKeyLen);
+            if (m.key.empty()) r.fail("empty key");
+            m.version = r.varint();
+            m.deleted = r.u8() != 0;
+            m.value = r.str(kMaxValueLen);
+            m.sync = r.u8() != 0;
+            return m;
+        }
+        case kSyncRoot: {
+            SyncRoot m;
+            m.hash = r.u64();
+            m.count = r.varint();
+            return m;
+        }
+        case kSyncChildren: {
+            SyncChildren m;
+            m.level = r.level();
+            if (m.level >= kMaxSyncLevel) r.fail("leaf level has no children");
+            m.prefix = r.prefix(m.level);
+            std::uint16_t mask = r.u8();
+            mask = static_cast<std::uint16_t>(mask | (r.u8() << 8));
+            for (std::size_t i = 0; i < m.children.size(); ++i) {
+                if (!(mask & (1u << i))) continue;
+                m.children[i].hash = r.u64();
+                m.children[i].count = r.varint();
+                if (m.children[i].count == 0) r.fail("empty child listed");
+            }
+            return m;
+        }
+        case kSyncLeaf: {
+            SyncLeaf m;
+            m.level = r.level();
+            m.prefix = r.prefix(m.level);
+            std::uint64_t n = r.varint();
+            // Each entry takes at least 17 bytes.
+            if (n > static_cast<std::uint64_t>(r.end - r.p) / 17) r.fail("entry count too large");
+            for (std::uint64_t i = 0; i < n; ++i) {
+                SyncLeafEntry e;
+                e.pos = r.u64();
+                e.version = r.varint();
+                e.hash = r.u64();
+                m.entries.push_back(e);
+            }
+            return m;
+        }
+        case kSyncWant: {
+            SyncWant m;
+            std::uint64_t n = r.varint();
+            if (n > static_cast<std::uint64_t>(r.end - r.p) / 8) r.fail("position count too large");
+            for (std::uint64_t i = 0; i < n; ++i) m.positions.push_back(r.u64());
+            return m;
+        }
         default:
             r.fail("unknown message type");
     }
@@ -294,7 +416,7 @@ Decoded decode_packet(std::span<const std::uint8_t> bytes, std::size_t max_size)
             if (static_cast<std::uint64_t>(r.end - r.p) < len) r.fail("truncated message");
             Reader body{r.begin, r.p, r.p + len};
             r.p += len;
-            if (type < kPing || type > kPushPull) {
+            if (type < kPing || type > kLastType) {
                 ++d.unknown_messages;  // a newer peer's message: skip it, keep the rest
                 continue;
             }

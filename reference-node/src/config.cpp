@@ -221,6 +221,7 @@ std::string help_text() {
           "                             suspicion        suspect means dead at once\n"
           "                             push-pull        no periodic anti-entropy\n"
           "                             gossip           fanout 1, 10x longer gossip interval\n"
+          "                             anti-entropy     no Merkle state repair on push-pull\n"
           "\n"
           "Exit status: 0 after SIGTERM/SIGINT or a leave, 2 for a bad flag, 3 when the\n"
           "address cannot be bound.\n";
@@ -378,6 +379,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
                 {"seed-recontact", Break::seed_recontact},
                 {"suspicion", Break::suspicion},
                 {"push-pull", Break::push_pull},
+                {"anti-entropy", Break::anti_entropy},
                 {"gossip", Break::gossip}};
             auto it = names.find(v);
             if (it == names.end()) {

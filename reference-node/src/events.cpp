@@ -16,7 +16,7 @@ nlohmann::json to_json(const Event& e, double ts) {
                 j["id"] = v.id;
                 j["addr"] = v.addr.to_string();
                 j["incarnation"] = v.incarnation;
-                j["contract"] = 1;
+                j["contract"] = kContractVersion;
                 j["impl"] = "gossip-node";
                 j["version"] = kVersion;
             } else if constexpr (std::is_same_v<T, MemberEvent>) {
@@ -44,6 +44,10 @@ nlohmann::json to_json(const Event& e, double ts) {
                 j["bytes_sent"] = v.counters.bytes_sent;
                 j["bytes_recv"] = v.counters.bytes_recv;
                 j["bad_pkts"] = v.counters.bad_pkts;
+                j["sync_started"] = v.counters.sync_started;
+                j["sync_hashes"] = v.counters.sync_hashes;
+                j["sync_entries_sent"] = v.counters.sync_entries_sent;
+                j["sync_bytes_sent"] = v.counters.sync_bytes_sent;
             } else if constexpr (std::is_same_v<T, ViewEvent>) {
                 j["type"] = "view";
                 auto members = nlohmann::json::array();
@@ -55,6 +59,22 @@ nlohmann::json to_json(const Event& e, double ts) {
                 }
                 j["members"] = std::move(members);
                 j["self"] = {{"id", v.self_id}, {"incarnation", v.self_incarnation}};
+            } else if constexpr (std::is_same_v<T, StateEvent>) {
+                j["type"] = "state";
+                j["owner"] = v.owner;
+                j["key"] = v.key;
+                j["version"] = v.version;
+                j["digest"] = v.digest;
+                j["deleted"] = v.deleted;
+                if (!v.from.empty()) j["from"] = v.from;
+            } else if constexpr (std::is_same_v<T, StateDigestEvent>) {
+                j["type"] = "state_digest";
+                auto owners = nlohmann::json::array();
+                for (const auto& o : v.owners)
+                    owners.push_back(
+                        {{"owner", o.owner}, {"entries", o.entries}, {"hash", o.hash}});
+                j["owners"] = std::move(owners);
+                j["entries"] = v.entries;
             } else if constexpr (std::is_same_v<T, ErrorEvent>) {
                 j["type"] = "error";
                 j["message"] = v.message;

@@ -21,6 +21,7 @@ std::string update_key(const Message& m) {
     if (auto* s = std::get_if<Suspect>(&m)) return member_key(s->id);
     if (auto* d = std::get_if<Dead>(&m)) return member_key(d->id);
     if (auto* r = std::get_if<Rumor>(&m)) return "r:" + r->origin + "/" + r->id;
+    if (auto* k = std::get_if<KvUpdate>(&m)) return "s:" + k->owner + "/" + k->key;
     return {};
 }
 
@@ -30,7 +31,8 @@ Node::Node(Config config)
     : cfg_(std::move(config)),
       rng_(cfg_.rng_seed),
       incarnation_(cfg_.incarnation),
-      awareness_(cfg_.awareness_max) {}
+      awareness_(cfg_.awareness_max),
+      state_clock_(cfg_.incarnation) {}
 
 std::size_t Node::random_below(std::size_t n) {
     // Modulo bias is irrelevant at our sizes; determinism across platforms matters more than
@@ -182,6 +184,7 @@ void Node::on_packet(Time now, Addr from, std::span<const std::uint8_t> bytes) {
             pushed.insert(std::move(key));
         }
     }
+    flush_sync(from);
     if (pull && !queue_.empty()) send(from, d.packet.sender, {}, true, &pushed);
 }
 
@@ -195,11 +198,24 @@ std::vector<std::uint8_t> Node::on_stream(Time now, Addr /*from*/,
         return {};
     }
     const PushPull* req = nullptr;
+    const SyncRoot* root = nullptr;
     for (const auto& m : d.packet.messages) {
         if (auto* pp = std::get_if<PushPull>(&m)) req = pp;
+        if (auto* r = std::get_if<SyncRoot>(&m)) root = r;
     }
     if (req == nullptr || req->reply || d.packet.sender == cfg_.id) return {};
-    if (started_ && !finished_) merge_state(now, d.packet.sender, *req);
+    if (started_ && !finished_) {
+        merge_state(now, d.packet.sender, *req);
+        // The requester's Merkle root rode along: when it differs from ours, the exchange goes
+        // on over UDP to the requester's own address (its entry in the push-pull).
+        const StateEntry* self = nullptr;
+        for (const auto& e : req->members)
+            if (e.id == d.packet.sender) self = &e;
+        if (root != nullptr && self != nullptr && !leaving_) {
+            handle_sync(*root);
+            flush_sync(self->addr);
+        }
+    }
     auto reply = encode_packet(Packet{cfg_.id, {full_state(req->join, true)}});
     ++counters_.pkts_sent;
     counters_.bytes_sent += reply.size();
@@ -286,6 +302,11 @@ void Node::handle(Time now, Addr from, const std::string& sender, const Message&
                 // Answered by on_packet once the whole packet is applied.
             } else if constexpr (std::is_same_v<T, PushPull>) {
                 // Push-pull travels over streams only; a datagram carrying one is ignored.
+            } else if constexpr (std::is_same_v<T, KvUpdate>) {
+                handle_kv(m, sender);
+            } else if constexpr (std::is_same_v<T, SyncRoot> || std::is_same_v<T, SyncChildren> ||
+                                 std::is_same_v<T, SyncLeaf> || std::is_same_v<T, SyncWant>) {
+                if (!leaving_) handle_sync(msg);  // answered by on_packet, in one go
             }
         },
         msg);
@@ -667,7 +688,16 @@ void Node::gossip_round(Time now) {
 }
 
 void Node::push_pull(Time /*now*/, Addr to, bool join) {
-    out_.push_back(Transmit{to, true, encode_packet(Packet{cfg_.id, {full_state(join, false)}})});
+    // Our Merkle root rides along: the peer compares it with its own and, when they differ,
+    // starts the anti-entropy exchange (this is the periodic state comparison with one random
+    // member, and a joiner's way to the cluster's state).
+    std::vector<Message> msgs = {full_state(join, false)};
+    if (!cfg_.broken(Break::anti_entropy)) {
+        MerkleTree::Sum r = state_.tree().root();
+        msgs.push_back(SyncRoot{r.hash, r.count});
+        ++counters_.sync_started;
+    }
+    out_.push_back(Transmit{to, true, encode_packet(Packet{cfg_.id, std::move(msgs)})});
 }
 
 void Node::reconnect(Time now) {

@@ -240,7 +240,7 @@ TEST_CASE("5 nodes converge within 3 s, spread a rumor, and all detect a SIGKILL
         auto ev = c[i].events();
         REQUIRE_FALSE(ev.empty());
         CHECK(ev[0]["type"] == "started");
-        CHECK(ev[0]["contract"] == 1);
+        CHECK(ev[0]["contract"] == 2);
         CHECK(ev[0]["id"] == c[i].id());
         CHECK(ev[0]["incarnation"].get<std::uint64_t>() > 0);
     }
@@ -434,4 +434,56 @@ TEST_CASE(
     REQUIRE(wait_for(2.0, [&] { return holder.has("started"); }) >= 0);
     CHECK(run("--id x --port " + std::to_string(port_base() + 9), &out) == 3);
     CHECK(out.find("in use") != std::string::npos);
+}
+
+TEST_CASE(
+    "application state over real sockets: writes spread, a late joiner gets the state by "
+    "anti-entropy, digests agree",
+    "[integration][state]") {
+    // Push-pull (and with it the Merkle exchange) every second.
+    Cluster c(3, {"--push-pull-interval", "1"});
+    REQUIRE(wait_for(3.0, [&] { return c.all_alive(); }) >= 0);
+    c[1].command(R"({"cmd":"set","key":"color","value":"blue"})");
+    c[2].command(R"({"cmd":"set","key":"size","value":"L"})");
+    c[2].command(R"({"cmd":"delete","key":"size"})");
+    c[0].command(R"({"cmd":"set","key":""})");  // no value: refused
+    auto holds = [](Proc& p, const std::string& owner, const std::string& key, bool deleted) {
+        for (auto& e : p.events())
+            if (e.value("type", "") == "state" && e["owner"] == owner && e["key"] == key &&
+                e["deleted"] == deleted)
+                return true;
+        return false;
+    };
+    double spread = wait_for(3.0, [&] {
+        for (auto& n : c.nodes)
+            if (!holds(*n, "n2", "color", false) || !holds(*n, "n3", "size", true)) return false;
+        return true;
+    });
+    CHECK(spread >= 0);
+    CHECK(wait_for(1.0, [&] {
+              for (auto& e : c[0].events())
+                  if (e.value("type", "") == "error" &&
+                      e["message"].get<std::string>().find("set: expected a string field "
+                                                           "\"value\"") != std::string::npos)
+                      return true;
+              return false;
+          }) >= 0);
+    // A node started now missed the gossip: its join's push-pull carries its (empty) Merkle
+    // root, and the seed answers with the entries.
+    Proc late("n4", c[0].port() + 3);
+    late.start({"--push-pull-interval", "1", "--seeds", c[0].addr(), "--seed", "1004"});
+    CHECK(wait_for(5.0, [&] {
+              return holds(late, "n2", "color", false) && holds(late, "n3", "size", true);
+          }) >= 0);
+    auto digest = [](Proc& p) -> json {
+        json last;
+        for (auto& e : p.events())
+            if (e.value("type", "") == "state_digest") last = e;
+        return last;
+    };
+    late.command(R"({"cmd":"digest"})");
+    c[0].command(R"({"cmd":"digest"})");
+    REQUIRE(wait_for(2.0, [&] { return !digest(late).is_null() && !digest(c[0]).is_null(); }) >= 0);
+    CHECK(digest(late)["owners"] == digest(c[0])["owners"]);
+    CHECK(digest(late)["entries"] == 2);
 }

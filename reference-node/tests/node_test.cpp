@@ -521,7 +521,7 @@ TEST_CASE("the view and counters events report the table and traffic", "[node]")
     CHECK(j["self"]["id"] == "a");
     auto started = to_json(f.events.front(), 2.0);
     CHECK(started["type"] == "started");
-    CHECK(started["contract"] == 1);
+    CHECK(started["contract"] == 2);
     CHECK(started["incarnation"] == 5);
 }
 

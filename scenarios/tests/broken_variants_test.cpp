@@ -131,3 +131,8 @@ TEST_CASE("no periodic push-pull: a node cut off during a join never learns the 
           "[broken]") {
     expect_caught("push-pull", "isolated-during-join", "membership_convergence", "n5");
 }
+
+TEST_CASE("no anti-entropy: writes on both sides of a partition never cross after the heal",
+          "[broken]") {
+    expect_caught("anti-entropy", "state-partition-repair", "state_convergence", "lost write");
+}

@@ -17,6 +17,17 @@
 //   type 8 rumor     id:str, origin:str, payload:str
 //   type 9 pull_req  (empty)                      "send me your hot updates"
 //   type 10 push_pull join:u8, reply:u8, count, {id:str, incarnation, state:u8, addr}*
+//   type 11 kv        owner:str, key:str, version, deleted:u8, value:str, sync:u8
+//                     (an application state record; sync = 1: sent by anti-entropy)
+//   type 12 sync_root hash:u64le, count        "my Merkle root" (rides on a push-pull request)
+//   type 13 sync_children level:u8, prefix, mask:u16le, {hash:u64le, count}*  (one per set bit)
+//                     "my children of tree node (level, prefix)"
+//   type 14 sync_leaf level:u8, prefix, count, {pos:u64le, version, hash:u64le}*
+//                     "every entry I hold under (level, prefix)"
+//   type 15 sync_want count, pos:u64le*       "send me these entries"
+//
+// Anti-entropy (gossip/merkle.hpp) is a stateless exchange of these over UDP: each message is
+// answered by comparing it with the receiver's own tree, descending one level per round trip.
 //
 // A packet carries any number of messages (compound), so updates ride on probes. UDP packets
 // never exceed Config::packet_budget (1400) bytes; push-pull travels over TCP framed by a
@@ -24,6 +35,7 @@
 // version can add messages; a truncated or malformed packet is rejected as a whole.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -38,6 +50,9 @@ constexpr std::uint8_t kMagic = 0x47;
 constexpr std::uint8_t kWireVersion = 1;
 constexpr std::size_t kMaxIdLen = 64;
 constexpr std::size_t kMaxPayloadLen = 1024;
+constexpr std::size_t kMaxKeyLen = 64;      // application state keys
+constexpr std::size_t kMaxValueLen = 1024;  // and values
+constexpr std::uint8_t kMaxSyncLevel = 8;   // MerkleTree::kDepth
 // Push-pull state of ~20k members fits; anything larger is refused as hostile.
 constexpr std::size_t kMaxStreamFrame = 4u << 20;
 
@@ -91,8 +106,45 @@ struct PushPull {
     std::vector<StateEntry> members;
 };
 
-using Message =
-    std::variant<Ping, PingReq, Ack, Nack, Alive, Suspect, Dead, Rumor, PullReq, PushPull>;
+struct KvUpdate {
+    std::string owner;
+    std::string key;
+    std::uint64_t version = 0;
+    bool deleted = false;
+    std::string value;
+    bool sync = false;  // sent by anti-entropy, not gossip: the receiver does not re-gossip it
+};
+struct SyncRoot {
+    std::uint64_t hash = 0;
+    std::uint64_t count = 0;
+};
+struct SyncSum {
+    std::uint64_t hash = 0;
+    std::uint64_t count = 0;
+    bool operator==(const SyncSum&) const = default;
+};
+struct SyncChildren {
+    std::uint8_t level = 0;
+    std::uint64_t prefix = 0;
+    std::array<SyncSum, 16> children{};  // empty children are not sent
+};
+struct SyncLeafEntry {
+    std::uint64_t pos = 0;
+    std::uint64_t version = 0;
+    std::uint64_t hash = 0;
+    bool operator==(const SyncLeafEntry&) const = default;
+};
+struct SyncLeaf {
+    std::uint8_t level = 0;
+    std::uint64_t prefix = 0;
+    std::vector<SyncLeafEntry> entries;
+};
+struct SyncWant {
+    std::vector<std::uint64_t> positions;
+};
+
+using Message = std::variant<Ping, PingReq, Ack, Nack, Alive, Suspect, Dead, Rumor, PullReq,
+                             PushPull, KvUpdate, SyncRoot, SyncChildren, SyncLeaf, SyncWant>;
 
 struct Packet {
     std::string sender;

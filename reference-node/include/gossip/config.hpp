@@ -33,6 +33,7 @@ enum class Break : unsigned {
     suspicion = 1u << 3,        // suspect means dead at once (no suspicion timeout)
     push_pull = 1u << 4,        // no periodic push-pull anti-entropy (the join still uses it)
     gossip = 1u << 5,           // fanout 1 and a 10x longer gossip interval
+    anti_entropy = 1u << 6,     // push-pull carries no Merkle root: no state repair
 };
 
 // Every knob of the protocol. Defaults are the `lan` profile, modelled on memberlist's

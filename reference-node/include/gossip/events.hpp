@@ -12,6 +12,9 @@
 
 namespace gossip {
 
+// The node contract version the reference node speaks (docs/node-contract.md).
+constexpr int kContractVersion = 2;
+
 struct StartedEvent {
     std::string id;
     Addr addr;
@@ -42,6 +45,14 @@ struct Counters {
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_recv = 0;
     std::uint64_t bad_pkts = 0;
+    // Anti-entropy (state sync): exchanges started (push-pulls carrying our Merkle root),
+    // hashes compared (tree nodes and leaf entries), entries sent because they differed, and
+    // the bytes of the sync datagrams we sent (sync_root, sync_children, sync_leaf, sync_want
+    // and the kv records they answer with).
+    std::uint64_t sync_started = 0;
+    std::uint64_t sync_hashes = 0;
+    std::uint64_t sync_entries_sent = 0;
+    std::uint64_t sync_bytes_sent = 0;
 };
 struct CountersEvent {
     Counters counters;
@@ -57,12 +68,31 @@ struct ViewEvent {
     std::string self_id;
     std::uint64_t self_incarnation = 0;
 };
+// An application state record this node applied (its own write, or one it learned).
+struct StateEvent {
+    std::string owner;
+    std::string key;
+    std::uint64_t version = 0;
+    std::string digest;  // value_digest(value)
+    bool deleted = false;
+    std::string from;  // whose message carried it (ourselves for our own writes)
+};
+struct OwnerDigestItem {
+    std::string owner;
+    std::uint64_t entries = 0;
+    std::string hash;  // hex64
+};
+// The answer to the `digest` command.
+struct StateDigestEvent {
+    std::vector<OwnerDigestItem> owners;
+    std::uint64_t entries = 0;
+};
 struct ErrorEvent {
     std::string message;
 };
 
 using Event = std::variant<StartedEvent, MemberEvent, RefuteEvent, RumorEvent, CountersEvent,
-                           ViewEvent, ErrorEvent>;
+                           ViewEvent, ErrorEvent, StateEvent, StateDigestEvent>;
 
 // The contract's JSON line for `e`, stamped with `ts` (wall-clock seconds since the epoch).
 nlohmann::json to_json(const Event& e, double ts);

@@ -17,6 +17,8 @@
 #include "gossip/config.hpp"
 #include "gossip/events.hpp"
 #include "gossip/membership.hpp"
+#include "gossip/merkle.hpp"
+#include "gossip/state.hpp"
 #include "gossip/suspicion.hpp"
 #include "gossip/types.hpp"
 
@@ -74,6 +76,19 @@ class Node {
     // Emits one `view` event / one `counters` event now.
     void request_view();
     void emit_counters();
+
+    // Application state (contract v2, feature `state`; gossip/state.hpp). set_state and
+    // delete_state write one of this node's own entries: they return false and set *error for
+    // a key of 0 or more than kMaxKeyLen bytes, a value over kMaxValueLen bytes, or while
+    // leaving; otherwise the write takes the next version, a `state` event is emitted and the
+    // record is gossiped like a membership update. A delete leaves a tombstone.
+    bool set_state(Time now, const std::string& key, const std::string& value, std::string* error);
+    bool delete_state(Time now, const std::string& key, std::string* error);
+    // Emits one `state_digest` event now.
+    void request_digest();
+    const StateStore& state() const { return state_; }
+    // The Lamport clock: at least every version seen; the next own write takes clock + 1.
+    std::uint64_t state_clock() const { return state_clock_; }
 
     // Inspection, for drivers and tests.
     const Config& config() const { return cfg_; }
@@ -147,6 +162,18 @@ class Node {
     std::size_t random_below(std::size_t n);
     Message state_message(const Member& m) const;
 
+    // Application state and anti-entropy (Merkle exchange, gossip/merkle.hpp).
+    bool write_state(const std::string& key, const std::string* value, std::string* error);
+    void handle_kv(const KvUpdate& m, const std::string& via);
+    // Answers one sync_* message into sync_out_.
+    void handle_sync(const Message& m);
+    // A tree node that differs from the peer's `theirs`: what to send about it.
+    void sync_differs(int level, std::uint64_t prefix, MerkleTree::Sum theirs);
+    void sync_send_entry(const KvEntry& e);
+    // Sends sync_out_ to `to` in as many datagrams as it takes.
+    void flush_sync(Addr to);
+    KvUpdate kv_message(const KvEntry& e, bool sync) const;
+
     Config cfg_;
     std::mt19937_64 rng_;
     std::uint64_t incarnation_;
@@ -158,6 +185,9 @@ class Node {
     std::deque<Event> events_;
     Counters counters_;
     std::set<std::string> seen_rumors_;
+    StateStore state_;
+    std::uint64_t state_clock_ = 0;
+    std::vector<Message> sync_out_;
 
     bool started_ = false;
     bool leaving_ = false;

@@ -342,7 +342,9 @@ class Driver {
             return;
         }
         if (!j.contains("cmd") || !j["cmd"].is_string()) {
-            error_event("stdin: expected a string field \"cmd\" (broadcast, leave or view)");
+            error_event(
+                "stdin: expected a string field \"cmd\" (broadcast, leave, view, set, delete or "
+                "digest)");
             return;
         }
         std::string cmd = j["cmd"].get<std::string>();
@@ -367,8 +369,29 @@ class Driver {
             node_.leave(now());
         } else if (cmd == "view") {
             node_.request_view();
+        } else if (cmd == "set" || cmd == "delete") {
+            if (!j.contains("key") || !j["key"].is_string()) {
+                error_event(cmd + ": expected a string field \"key\"");
+                return;
+            }
+            std::string err;
+            bool ok = false;
+            if (cmd == "set") {
+                if (!j.contains("value") || !j["value"].is_string()) {
+                    error_event("set: expected a string field \"value\"");
+                    return;
+                }
+                ok = node_.set_state(now(), j["key"].get<std::string>(),
+                                     j["value"].get<std::string>(), &err);
+            } else {
+                ok = node_.delete_state(now(), j["key"].get<std::string>(), &err);
+            }
+            if (!ok) error_event(cmd + ": " + err);
+        } else if (cmd == "digest") {
+            node_.request_digest();
         } else {
-            error_event("stdin: unknown cmd '" + cmd + "' (expected broadcast, leave or view)");
+            error_event("stdin: unknown cmd '" + cmd +
+                        "' (expected broadcast, leave, view, set, delete or digest)");
         }
         flush();
     }

@@ -22,6 +22,7 @@ using history::Malformed;
 using history::MemberState;
 using history::parse_history;
 using history::Problem;
+using history::StateRecord;
 using history::to_string;
 
 }  // namespace gossiplab::checkers

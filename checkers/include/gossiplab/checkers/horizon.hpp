@@ -1,5 +1,6 @@
 // When a run's obligations can be judged. Each change a schedule plans (a node starts,
-// restarts, crashes or leaves, a partition heals, a pause ends, a rumor is sent) obliges the
+// restarts, crashes or leaves, a partition heals, a pause ends, a rumor is sent, a node writes
+// application state) obliges the
 // cluster to react within a bound that the scenario's checks hold it to, written over the
 // implementation's timing profile. The controller keeps a run going until the latest of those
 // bounds has elapsed, so that the run's end never decides a verdict (docs/checkers.md,
@@ -13,7 +14,8 @@
 
 namespace gossiplab::checkers {
 
-enum class PlannedKind : uint8_t { start, restart, crash, leave, heal, resume, broadcast };
+// `write`: an application state set or delete (node contract v2).
+enum class PlannedKind : uint8_t { start, restart, crash, leave, heal, resume, broadcast, write };
 const char* to_string(PlannedKind k);
 
 // One planned change: what, when, and for a resume the start of the pause (or starvation) it

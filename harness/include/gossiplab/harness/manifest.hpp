@@ -24,6 +24,7 @@ struct Manifest {
     std::string default_profile;
     std::map<std::string, nlohmann::json> profiles;  // name -> timing profile (seconds)
     std::vector<std::string> features;
+    int contract = 1;  // the node contract version it speaks: 1, or 2 (application state)
     std::vector<std::string> setup;  // extra scripts/setup.sh options this adapter needs
 
     bool has(const std::string& feature) const;

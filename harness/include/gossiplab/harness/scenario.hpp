@@ -66,6 +66,13 @@ struct Leave {
 struct Broadcast {
     std::string node, rumor, payload;
 };
+// Application state (node contract v2): the node writes one of its own entries.
+struct Set {
+    std::string node, key, value;
+};
+struct Delete {
+    std::string node, key;
+};
 struct StarveStart {
     std::string node;
     double share = 0.1, period = 0.1;
@@ -91,9 +98,9 @@ struct Clear {
 };
 }  // namespace op
 
-using Op =
-    std::variant<op::Start, op::Kill, op::Pause, op::Resume, op::Restart, op::Leave, op::Broadcast,
-                 op::StarveStart, op::StarveStop, op::Partition, op::Heal, op::Shape, op::Clear>;
+using Op = std::variant<op::Start, op::Kill, op::Pause, op::Resume, op::Restart, op::Leave,
+                        op::Broadcast, op::StarveStart, op::StarveStop, op::Partition, op::Heal,
+                        op::Shape, op::Clear, op::Set, op::Delete>;
 
 // std::visit with one lambda per operation: std::visit(Overload{[](const op::Kill&) {...}, ...},
 // o).

@@ -42,7 +42,9 @@ enum class EventType : uint8_t {
     view,
     stopping,
     error,
-    other  // a type the contract does not define (flagged by history_wellformed)
+    state,         // contract v2: an application state record the node applied
+    state_digest,  // contract v2: the answer to the `digest` command
+    other          // a type the contract does not define (flagged by history_wellformed)
 };
 
 // The event type's name in history.jsonl ("member", ...); "other" for EventType::other.
@@ -63,8 +65,10 @@ struct Event {
     double ts = 0;             // the node's own clock; NaN when missing or not a number
     uint32_t line = 0;         // 1-based line number in history.jsonl
     uint32_t node = kNone;     // interned id of the node that printed it
-    uint32_t subject = kNone;  // member: the member's id; rumor: the rumor's id; started: its `id`
-    uint32_t aux = kNone;      // counters: index into History::counters; rumor: the origin's id
+    uint32_t subject = kNone;  // member: the member's id; rumor: the rumor's id; started: its `id`;
+                               // state: the owner's id
+    uint32_t aux = kNone;      // counters: index into History::counters; rumor: the origin's id;
+                               // state: index into History::states
     int64_t incarnation = -1;  // member/started/refute: the incarnation; -1 when absent
     EventType type = EventType::other;
     MemberState state = MemberState::none;  // member events only
@@ -72,6 +76,17 @@ struct Event {
 
 struct CountersSample {
     double pkts_sent = 0, pkts_recv = 0, bytes_sent = 0, bytes_recv = 0;
+    // Anti-entropy (contract v2, optional): 0 when the node does not print them.
+    double sync_hashes = 0, sync_entries_sent = 0, sync_bytes_sent = 0;
+};
+
+// A `state` event's record: which entry (owner, key), its version, value digest and tombstone.
+struct StateRecord {
+    uint32_t owner = kNone;  // interned id
+    std::string key;
+    uint64_t version = 0;
+    std::string digest;
+    bool deleted = false;
 };
 
 enum class ActionType : uint8_t {
@@ -91,6 +106,8 @@ enum class ActionType : uint8_t {
     shape,
     clear,
     broadcast,
+    set,  // contract v2: a `set` command was sent to `node` (fields key, value)
+    del,  // "delete": a `delete` command was sent to `node` (field key)
     observe,
     run_end,
     error,        // the controller could not do something (a fault, an observation)
@@ -141,6 +158,7 @@ struct History {
     std::vector<Event> events;
     std::vector<Action> actions;
     std::vector<CountersSample> counters;
+    std::vector<StateRecord> states;  // one per state event, in line order
     std::vector<Problem> problems;
     std::vector<Malformed> malformed;  // in line order
     json run_start;                    // the run_start action line, or null

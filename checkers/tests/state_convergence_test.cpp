@@ -1,0 +1,202 @@
+// state_convergence: histories that pass and that fail, with their evidence.
+#include "history_builder.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace gossiplab::checkers;
+using namespace gossiplab::checkers::test;
+
+namespace {
+
+std::vector<std::string> state_features() {
+    auto f = all_features();
+    f.push_back("state");
+    return f;
+}
+
+json state(const std::string& owner, const std::string& key, uint64_t version,
+           const std::string& digest = "d1", bool deleted = false) {
+    return {{"type", "state"},    {"owner", owner},   {"key", key},
+            {"version", version}, {"digest", digest}, {"deleted", deleted}};
+}
+
+// n1 writes k (v10) at 2.0; n1 applies it at once, n2 at 2.3; n3 as `n3` says.
+HB written() {
+    HB b = cluster(3);
+    b.at(2.0).action("set", {{"node", "n1"}, {"key", "k"}, {"value", "x"}});
+    b.at(2.01).event("n1", state("n1", "k", 10));
+    b.at(2.3).event("n2", state("n1", "k", 10));
+    return b;
+}
+
+CheckResult run(const HB& b, json options = {{"bound", 5}}) {
+    return check("state_convergence", b.history(), options, state_features());
+}
+
+}  // namespace
+
+TEST_CASE("state_convergence passes when every live node holds the newest record in time",
+          "[state_convergence]") {
+    HB b = written();
+    b.at(2.6).event("n3", state("n1", "k", 10));
+    b.at(10).end();
+    auto r = run(b);
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Pass);
+    CHECK(r.measured.get<double>() == Approx(0.6));
+    CHECK(r.metrics["entries"] == 1);
+    CHECK(r.metrics["per_entry"][0]["entry"] == "n1/k");
+    CHECK(r.metrics["per_entry"][0]["holders"] == 3);
+    CHECK(r.metrics["per_entry"][0]["converged_at"].get<double>() == Approx(2.6));
+    CHECK(r.bound["value"] == 5);
+}
+
+TEST_CASE("state_convergence: a node that never got the entry is a lost write",
+          "[state_convergence]") {
+    HB b = written();
+    b.at(10).end();
+    auto r = run(b);
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK_THAT(r.reason, Catch::Contains("1 (node, entry) pair(s) never converged: 1 missing"));
+    CHECK(r.metrics["missing"] == 1);
+    // The evidence points at the line that printed the newest record.
+    const auto h = b.history();
+    REQUIRE(h.states.size() == 2);
+    uint32_t line = h.events[h.events.size() - 2].line;
+    CHECK(has_evidence(r, "n3", line, "lost write: n3 never received n1/k (newest v10"));
+}
+
+TEST_CASE("state_convergence: an older version winning is a lost write", "[state_convergence]") {
+    SECTION("a node still holds an older version at the end") {
+        HB b = cluster(3);
+        b.at(1.0).action("set", {{"node", "n1"}, {"key", "k"}, {"value", "old"}});
+        b.at(1.0).event("n1", state("n1", "k", 9, "d0"));
+        b.at(1.2).event("n2", state("n1", "k", 9, "d0"));
+        b.at(1.2).event("n3", state("n1", "k", 9, "d0"));
+        b.at(2.0).action("set", {{"node", "n1"}, {"key", "k"}, {"value", "x"}});
+        b.at(2.01).event("n1", state("n1", "k", 10));
+        const uint32_t newest_line = uint32_t(b.line());
+        b.at(2.3).event("n2", state("n1", "k", 10));
+        b.at(10).end();
+        auto r = run(b);
+        CHECK(r.verdict == Verdict::Fail);
+        CHECK(r.metrics["stale"] == 1);
+        CHECK(has_evidence(r, "n3", newest_line,
+                           "lost write: n3 still holds v9 digest d0 of n1/k at the end; the newest "
+                           "is v10 digest d1"));
+    }
+    SECTION("a node replaces a newer record by an older one") {
+        HB b = written();
+        b.at(2.6).event("n3", state("n1", "k", 10));
+        b.at(3.0).event("n3", state("n1", "k", 9, "d0"));
+        const uint32_t bad = uint32_t(b.line());
+        b.at(10).end();
+        auto r = run(b);
+        CHECK(r.verdict == Verdict::Fail);
+        CHECK(r.metrics["regressions"] == 1);
+        CHECK(has_evidence(r, "n3", bad,
+                           "lost write: n3 replaced v10 digest d1 of n1/k by the older v9"));
+        CHECK(r.metrics["stale"] == 1);  // and it ends holding the older one
+    }
+}
+
+TEST_CASE("state_convergence: a write its node never applied is a lost write",
+          "[state_convergence]") {
+    HB b = written();
+    b.at(2.6).event("n3", state("n1", "k", 10));
+    b.at(3.0).action("delete", {{"node", "n2"}, {"key", "gone"}});
+    const uint32_t del = uint32_t(b.line());
+    b.at(10).end();
+    auto r = run(b);
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.metrics["unapplied_writes"] == 1);
+    CHECK(has_evidence(r, "n2", del, "lost write: n2 never applied its delete of gone"));
+}
+
+TEST_CASE("state_convergence: convergence after the bound is late", "[state_convergence]") {
+    HB b = written();
+    b.at(9.0).event("n3", state("n1", "k", 10));
+    const uint32_t late = uint32_t(b.line());
+    b.at(12).end();
+    auto r = run(b);
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.metrics["late"] == 1);
+    CHECK(has_evidence(r, "n3", late, "n3 got the newest v10 digest d1 of n1/k 7 s after"));
+    CHECK(r.measured.get<double>() == Approx(7.0));
+}
+
+TEST_CASE("state_convergence: the window opens at the last fault", "[state_convergence]") {
+    // n3 is cut off until the heal at 8; it gets the entry 1 s after: within the bound.
+    HB b = cluster(3);
+    b.at(1.0).split({"n1", "n2"}, {"n3"});
+    b.at(2.0).action("set", {{"node", "n1"}, {"key", "k"}, {"value", "x"}});
+    b.at(2.01).event("n1", state("n1", "k", 10));
+    b.at(2.3).event("n2", state("n1", "k", 10));
+    b.at(2.5).counters("n1", 10, 100);
+    b.at(8.0).heal();
+    b.at(9.0).event("n3", state("n1", "k", 10, "d1")).at(9.0);
+    b.event("n1", {{"type", "counters"},
+                   {"pkts_sent", 20},
+                   {"pkts_recv", 20},
+                   {"bytes_sent", 200},
+                   {"bytes_recv", 200},
+                   {"sync_entries_sent", 1}});
+    b.at(14).end();
+    auto r = run(b, {{"bound", 5}, {"max_repair_ratio", 2}});
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Pass);
+    CHECK(r.metrics["window_from"] == 8.0);
+    CHECK(r.measured.get<double>() == Approx(1.0));
+    const json& rep = r.metrics["repair"];
+    CHECK(rep["diverged"] == 1);  // n3 lacked n1/k at the heal
+    CHECK(rep["entries_sent"] == 1);
+    CHECK(rep["ratio"] == 1.0);
+    CHECK(rep["repair_time"].get<double>() == Approx(1.0));
+
+    SECTION("a repair that costs more than the ratio allows fails") {
+        b.at(14).event("n2", {{"type", "counters"},
+                              {"pkts_sent", 20},
+                              {"pkts_recv", 20},
+                              {"bytes_sent", 200},
+                              {"bytes_recv", 200},
+                              {"sync_entries_sent", 5}});
+        auto r2 = run(b, {{"bound", 5}, {"max_repair_ratio", 2}});
+        CHECK(r2.verdict == Verdict::Fail);
+        CHECK_THAT(r2.reason, Catch::Contains("sent 6 entries for 1 diverged (node, entry) pairs: "
+                                              "more than 2x"));
+    }
+}
+
+TEST_CASE("state_convergence: unknown without the feature or before the deadline",
+          "[state_convergence]") {
+    SECTION("no state feature") {
+        HB b = written();
+        b.at(10).end();
+        auto r = check("state_convergence", b.history(), {{"bound", 5}}, all_features());
+        CHECK(r.verdict == Verdict::Unknown);
+        CHECK_THAT(r.reason, Catch::Contains("no state feature"));
+    }
+    SECTION("the run ends before the deadline") {
+        HB b = written();
+        b.at(4).end();
+        auto r = run(b);
+        CHECK(r.verdict == Verdict::Unknown);
+        CHECK_THAT(r.reason, Catch::Contains("before the deadline 7 s"));
+    }
+    SECTION("no state at all passes") {
+        HB b = cluster(3);
+        b.at(10).end();
+        auto r = check("state_convergence", b.history(), json::object(), all_features());
+        CHECK(r.verdict == Verdict::Pass);
+        CHECK_THAT(r.reason, Catch::Contains("no application state"));
+    }
+    SECTION("a restarted node starts empty and must relearn") {
+        HB b = written();
+        b.at(2.6).event("n3", state("n1", "k", 10));
+        b.at(3.0).restart("n3");
+        b.at(10).end();
+        auto r = run(b);
+        CHECK(r.verdict == Verdict::Fail);
+        CHECK(r.metrics["missing"] == 1);
+    }
+}
