@@ -1053,6 +1053,27 @@ void SimRun::apply(const Action& a) {
                                             {"type", "error"},
                                             {"message", "broadcast: " + err}});
                          after(i);
+                     },
+                     // Application state (contract v2): as the driver's set/delete commands.
+                     [&](const op::Set& w) {
+                         action(ActionType::set, at, op_fields(a.op));
+                         if (!s.node) return;
+                         std::string err;
+                         if (!s.node->set_state(Time(now_), w.key, w.value, &err))
+                             event_line(i, {{"ts", secs(now_)},
+                                            {"type", "error"},
+                                            {"message", "set: " + err}});
+                         after(i);
+                     },
+                     [&](const op::Delete& w) {
+                         action(ActionType::del, at, op_fields(a.op));
+                         if (!s.node) return;
+                         std::string err;
+                         if (!s.node->delete_state(Time(now_), w.key, &err))
+                             event_line(i, {{"ts", secs(now_)},
+                                            {"type", "error"},
+                                            {"message", "delete: " + err}});
+                         after(i);
                      }},
             a.op);
     } catch (const std::exception& e) {
