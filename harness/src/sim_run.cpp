@@ -967,114 +967,114 @@ void SimRun::apply(const Action& a) {
             observe("after");
         };
         std::visit(
-            Overload{[&](const op::Start&) { start(i, at, false); },
-                     [&](const op::Kill&) {
-                         const bool running = s.node != nullptr;
-                         action(ActionType::kill, at, {{"node", id}, {"was_running", running}});
-                         if (running) {
-                             s.expect_exit = true;
-                             exit_process(i, "SIGKILL");
-                         }
-                     },
-                     [&](const op::Pause&) {
-                         action(ActionType::pause, at, {{"node", id}});
-                         s.paused = true;
-                     },
-                     [&](const op::Resume&) {
-                         action(ActionType::resume, at, {{"node", id}});
-                         s.paused = false;
-                         wake(i);
-                     },
-                     [&](const op::Restart&) {
-                         action(ActionType::restart, at, {{"node", id}});
-                         if (s.node) {
-                             s.expect_exit = true;
-                             exit_process(i, "SIGKILL");
-                         }
-                         start(i, at, true);
-                     },
-                     [&](const op::Leave&) {
-                         action(ActionType::leave, at, {{"node", id}});
-                         s.expect_exit = true;
-                         if (s.node) {
-                             s.node->leave(Time(now_));
-                             after(i);
-                         }
-                     },
-                     [&](const op::StarveStart& st) {
-                         action(ActionType::starve_start, at,
-                                {{"node", id},
-                                 {"method", "duty_cycle"},
-                                 {"share", st.share},
-                                 {"period", st.period}});
-                         s.starve_on = true;
-                         s.share = st.share;
-                         s.period = st.period;
-                         ++s.starve_epoch;
-                         starve_cycle(i, true);
-                     },
-                     [&](const op::StarveStop&) {
-                         action(ActionType::starve_stop, at, {{"node", id}});
-                         s.starve_on = false;
-                         s.starve_stopped = false;
-                         ++s.starve_epoch;
-                         wake(i);
-                     },
-                     [&](const op::Partition& p) {
-                         network([&] {
-                             set_grudge(p.grudge);
-                             action(ActionType::partition, at, op_fields(p));
-                         });
-                     },
-                     [&](const op::Heal&) {
-                         network([&] {
-                             heal();
-                             action(ActionType::heal, at);
-                         });
-                     },
-                     [&](const op::Shape& sh) {
-                         network([&] {
-                             shape(sh.links, sh.shape);
-                             action(ActionType::shape, at, op_fields(sh));
-                         });
-                     },
-                     [&](const op::Clear& c) {
-                         network([&] {
-                             clear(c.links);
-                             action(ActionType::clear, at, op_fields(c));
-                         });
-                     },
-                     [&](const op::Broadcast& b) {
-                         action(ActionType::broadcast, at, op_fields(a.op));
-                         if (!s.node) return;
-                         std::string err;
-                         if (!s.node->broadcast(Time(now_), b.rumor, b.payload, &err))
-                             event_line(i, {{"ts", secs(now_)},
-                                            {"type", "error"},
-                                            {"message", "broadcast: " + err}});
-                         after(i);
-                     },
-                     // Application state (contract v2): as the driver's set/delete commands.
-                     [&](const op::Set& w) {
-                         action(ActionType::set, at, op_fields(a.op));
-                         if (!s.node) return;
-                         std::string err;
-                         if (!s.node->set_state(Time(now_), w.key, w.value, &err))
-                             event_line(i, {{"ts", secs(now_)},
-                                            {"type", "error"},
-                                            {"message", "set: " + err}});
-                         after(i);
-                     },
-                     [&](const op::Delete& w) {
-                         action(ActionType::del, at, op_fields(a.op));
-                         if (!s.node) return;
-                         std::string err;
-                         if (!s.node->delete_state(Time(now_), w.key, &err))
-                             event_line(i, {{"ts", secs(now_)},
-                                            {"type", "error"},
-                                            {"message", "delete: " + err}});
-                         after(i);
-                     }},
+            Overload{
+                [&](const op::Start&) { start(i, at, false); },
+                [&](const op::Kill&) {
+                    const bool running = s.node != nullptr;
+                    action(ActionType::kill, at, {{"node", id}, {"was_running", running}});
+                    if (running) {
+                        s.expect_exit = true;
+                        exit_process(i, "SIGKILL");
+                    }
+                },
+                [&](const op::Pause&) {
+                    action(ActionType::pause, at, {{"node", id}});
+                    s.paused = true;
+                },
+                [&](const op::Resume&) {
+                    action(ActionType::resume, at, {{"node", id}});
+                    s.paused = false;
+                    wake(i);
+                },
+                [&](const op::Restart&) {
+                    action(ActionType::restart, at, {{"node", id}});
+                    if (s.node) {
+                        s.expect_exit = true;
+                        exit_process(i, "SIGKILL");
+                    }
+                    start(i, at, true);
+                },
+                [&](const op::Leave&) {
+                    action(ActionType::leave, at, {{"node", id}});
+                    s.expect_exit = true;
+                    if (s.node) {
+                        s.node->leave(Time(now_));
+                        after(i);
+                    }
+                },
+                [&](const op::StarveStart& st) {
+                    action(ActionType::starve_start, at,
+                           {{"node", id},
+                            {"method", "duty_cycle"},
+                            {"share", st.share},
+                            {"period", st.period}});
+                    s.starve_on = true;
+                    s.share = st.share;
+                    s.period = st.period;
+                    ++s.starve_epoch;
+                    starve_cycle(i, true);
+                },
+                [&](const op::StarveStop&) {
+                    action(ActionType::starve_stop, at, {{"node", id}});
+                    s.starve_on = false;
+                    s.starve_stopped = false;
+                    ++s.starve_epoch;
+                    wake(i);
+                },
+                [&](const op::Partition& p) {
+                    network([&] {
+                        set_grudge(p.grudge);
+                        action(ActionType::partition, at, op_fields(p));
+                    });
+                },
+                [&](const op::Heal&) {
+                    network([&] {
+                        heal();
+                        action(ActionType::heal, at);
+                    });
+                },
+                [&](const op::Shape& sh) {
+                    network([&] {
+                        shape(sh.links, sh.shape);
+                        action(ActionType::shape, at, op_fields(sh));
+                    });
+                },
+                [&](const op::Clear& c) {
+                    network([&] {
+                        clear(c.links);
+                        action(ActionType::clear, at, op_fields(c));
+                    });
+                },
+                [&](const op::Broadcast& b) {
+                    action(ActionType::broadcast, at, op_fields(a.op));
+                    if (!s.node) return;
+                    std::string err;
+                    if (!s.node->broadcast(Time(now_), b.rumor, b.payload, &err))
+                        event_line(i, {{"ts", secs(now_)},
+                                       {"type", "error"},
+                                       {"message", "broadcast: " + err}});
+                    after(i);
+                },
+                // Application state (contract v2): as the driver's set/delete commands.
+                [&](const op::Set& w) {
+                    action(ActionType::set, at, op_fields(a.op));
+                    if (!s.node) return;
+                    std::string err;
+                    if (!s.node->set_state(Time(now_), w.key, w.value, &err))
+                        event_line(
+                            i, {{"ts", secs(now_)}, {"type", "error"}, {"message", "set: " + err}});
+                    after(i);
+                },
+                [&](const op::Delete& w) {
+                    action(ActionType::del, at, op_fields(a.op));
+                    if (!s.node) return;
+                    std::string err;
+                    if (!s.node->delete_state(Time(now_), w.key, &err))
+                        event_line(
+                            i,
+                            {{"ts", secs(now_)}, {"type", "error"}, {"message", "delete: " + err}});
+                    after(i);
+                }},
             a.op);
     } catch (const std::exception& e) {
         action(ActionType::error, at, {{"op", op_name(a.op)}, {"message", e.what()}});
