@@ -5,6 +5,12 @@ Reads RUNS/IMPL-main/SCENARIO/report.json (the project's scenarios/) and RUNS/IM
 (bench/conformance/scenarios/), plus each run's history.jsonl for the adapters' start latency.
 Every number in the document comes from those files; the hand-written analysis is appended
 from --notes verbatim.
+
+--also LABEL=DIR adds another set of the same suites (another seed, or the same seed again):
+the stability table compares every verdict across the sets. --rates DIR holds extra single
+runs (RATES/ANY/report.json, e.g. from bench/conformance/rates.sh) that count toward the rate
+of a verdict that differs between sets. Each set's run-info.json (written by run.sh) names
+the commit and seed it ran.
 """
 
 import argparse
@@ -123,8 +129,9 @@ def recovery_cell(r):
 
 
 class Runs:
-    def __init__(self, root, impls):
-        self.root, self.impls = root, impls
+    def __init__(self, root, impls, label=""):
+        self.root, self.impls, self.label = root, impls, label
+        self.info = load(os.path.join(root, "run-info.json")) or {}
         self.reports = {}  # (impl, scenario) -> (report, run_dir, set)
         self.scenarios = []
         for impl in impls:
@@ -277,7 +284,91 @@ def metric_rows(runs):
     ]
 
 
-def render(runs, notes):
+def rate_runs(rates_dir):
+    """(impl, scenario) -> [(seed, verdict, failing checks)] of every run under RATES_DIR."""
+    out = {}
+    if not rates_dir or not os.path.isdir(rates_dir):
+        return out
+    for name in sorted(os.listdir(rates_dir)):
+        rep = load(os.path.join(rates_dir, name, "report.json"))
+        if rep is None:
+            continue
+        key = (rep.get("environment", {}).get("impl"), (rep.get("scenario") or {}).get("name"))
+        out.setdefault(key, []).append((rep.get("seed"), rep.get("verdict"), failing(rep)))
+    return out
+
+
+def failing(rep):
+    return [c["check"] for c in (rep or {}).get("checks", []) if c.get("verdict") in
+            ("fail", "unknown")]
+
+
+def short(rep):
+    if rep is None:
+        return "–"
+    v = rep.get("verdict", "?")
+    return "**%s**" % v if v != "pass" else v
+
+
+def set_name(r):
+    seed = r.info.get("seed")
+    return r.label or ("seed %s" % seed if seed is not None else r.root)
+
+
+def render_stability(runs, also, rates, impls):
+    """The verdict of every scenario x implementation in every set, and the rate of each that
+    differs (the sets' runs plus --rates runs)."""
+    sets = [runs] + also
+    L = ["## Stability: the same suites at another seed and again at the same seed", ""]
+    L.append("Each cell lists the verdict of: %s. A verdict that differs between them is a "
+             "probabilistic property of the implementation (or of the machine); its rate over "
+             "every run made is in the next table." % "; ".join(
+                 "%s (commit %s)" % (set_name(r), r.info.get("commit", "?")) for r in sets))
+    L.append("")
+    L.append("| scenario | " + " | ".join(impls) + " |")
+    L.append("|---|" + "---|" * len(impls))
+    unstable = []
+    same = {i: [0, 0] for i in impls}
+    for _, s in runs.scenarios:
+        cells = []
+        for i in impls:
+            reps = [r.get(i, s) for r in sets]
+            vs = [rep.get("verdict") for rep in reps if rep is not None]
+            cell = " · ".join(short(rep) for rep in reps)
+            if len(vs) == len(sets) and len(set(vs)) > 1:
+                cell += " (differs)"
+                unstable.append((i, s, reps))
+            if len(vs) == len(sets):
+                same[i][0] += len(set(vs)) == 1
+                same[i][1] += 1
+            cells.append(cell)
+        L.append("| %s | %s |" % (s, " | ".join(cells)))
+    L.append("")
+    L.append("Verdicts equal in every set: " + "; ".join(
+        "%s %d of %d" % (i, same[i][0], same[i][1]) for i in impls if same[i][1]) + ".")
+    L.append("")
+    L.append("### Rates of the verdicts that differ")
+    L.append("")
+    if not unstable:
+        L.append("None: every verdict is the same in every set.")
+        L.append("")
+        return L
+    L.append("| implementation | scenario | runs | fail or unknown | what failed (seed: checks) |")
+    L.append("|---|---|---|---|---|")
+    for i, s, reps in unstable:
+        seen = [((r.info.get("seed")), rep.get("verdict"), failing(rep))
+                for r, rep in zip(sets, reps)]
+        seen += rates.get((i, s), [])
+        bad = [x for x in seen if x[1] != "pass"]
+        what = "; ".join("%s: %s" % (x[0], ", ".join(x[2]) or x[1]) for x in bad)
+        n = len(seen)
+        L.append("| %s | %s | %d%s | %d of %d | %s |" % (
+            i, s, n, "" if n >= 5 else " (fewer than 5: rate not measured)", len(bad), n, what))
+    L.append("")
+    return L
+
+
+def render(runs, notes, also=(), rates=None):
     impls = [i for i in runs.impls if any(k[0] == i for k in runs.reports)]
     L = []
     L.append("# Conformance results: reference, Serf, memberlist")
@@ -305,10 +396,11 @@ def render(runs, notes):
     L.append("")
     main = [s for t, s in runs.scenarios if t == "main"]
     extra = [s for t, s in runs.scenarios if t == "extra"]
-    L.append("Scenarios run: %d from `scenarios/` (%s)%s; seed 1 each." % (
+    L.append("Scenarios run: %d from `scenarios/` (%s)%s; the tables below are %s%s." % (
         len(main), ", ".join(main),
         (" and %d from `bench/conformance/scenarios/` (%s)" % (len(extra), ", ".join(extra)))
-        if extra else ""))
+        if extra else "", set_name(runs),
+        (" at commit %s" % runs.info["commit"]) if runs.info.get("commit") else ""))
     L.append("")
     L.append("## Verdicts")
     L.append("")
@@ -317,6 +409,8 @@ def render(runs, notes):
     for _, s in runs.scenarios:
         L.append("| %s | %s |" % (s, " | ".join(verdict_cell(runs.get(i, s)) for i in impls)))
     L.append("")
+    if also:
+        L += render_stability(runs, list(also), rates or {}, impls)
     L.append("## Key metrics side by side")
     L.append("")
     L.append("| metric | scenario | " + " | ".join(impls) + " |")
@@ -393,8 +487,19 @@ def main():
     p.add_argument("--impls", default="reference serf memberlist")
     p.add_argument("--notes", default="")
     p.add_argument("--out", required=True)
+    p.add_argument("--label", default="", help="name of the --runs set (default: its seed)")
+    p.add_argument("--also", action="append", default=[], metavar="LABEL=DIR",
+                   help="another set of the same suites to compare verdicts with")
+    p.add_argument("--rates", default="", help="directory of extra runs for rates")
     a = p.parse_args()
-    runs = Runs(a.runs, a.impls.split())
+    runs = Runs(a.runs, a.impls.split(), a.label)
+    also = []
+    for x in a.also:
+        label, sep, d = x.partition("=")
+        if not sep or not os.path.isdir(d):
+            sys.stderr.write("results.py: --also %s: expected LABEL=DIR with DIR a directory\n" % x)
+            return 2
+        also.append(Runs(d, a.impls.split(), label))
     if not runs.reports:
         sys.stderr.write("results.py: no report.json under %s/IMPL-main|extra/SCENARIO/\n" % a.runs)
         return 2
@@ -403,7 +508,7 @@ def main():
         with open(a.notes) as f:
             notes = f.read()
     with open(a.out, "w") as f:
-        f.write(render(runs, notes))
+        f.write(render(runs, notes, also, rate_runs(a.rates)))
     return 0
 
 
