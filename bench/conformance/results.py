@@ -133,12 +133,17 @@ class Runs:
         self.root, self.impls, self.label = root, impls, label
         self.info = load(os.path.join(root, "run-info.json")) or {}
         self.reports = {}  # (impl, scenario) -> (report, run_dir, set)
+        self.na = {}  # (impl, scenario) -> why the suite did not run it (not-applicable.json)
         self.scenarios = []
         for impl in impls:
             for s in ("main", "extra"):
                 d = os.path.join(root, "%s-%s" % (impl, s))
                 if not os.path.isdir(d):
                     continue
+                for name, why in (load(os.path.join(d, "not-applicable.json")) or {}).items():
+                    self.na[(impl, name)] = why
+                    if (s, name) not in self.scenarios:
+                        self.scenarios.append((s, name))
                 for name in sorted(os.listdir(d)):
                     rd = os.path.join(d, name)
                     rep = load(os.path.join(rd, "report.json"))
@@ -151,6 +156,9 @@ class Runs:
 
     def get(self, impl, scenario):
         r = self.reports.get((impl, scenario))
+        if r is None and (impl, scenario) in self.na:
+            return {"verdict": "not applicable", "reason": self.na[(impl, scenario)],
+                    "checks": []}
         return r[0] if r else None
 
     def check(self, impl, scenario, name):
@@ -161,6 +169,8 @@ def verdict_cell(rep):
     if rep is None:
         return "not run"
     v = rep.get("verdict", "?")
+    if v == "not applicable":
+        return "not applicable (%s)" % rep.get("reason", "")
     bad = [c["check"] for c in rep.get("checks", []) if c.get("verdict") == "fail"]
     unk = [c["check"] for c in rep.get("checks", []) if c.get("verdict") == "unknown"]
     cell = "**%s**" % v if v == "fail" else v
@@ -307,7 +317,7 @@ def short(rep):
     if rep is None:
         return "–"
     v = rep.get("verdict", "?")
-    return "**%s**" % v if v != "pass" else v
+    return "**%s**" % v if v not in ("pass", "not applicable") else v
 
 
 def set_name(r):

@@ -398,55 +398,47 @@ class ContractRun {
         pass("view", "n1 answered with n2, n3 and itself");
     }
 
-    void rumors() {
+    // Sends `cmd` to n2 and waits until every running node prints a line that `matches`; fails
+    // `req` for each node that did not (it printed no `what` after n2 was told to `told`).
+    void reaches_every_node(const std::string& req, const json& cmd, const LinePred& matches,
+                            const std::string& what, const std::string& told) {
         std::map<std::string, size_t> from;
         for (const auto& id : kNodes) from[id] = mark(id);
-        sup_->send("n2",
-                   json{{"cmd", "broadcast"}, {"rumor", kRumor}, {"payload", "hello"}}.dump());
-        auto got = [&](const std::string& id) {
-            return find(id, from[id], [](const Line& l) {
-                       return l.type() == "rumor" && l.j.value("rumor", "") == kRumor;
-                   }) != nullptr;
-        };
+        sup_->send("n2", cmd.dump());
+        auto got = [&](const std::string& id) { return find(id, from[id], matches) != nullptr; };
         wait(opt_.timeout_s, [&] {
             return std::all_of(kNodes.begin(), kNodes.end(),
                                [&](const std::string& id) { return !running(id) || got(id); });
         });
         for (const auto& id : kNodes)
             if (!got(id))
-                fail("rumors",
-                     id + " printed no `rumor` " + kRumor + " in " + seconds(opt_.timeout_s) +
-                         " after n2 was told to broadcast it",
+                fail(req,
+                     id + " printed no " + what + " in " + seconds(opt_.timeout_s) +
+                         " after n2 was told to " + told,
                      last_words(id));
+    }
+
+    void rumors() {
+        reaches_every_node(
+            "rumors", json{{"cmd", "broadcast"}, {"rumor", kRumor}, {"payload", "hello"}},
+            [](const Line& l) { return l.type() == "rumor" && l.j.value("rumor", "") == kRumor; },
+            std::string("`rumor` ") + kRumor, "broadcast it");
         if (!failed("rumors")) pass("rumors", std::string(kRumor) + " reached n1, n2 and n3");
     }
 
     // Contract v2: n2 writes one entry; every node prints its `state`, and n1 answers `digest`.
     void state() {
         static const char* kKey = "contract-k1";
-        std::map<std::string, size_t> from;
-        for (const auto& id : kNodes) from[id] = mark(id);
-        sup_->send("n2", json{{"cmd", "set"}, {"key", kKey}, {"value", "hello"}}.dump());
-        auto got = [&](const std::string& id) {
-            return find(id, from[id], [](const Line& l) {
+        reaches_every_node(
+            "state", json{{"cmd", "set"}, {"key", kKey}, {"value", "hello"}},
+            [](const Line& l) {
                 return l.type() == "state" && l.j.value("owner", "") == "n2" &&
                        l.j.value("key", "") == kKey && l.j.contains("version") &&
                        l.j["version"].is_number_integer() && l.j.contains("digest") &&
                        l.j["digest"].is_string();
-            });
-        };
-        wait(opt_.timeout_s, [&] {
-            return std::all_of(kNodes.begin(), kNodes.end(), [&](const std::string& id) {
-                return !running(id) || got(id) != nullptr;
-            });
-        });
-        for (const auto& id : kNodes)
-            if (!got(id))
-                fail("state",
-                     id + " printed no `state` of n2/" + kKey +
-                         " (with an integer version and a string digest) in " +
-                         seconds(opt_.timeout_s) + " after n2 was told to set it",
-                     last_words(id));
+            },
+            std::string("`state` of n2/") + kKey + " (with an integer version and a string digest)",
+            "set it");
         if (failed("state")) return;
         size_t d = mark("n1");
         sup_->send("n1", R"({"cmd":"digest"})");

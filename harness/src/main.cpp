@@ -318,9 +318,15 @@ struct SuiteReporter {
         for (const auto& s : r.sweeps)
             across_runs.push_back({s.stem, s.load_flatness.to_json(), s.details_file()});
         reports::write_suite_index(out, r.run_dirs, across_runs);
+        // The scenarios not run, for whoever reads the suite's directory (bench/conformance).
+        json na = json::object();
+        for (const auto& [stem, why] : r.not_applicable) na[stem] = why;
+        if (!na.empty()) std::ofstream(out / "not-applicable.json") << na.dump(2) << "\n";
         std::printf("\nsuite: %zu scenarios in %.0f s\n", r.verdicts.size(), elapsed_s);
         for (const auto& [n, v] : r.verdicts)
             std::printf("  %-32s %s\n", n.c_str(), checkers::to_string(v).c_str());
+        for (const auto& [n, why] : r.not_applicable)
+            std::printf("  %-32s not applicable: %s\n", n.c_str(), why.c_str());
         std::printf("index: %s\n", (out / "index.html").string().c_str());
     }
 };

@@ -435,7 +435,20 @@ void schedule_items(Obj& top, const Scenario& sc, const Times& times, std::vecto
     }
 }
 
-// /workload: rumors at given times, and a steady rate of them.
+// The times of a steady workload object (`per_s` from `from` to `until`, the run's duration by
+// default), with the times checked against the scenario.
+std::vector<double> steady_times(const Scenario& sc, Obj& r, const std::string& p) {
+    double per_s = r.num("per_s", std::nullopt, 0.001, 10000);
+    double from = r.num("from", 0.0, 0, 1e9);
+    double until = r.num("until", sc.duration, 0, 1e9);
+    check_time(sc, from, p + "/from");
+    check_time(sc, until, p + "/until");
+    std::vector<double> at;
+    for (double a = from; a <= until + 1e-9; a += 1.0 / per_s) at.push_back(a);
+    return at;
+}
+
+// /workload: rumors at given times, a steady rate of them, and a steady rate of state writes.
 void workload_items(Obj& top, const Scenario& sc, const Times& times, std::vector<Item>& items,
                     int& order) {
     if (!top.has("workload")) return;
@@ -459,39 +472,29 @@ void workload_items(Obj& top, const Scenario& sc, const Times& times, std::vecto
     if (wl.has("rate")) {
         std::string p = "/workload/rate";
         Obj r(wl.get("rate"), sc.file, p, &times);
-        double per_s = r.num("per_s", std::nullopt, 0.001, 10000);
-        double from = r.num("from", 0.0, 0, 1e9);
-        double until = r.num("until", sc.duration, 0, 1e9);
-        check_time(sc, from, p + "/from");
-        check_time(sc, until, p + "/until");
+        std::vector<double> at = steady_times(sc, r, p);
         json spec = {{"do", history::to_string(ActionType::broadcast)}};
         spec["node"] = r.has("node") ? r.get("node") : json("random");
         if (r.has("payload")) spec["payload"] = r.str("payload");
         r.done();
-        for (double a = from; a <= until + 1e-9; a += 1.0 / per_s)
-            items.push_back({a, order++, p, spec});
+        for (double a : at) items.push_back({a, order++, p, spec});
     }
     if (wl.has("writes")) {
         // Application state writes (node contract v2): a steady rate of `set`s on random (or
         // given) nodes over `keys` keys per node, every `delete_every`-th write a delete.
         std::string p = "/workload/writes";
         Obj r(wl.get("writes"), sc.file, p, &times);
-        double per_s = r.num("per_s", std::nullopt, 0.001, 10000);
-        double from = r.num("from", 0.0, 0, 1e9);
-        double until = r.num("until", sc.duration, 0, 1e9);
-        check_time(sc, from, p + "/from");
-        check_time(sc, until, p + "/until");
+        std::vector<double> at = steady_times(sc, r, p);
         int keys = r.integer("keys", 10, 1, 100000);
         int delete_every = r.integer("delete_every", 0, 0, 100000);
         json node = r.has("node") ? r.get("node") : json("random");
         r.done();
-        int k = 0;
-        for (double a = from; a <= until + 1e-9; a += 1.0 / per_s, ++k) {
-            bool del = delete_every > 0 && (k + 1) % delete_every == 0;
+        for (size_t k = 0; k < at.size(); ++k) {
+            bool del = delete_every > 0 && (k + 1) % static_cast<size_t>(delete_every) == 0;
             json spec = {{"do", history::to_string(del ? ActionType::del : ActionType::set)},
                          {"node", node},
-                         {"key", "k" + std::to_string(k % keys)}};
-            items.push_back({a, order++, p, spec});
+                         {"key", "k" + std::to_string(k % static_cast<size_t>(keys))}};
+            items.push_back({at[k], order++, p, spec});
         }
     }
     wl.done();

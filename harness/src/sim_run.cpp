@@ -607,15 +607,7 @@ void SimRun::stop_process(uint32_t i, const char* reason) {
     gossip::Node& n = *s.node;
     n.emit_counters();
     while (auto e = n.poll_event()) event_line(i, gossip::to_json(*e, secs(now_)));
-    const auto& c = n.counters();
-    event_line(i, {{"ts", secs(now_)},
-                   {"type", "stopping"},
-                   {"reason", reason},
-                   {"pkts_sent", c.pkts_sent},
-                   {"pkts_recv", c.pkts_recv},
-                   {"bytes_sent", c.bytes_sent},
-                   {"bytes_recv", c.bytes_recv},
-                   {"bad_pkts", c.bad_pkts}});
+    event_line(i, gossip::stopping_json(n.counters(), reason, secs(now_)));
     exit_process(i, nullptr);
 }
 

@@ -46,6 +46,17 @@ Scenario SuiteScenario::at(int nodes) const {
     return parse_scenario(doc, file.string(), at_n);
 }
 
+std::string missing_feature(const Scenario& sc, const Manifest& m) {
+    for (const Action& a : sc.actions) {
+        const bool state =
+            std::holds_alternative<op::Set>(a.op) || std::holds_alternative<op::Delete>(a.op);
+        if (state && !m.has("state"))
+            return "the scenario writes application state; " + m.name +
+                   " does not declare the `state` feature";
+    }
+    return "";
+}
+
 std::vector<SuiteScenario> plan_suite(const fs::path& dir, const SuiteFilter& filter,
                                       const Overrides& ov, const fs::path& home) {
     std::vector<SuiteScenario> plan;
@@ -54,8 +65,10 @@ std::vector<SuiteScenario> plan_suite(const fs::path& dir, const SuiteFilter& fi
         if (filter.quick && !doc.value("quick", false)) continue;
         if (!filter.only.empty() && !filter.only.count(f.stem().string())) continue;
         Scenario sc = parse_scenario(doc, f.string(), ov);
-        load_manifest(home, sc.impl).profile(sc.profile);  // an unknown profile throws
-        plan.push_back({f, f.stem().string(), std::move(doc), ov, std::move(sc)});
+        const Manifest m = load_manifest(home, sc.impl);
+        m.profile(sc.profile);  // an unknown profile throws
+        std::string why = missing_feature(sc, m);
+        plan.push_back({f, f.stem().string(), std::move(doc), ov, std::move(sc), std::move(why)});
     }
     if (plan.empty()) throw ScenarioError(dir.string(), "", "no scenarios selected");
     return plan;
@@ -121,6 +134,10 @@ SuiteResult run_suite(const std::vector<SuiteScenario>& plan, const fs::path& su
     const size_t count = plan.size();
     for (size_t i = 0; i < count && !result.interrupted; ++i) {
         const SuiteScenario& s = plan[i];
+        if (!s.not_applicable.empty()) {
+            result.not_applicable.push_back({s.stem, s.not_applicable});
+            continue;
+        }
         if (hooks.scenario_started) hooks.scenario_started(i, count, s.stem);
         if (!s.scenario.sweep.empty()) {
             run_sweep(s, suite_dir, run, hooks, result);

@@ -195,6 +195,36 @@ TEST_CASE("the suite runs each scenario once, from memory, in order") {
     CHECK(r.sweeps.empty());
 }
 
+TEST_CASE("a scenario that writes state is not applicable to an implementation without it") {
+    Dir d;
+    json writes = scenario();
+    writes["workload"] = {{"writes", {{"per_s", 2}, {"from", 1}, {"until", 3}}}};
+    d.scenario("a", scenario());
+    d.scenario("b", writes);
+    Overrides ov;
+    ov.impl = "serf";  // adapters/serf/impl.json: no `state` feature
+    auto plan = plan_suite(d.path, {}, ov, home());
+    REQUIRE(plan.size() == 2);
+    CHECK(plan[0].not_applicable.empty());
+    CHECK_THAT(plan[1].not_applicable,
+               Catch::Contains("writes application state") && Catch::Contains("`state` feature"));
+    FakeRuns fake;
+    SuiteResult r = run_suite(plan, "/suite", fake.fn());
+    REQUIRE(fake.calls.size() == 1);  // b never runs
+    CHECK(fake.calls[0].name == "a");
+    REQUIRE(r.not_applicable.size() == 1);
+    CHECK(r.not_applicable[0].first == "b");
+    CHECK(r.verdicts.size() == 1);
+
+    // The reference declares `state`: both run.
+    ov.impl = "reference";
+    auto plan2 = plan_suite(d.path, {}, ov, home());
+    CHECK(plan2[1].not_applicable.empty());
+    FakeRuns fake2;
+    CHECK(run_suite(plan2, "/suite", fake2.fn()).not_applicable.empty());
+    CHECK(fake2.calls.size() == 2);
+}
+
 TEST_CASE("an interrupted run ends the suite") {
     Dir d;
     for (const char* s : {"a", "b", "c"}) d.scenario(s, scenario());

@@ -84,4 +84,15 @@ nlohmann::json to_json(const Event& e, double ts) {
     return j;
 }
 
+nlohmann::json stopping_json(const Counters& c, const char* reason, double ts) {
+    return {{"ts", ts},
+            {"type", "stopping"},
+            {"reason", reason},
+            {"pkts_sent", c.pkts_sent},
+            {"pkts_recv", c.pkts_recv},
+            {"bytes_sent", c.bytes_sent},
+            {"bytes_recv", c.bytes_recv},
+            {"bad_pkts", c.bad_pkts}};
+}
+
 }  // namespace gossip

@@ -97,4 +97,8 @@ using Event = std::variant<StartedEvent, MemberEvent, RefuteEvent, RumorEvent, C
 // The contract's JSON line for `e`, stamped with `ts` (wall-clock seconds since the epoch).
 nlohmann::json to_json(const Event& e, double ts);
 
+// The contract's last line of a node that stops on request (`reason`: "signal", "stdin",
+// a command), with its final counters.
+nlohmann::json stopping_json(const Counters& c, const char* reason, double ts);
+
 }  // namespace gossip

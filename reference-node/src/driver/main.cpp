@@ -101,15 +101,7 @@ class Driver {
     [[noreturn]] void stop(const char* reason) {
         node_.emit_counters();
         flush_events();
-        const auto& c = node_.counters();
-        print_line({{"ts", wall_now()},
-                    {"type", "stopping"},
-                    {"reason", reason},
-                    {"pkts_sent", c.pkts_sent},
-                    {"pkts_recv", c.pkts_recv},
-                    {"bytes_sent", c.bytes_sent},
-                    {"bytes_recv", c.bytes_recv},
-                    {"bad_pkts", c.bad_pkts}});
+        print_line(gossip::stopping_json(node_.counters(), reason, wall_now()));
         std::fflush(stderr);
         // _exit: a stdin reader thread may be blocked in read(); nothing else needs unwinding.
         std::_Exit(0);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gossiplab/checkers/checkers.hpp"
+#include "gossiplab/harness/manifest.hpp"
 #include "gossiplab/harness/scenario.hpp"
 
 namespace gossiplab::harness {
@@ -48,16 +49,24 @@ struct SuiteScenario {
     nlohmann::json doc;   // the file's content, expanded again for each N of a sweep
     Overrides overrides;  // the suite's (--impl, --seed)
     Scenario scenario;    // `doc` loaded with `overrides`
+    // Why the implementation cannot be judged on it (a contract feature the scenario's
+    // operations need and the manifest does not declare); empty when it runs.
+    std::string not_applicable;
 
     // The scenario with `nodes` nodes (one run of a sweep). Throws ScenarioError when the
     // scenario cannot have that many.
     Scenario at(int nodes) const;
 };
 
+// Why implementation M cannot be judged on SC: an operation needs a contract feature M does not
+// declare (set/delete need `state`). Empty when it can.
+std::string missing_feature(const Scenario& sc, const Manifest& m);
+
 // Picks DIR's scenarios that pass FILTER and loads each with OV; then checks that its
 // implementation (HOME/adapters/IMPL/impl.json) and profile exist, so every scenario is known
 // valid before any runs. Throws ScenarioError (or what load_manifest throws) on the first
-// problem, and ScenarioError "no scenarios selected" when none is left.
+// problem, and ScenarioError "no scenarios selected" when none is left. A scenario the
+// implementation lacks a feature for stays in the plan with its `not_applicable` reason.
 std::vector<SuiteScenario> plan_suite(const std::filesystem::path& dir, const SuiteFilter& filter,
                                       const Overrides& ov, const std::filesystem::path& home);
 
@@ -97,6 +106,8 @@ struct SuiteResult {
     // One line per run and per sweep's load flatness ("STEM (load flatness)"), in order.
     std::vector<std::pair<std::string, checkers::Verdict>> verdicts;
     std::vector<SweepResult> sweeps;
+    // Scenarios not run, with the reason (SuiteScenario::not_applicable), in order.
+    std::vector<std::pair<std::string, std::string>> not_applicable;
     bool interrupted = false;
     bool any_fail() const;
 };
