@@ -237,4 +237,28 @@ std::string describe(const ViewState& s) {
     return out;
 }
 
+RumorTargets::RumorTargets(const History& h, const Truth& truth)
+    : truth_(truth), started_(truth.n) {
+    for (uint32_t x = 0; x < truth.n && x < h.by_node.size(); ++x)
+        for (uint32_t idx : h.by_node[x])
+            if (h.events[idx].type == EventType::started) started_[x].push_back(h.events[idx].t);
+}
+
+std::vector<uint32_t> RumorTargets::of(uint32_t origin, double t0, double wend) const {
+    std::vector<uint32_t> out;
+    for (uint32_t x = 0; x < truth_.n; ++x) {
+        if (x == origin || !truth_.steady(x, t0, wend) ||
+            truth_.separated_during(origin, x, t0, wend))
+            continue;
+        const std::vector<double>& st = started_[x];
+        if (!st.empty()) {
+            const Life* life = truth_.life_at(x, t0);
+            auto it = std::lower_bound(st.begin(), st.end(), life->start);
+            if (it == st.end() || *it > t0) continue;  // not yet a member when it was sent
+        }
+        out.push_back(x);
+    }
+    return out;
+}
+
 }  // namespace gossiplab::checkers::detail

@@ -166,4 +166,21 @@ Outcome evaluate(const Views& v, const Obligation& ob, uint32_t line, double tc,
 // Text for a view, e.g. "alive (inc 3)" or "absent".
 std::string describe(const ViewState& s);
 
+// The nodes a rumor broadcast by `origin` at t0 must reach by `wend` (dissemination and
+// latency): every other node live and unpaused throughout [t0, wend], never cut off from the
+// origin, and already a member when it was sent: its `started` line (the contract's "ready")
+// came at or before t0 in the life that covers t0. A node that starts after the broadcast is
+// not obliged to get it: Serf and memberlist do not replay user events to later joiners, by
+// design. A node that never printed `started` (wellformedness reports that) counts from its
+// node_start.
+class RumorTargets {
+  public:
+    RumorTargets(const History& h, const Truth& truth);
+    std::vector<uint32_t> of(uint32_t origin, double t0, double wend) const;
+
+  private:
+    const Truth& truth_;
+    std::vector<std::vector<double>> started_;  // per node: its `started` lines' times, in order
+};
+
 }  // namespace gossiplab::checkers::detail

@@ -67,7 +67,7 @@ Options read_options(const Context& ctx, const json& options) {
 
 // Where one rumor went within its window.
 struct Spread {
-    std::vector<uint32_t> targets;  // live, never paused and connected to the origin throughout
+    std::vector<uint32_t> targets;  // RumorTargets: live, unpaused, connected, joined before
     std::vector<double> first;      // per node: time from the broadcast to its first delivery
     std::vector<uint32_t> first_line;
     size_t dups = 0;
@@ -84,7 +84,8 @@ class Judge {
           truth_(truth),
           rb_(rb),
           o_(std::move(o)),
-          model_(o_.model) {}
+          model_(o_.model),
+          targets_(h_, truth_) {}
 
     void rumor(const Action& a) {
         ++rumors_;
@@ -171,10 +172,7 @@ class Judge {
         const uint32_t origin = a.node;
         const double t0 = a.t;
         Spread sp;
-        for (uint32_t x = 0; x < truth_.n; ++x)
-            if (x != origin && truth_.steady(x, t0, wend) &&
-                !truth_.separated_during(origin, x, t0, wend))
-                sp.targets.push_back(x);
+        sp.targets = targets_.of(origin, t0, wend);
         sp.first.assign(truth_.n, -1);
         sp.first_line.assign(truth_.n, 0);
         uint32_t rk = h_.find_rumor(rid);
@@ -204,8 +202,8 @@ class Judge {
         return sp;
     }
 
-    json item(const Action& a, const std::string& rid, const Spread& sp, double ratio,
-              double bound, double model_bound) const {
+    json item(const Action& a, const std::string& rid, const Spread& sp, double ratio, double bound,
+              double model_bound) const {
         auto pct = [&](double p) -> json {
             if (sp.targets.empty()) return nullptr;
             size_t need = size_t(std::ceil(p * double(sp.targets.size())));
@@ -263,6 +261,7 @@ class Judge {
     ResultBuilder& rb_;
     const Options o_;
     ModelTally model_;
+    const RumorTargets targets_;
     json items_ = json::array();
     size_t rumors_ = 0, targets_total_ = 0, delivered_total_ = 0, duplicates_ = 0, failed_ = 0;
     double worst_ = -1, first_bound_ = -1;

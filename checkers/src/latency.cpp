@@ -47,7 +47,8 @@ struct Rumor {
     bool judged = true;      // false: incomplete when the run ended before its bound
 };
 
-Rumor time_to_all(const History& h, const Truth& truth, const Action& a, double bound) {
+Rumor time_to_all(const History& h, const Truth& truth, const RumorTargets& targets,
+                  const Action& a, double bound) {
     Rumor r{&a, a.body["rumor"].get<std::string>()};
     const double t0 = a.t, wend = std::min(t0 + bound, truth.end_t);
     std::vector<double> first(truth.n, kNever);
@@ -60,11 +61,8 @@ Rumor time_to_all(const History& h, const Truth& truth, const Action& a, double 
             first[e.node] = e.t - t0;
             line[e.node] = e.line;
         }
-    // The same targets as dissemination's: live and unpaused throughout, never cut off.
-    for (uint32_t x = 0; x < truth.n; ++x) {
-        if (x == a.node || !truth.steady(x, t0, wend) ||
-            truth.separated_during(a.node, x, t0, wend))
-            continue;
+    // The same targets as dissemination's.
+    for (uint32_t x : targets.of(a.node, t0, wend)) {
         ++r.targets;
         if (r.last == kNone || first[x] > r.to_all) {
             r.to_all = first[x];
@@ -163,12 +161,13 @@ CheckResult latency(const Context& ctx, const json& options) {
     }
     std::vector<Rumor> rumors;
     double first_bound = -1;
+    const RumorTargets targets(h, truth);
     for (const Action& a : h.actions) {
         if (a.type != ActionType::broadcast || a.node == kNone) continue;
         double n_live = double(truth.live_count(a.t));
         double bound = bound_value(o.max, ctx, std::max(2.0, n_live));
         if (first_bound < 0) first_bound = bound;
-        rumors.push_back(time_to_all(h, truth, a, bound));
+        rumors.push_back(time_to_all(h, truth, targets, a, bound));
     }
     const double n = double(h.declared.empty() ? h.ids.size() : h.declared.size());
     const double max_b = first_bound < 0 ? bound_value(o.max, ctx, n) : first_bound;

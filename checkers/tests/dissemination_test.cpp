@@ -84,6 +84,40 @@ TEST_CASE("nodes cut off from the origin are not targets") {
     CHECK(r.metrics["rumors"][0]["targets"] == 1);
 }
 
+TEST_CASE("a node that was not yet a member when the rumor was sent is not a target") {
+    // n3's process is launched at 0.2 s but prints `started` (ready, a member) only at
+    // `ready`; the rumor goes out at 5 s and never reaches n3.
+    uint32_t bc = 0;  // the broadcast's line
+    auto run = [&bc](double ready) {
+        HB b;
+        b.at(0).run_start({"n1", "n2", "n3"}).start("n1").start("n2");
+        b.at(0.2).action("node_start", {{"node", "n3"},
+                                        {"pid", 100},
+                                        {"addr", "198.18.0.4:7946"},
+                                        {"seeds", json::array()},
+                                        {"restart", false}});
+        b.at(ready).event("n3",
+                          {{"type", "started"}, {"id", "n3"}, {"incarnation", 0}, {"contract", 1}});
+        b.at(5).broadcast("n1", "r1");
+        bc = uint32_t(b.line());
+        b.rumor("n1", "r1", "n1");
+        b.at(5.1).rumor("n2", "r1", "n1");
+        b.at(20).end();
+        return b;
+    };
+    CheckResult late = check("dissemination", run(6).history());
+    INFO(late.to_json().dump(1));
+    CHECK(late.verdict == Verdict::Pass);
+    CHECK(late.metrics["rumors"][0]["targets"] == 1);
+    CheckResult lat = check("latency", run(6).history());
+    CHECK(lat.metrics["rumors"][0]["targets"] == 1);
+    // A member before the broadcast is obliged: n3 never got it.
+    CheckResult early = check("dissemination", run(4.9).history());
+    CHECK(early.verdict == Verdict::Fail);
+    CHECK(early.reason.find("reached 1 of 2") != std::string::npos);
+    CHECK(has_evidence(early, "n3", bc, "n3 never got r1"));
+}
+
 TEST_CASE("dissemination is unknown without broadcasts or without the rumors feature") {
     HB b = cluster();
     b.at(10).end();
