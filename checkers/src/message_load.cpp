@@ -34,9 +34,15 @@ CheckResult message_load(const Context& ctx, const json& options) {
         const CountersSample* base = nullptr;  // subtracted: the window's first sample
         const CountersSample* last = nullptr;
         double last_t = 0;
+        // The same window on the node's own clock (`ts`): a rate within one process is read on
+        // that process's clock when both ends have one, so lines that reach the controller in
+        // a burst (a loaded machine, a buffering adapter) do not shrink the window to nothing.
+        double since_ts = NAN, last_ts = NAN;
         auto flush = [&] {
-            if (last && since >= 0 && last_t > since) {
-                a.seconds += last_t - since;
+            const bool own =
+                std::isfinite(since_ts) && std::isfinite(last_ts) && last_ts > since_ts;
+            if (last && since >= 0 && (own || last_t > since)) {
+                a.seconds += own ? last_ts - since_ts : last_t - since;
                 a.pkts += last->pkts_sent - (base ? base->pkts_sent : 0);
                 a.bytes += last->bytes_sent - (base ? base->bytes_sent : 0);
                 a.pkts_recv += last->pkts_recv - (base ? base->pkts_recv : 0);
@@ -44,24 +50,33 @@ CheckResult message_load(const Context& ctx, const json& options) {
             }
             last = base = nullptr;
             since = -1;
+            since_ts = last_ts = NAN;
         };
         for (uint32_t idx : h.by_node[node]) {
             const Event& e = h.events[idx];
             if (e.type == EventType::started) {
                 flush();
-                if (!from) since = e.t;
+                if (!from) {
+                    since = e.t;
+                    since_ts = e.ts;
+                }
             } else if (e.type == EventType::counters) {
                 if (from) {
                     if (e.t < *from) continue;
                     if (!base) {
                         base = &h.counters[e.aux];
                         since = e.t;
+                        since_ts = e.ts;
                         continue;
                     }
                 }
-                if (since < 0) since = e.t;  // no started event: count from the first sample
+                if (since < 0) {  // no started event: count from the first sample
+                    since = e.t;
+                    since_ts = e.ts;
+                }
                 last = &h.counters[e.aux];
                 last_t = e.t;
+                last_ts = e.ts;
                 a.last_line = e.line;
                 a.last_t = e.t;
             }

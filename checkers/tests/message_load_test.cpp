@@ -55,6 +55,26 @@ TEST_CASE("message_load from a time measures the steady state after a burst") {
     CHECK(steady.metrics["per_node"]["n1"]["seconds"].get<double>() == Approx(10));
 }
 
+TEST_CASE("message_load reads a process's rate on its own clock when its lines arrive in a burst") {
+    // n1's samples were taken 1 s apart on its clock (ts) but reached the controller within
+    // 20 us (a loaded machine): 20 packets in 2 s, not in 20 us.
+    HB b = cluster();
+    for (int i = 0; i < 3; ++i)
+        b.at(13.90571 + 1e-5 * i)
+            .event("n1", {{"type", "counters"},
+                          {"ts", 1700000011.0 + i},
+                          {"pkts_sent", 200 + 10 * i},
+                          {"pkts_recv", 0},
+                          {"bytes_sent", 0},
+                          {"bytes_recv", 0},
+                          {"bad_pkts", 0}});
+    b.at(16).end();
+    CheckResult r = check("message_load", b.history(), {{"from", 13}});
+    INFO(r.to_json().dump(1));
+    CHECK(r.metrics["per_node"]["n1"]["pkts_sent_per_s"].get<double>() == Approx(10));
+    CHECK(r.metrics["per_node"]["n1"]["seconds"].get<double>() == Approx(2));
+}
+
 TEST_CASE("message_load is unknown without counters") {
     HB b = cluster();
     b.at(10).end();
