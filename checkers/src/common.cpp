@@ -244,18 +244,24 @@ RumorTargets::RumorTargets(const History& h, const Truth& truth)
             if (h.events[idx].type == EventType::started) started_[x].push_back(h.events[idx].t);
 }
 
+bool RumorTargets::member_at(uint32_t x, double t) const {
+    const std::vector<double>& st = started_[x];
+    if (st.empty()) return true;  // never printed `started`: from its node_start
+    const Life* life = truth_.life_at(x, t);
+    if (!life) return false;
+    auto it = std::lower_bound(st.begin(), st.end(), life->start);
+    return it != st.end() && *it <= t;
+}
+
 std::vector<uint32_t> RumorTargets::of(uint32_t origin, double t0, double wend) const {
     std::vector<uint32_t> out;
+    // An origin told to broadcast before it was a member (the workload picked a node whose
+    // process was launched but not yet ready) obliges nobody.
+    if (origin < truth_.n && !member_at(origin, t0)) return out;
     for (uint32_t x = 0; x < truth_.n; ++x) {
         if (x == origin || !truth_.steady(x, t0, wend) ||
-            truth_.separated_during(origin, x, t0, wend))
+            truth_.separated_during(origin, x, t0, wend) || !member_at(x, t0))
             continue;
-        const std::vector<double>& st = started_[x];
-        if (!st.empty()) {
-            const Life* life = truth_.life_at(x, t0);
-            auto it = std::lower_bound(st.begin(), st.end(), life->start);
-            if (it == st.end() || *it > t0) continue;  // not yet a member when it was sent
-        }
         out.push_back(x);
     }
     return out;

@@ -171,14 +171,15 @@ std::string describe(const ViewState& s);
 // origin, and already a member when it was sent: its `started` line (the contract's "ready")
 // came at or before t0 in the life that covers t0. A node that starts after the broadcast is
 // not obliged to get it: Serf and memberlist do not replay user events to later joiners, by
-// design. A node that never printed `started` (wellformedness reports that) counts from its
-// node_start.
+// design; and an origin that was not yet a member itself obliges nobody. A node that never
+// printed `started` (wellformedness reports that) counts from its node_start.
 class RumorTargets {
   public:
     RumorTargets(const History& h, const Truth& truth);
     std::vector<uint32_t> of(uint32_t origin, double t0, double wend) const;
 
   private:
+    bool member_at(uint32_t node, double t) const;
     const Truth& truth_;
     std::vector<std::vector<double>> started_;  // per node: its `started` lines' times, in order
 };

@@ -116,6 +116,22 @@ TEST_CASE("a node that was not yet a member when the rumor was sent is not a tar
     CHECK(early.verdict == Verdict::Fail);
     CHECK(early.reason.find("reached 1 of 2") != std::string::npos);
     CHECK(has_evidence(early, "n3", bc, "n3 never got r1"));
+
+    // An origin told to broadcast before it was a member obliges nobody.
+    HB b;
+    b.at(0).run_start({"n1", "n2"}).start("n1");
+    b.at(0.2).action("node_start", {{"node", "n2"},
+                                    {"pid", 100},
+                                    {"addr", "198.18.0.3:7946"},
+                                    {"seeds", json::array()},
+                                    {"restart", false}});
+    b.at(5).broadcast("n2", "r1").rumor("n2", "r1", "n2");
+    b.at(6).event("n2", {{"type", "started"}, {"id", "n2"}, {"incarnation", 0}, {"contract", 1}});
+    b.at(20).end();
+    CheckResult orphan = check("dissemination", b.history());
+    INFO(orphan.to_json().dump(1));
+    CHECK(orphan.verdict == Verdict::Pass);
+    CHECK(orphan.metrics["rumors"][0]["targets"] == 0);
 }
 
 TEST_CASE("dissemination is unknown without broadcasts or without the rumors feature") {
