@@ -211,10 +211,14 @@ type node struct {
 	tr    *countingTransport
 	queue *memberlist.TransmitLimitedQueue
 
-	mu       sync.Mutex // guards reported and rumors
+	mu       sync.Mutex // guards reported, rumors, started and early
 	reported map[string]seen
-	rumors   map[string]bool
-	refutes  chan refuteNote
+	// Member events from before `started` is printed (a peer can join the seed between
+	// memberlist.Create and that line); they follow it, in order, as the contract wants.
+	started bool
+	early   []map[string]interface{}
+	rumors  map[string]bool
+	refutes chan refuteNote
 }
 
 // observe prints a member event when (state, incarnation) differs from what was printed.
@@ -232,9 +236,15 @@ func (n *node) observe(s *nodeStateMirror) {
 		return
 	}
 	n.reported[s.Name] = now
+	ev := map[string]interface{}{"type": "member", "member": s.Name, "state": now.state,
+		"incarnation": now.inc, "addr": fmt.Sprintf("%s:%d", s.Addr, s.Port)}
+	if !n.started {
+		n.early = append(n.early, ev)
+		n.mu.Unlock()
+		return
+	}
 	n.mu.Unlock()
-	emit(map[string]interface{}{"type": "member", "member": s.Name, "state": now.state,
-		"incarnation": now.inc, "addr": fmt.Sprintf("%s:%d", s.Addr, s.Port)})
+	emit(ev)
 }
 
 func (n *node) NotifyJoin(m *memberlist.Node)   { n.observe(mirrorOf(m)) }
@@ -418,9 +428,18 @@ func main() {
 		os.Exit(3)
 	}
 	go n.refuteLoop()
+	// The incarnation first: it takes memberlist's node lock, which delegates hold when they
+	// take n.mu (observe), so n.mu is never held while waiting for it.
+	inc := n.selfIncarnation()
+	n.mu.Lock()
 	emit(map[string]interface{}{"type": "started", "id": *id,
-		"addr": fmt.Sprintf("%s:%d", *bind, *port), "incarnation": n.selfIncarnation(),
+		"addr": fmt.Sprintf("%s:%d", *bind, *port), "incarnation": inc,
 		"contract": 1, "impl": "memberlist", "version": version})
+	for _, ev := range n.early {
+		emit(ev)
+	}
+	n.started, n.early = true, nil
+	n.mu.Unlock()
 
 	go func() {
 		for {
