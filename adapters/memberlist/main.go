@@ -374,7 +374,7 @@ func main() {
 	bind := flag.String("bind", "127.0.0.1", "address to bind")
 	port := flag.Int("port", 7946, "UDP and TCP port")
 	seeds := flag.String("seeds", "", "comma-separated ADDR:PORT to join")
-	profile := flag.String("profile", "local", "lan (DefaultLANConfig) or local (DefaultLocalConfig)")
+	profile := flag.String("profile", "local", "lan or broadcast (DefaultLANConfig) or local (DefaultLocalConfig)")
 	joinFor := flag.Duration("join-retry-for", 30*time.Second, "keep retrying the first join this long")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
@@ -388,12 +388,12 @@ func main() {
 	}
 	var cfg *memberlist.Config
 	switch *profile {
-	case "lan":
+	case "lan", "broadcast": // broadcast: glomers-broadcast's profile, memberlist's LAN as is
 		cfg = memberlist.DefaultLANConfig()
 	case "local":
 		cfg = memberlist.DefaultLocalConfig()
 	default:
-		fmt.Fprintf(os.Stderr, "memberlist-node: --profile expects lan or local, got %q\n", *profile)
+		fmt.Fprintf(os.Stderr, "memberlist-node: --profile expects lan, local or broadcast, got %q\n", *profile)
 		os.Exit(2)
 	}
 	n := &node{id: *id, reported: map[string]seen{}, rumors: map[string]bool{},

@@ -117,7 +117,9 @@ class Node:
             "node_name": self.id,
             "bind": self.addr,
             "rpc_addr": self.rpc,
-            "profile": args.profile,
+            # broadcast (glomers-broadcast's profile) is serf's lan: the agent has no knob
+            # for memberlist's gossip interval or fanout.
+            "profile": "lan" if args.profile == "broadcast" else args.profile,
             "log_level": "debug",
             # Agents start in parallel: retry the seeds every second until one answers.
             "retry_join": seeds,
@@ -334,7 +336,7 @@ def main():
     p.add_argument("--bind", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7946)
     p.add_argument("--seeds", default="", help="comma-separated ADDR:PORT")
-    p.add_argument("--profile", default="local", choices=["lan", "local", "wan"])
+    p.add_argument("--profile", default="local", choices=["lan", "local", "wan", "broadcast"])
     p.add_argument("--serf", default=shutil.which("serf") or "serf")
     p.add_argument("--scratch", default="",
                    help="a directory for the agent's files that the caller owns and removes")

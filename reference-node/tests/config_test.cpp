@@ -47,6 +47,25 @@ TEST_CASE("lan defaults follow memberlist's LAN profile and fast is ten times fa
     CHECK(f.fanout == 3);
 }
 
+TEST_CASE("broadcast is lan's failure detector with two gossip targets every 60 ms", "[config]") {
+    Config l = lan_profile();
+    Config b = parse({"--id", "n1", "--profile", "broadcast"});
+    CHECK(b.profile == "broadcast");
+    CHECK(b.gossip_interval == std::chrono::milliseconds(60));
+    CHECK(b.fanout == 2);
+    CHECK(b.retransmit_mult == 8);
+    CHECK(b.retransmits(25) == 16);
+    CHECK(b.dissemination == Dissemination::push_pull);
+    CHECK(b.probe_interval == l.probe_interval);
+    CHECK(b.probe_timeout == l.probe_timeout);
+    CHECK(b.indirect_checks == l.indirect_checks);
+    CHECK(b.suspicion_mult == l.suspicion_mult);
+    CHECK(b.push_pull_interval == l.push_pull_interval);
+    CHECK(b.reconnect_interval == l.reconnect_interval);
+    // Flags still override it.
+    CHECK(parse({"--profile", "broadcast", "--id", "n1", "--fanout", "3"}).fanout == 3);
+}
+
 TEST_CASE("individual flags override the profile whatever their order", "[config]") {
     Config c = parse({"--probe-interval",
                       "300ms",
@@ -188,5 +207,5 @@ TEST_CASE("print-profile: --print-profile names a known profile and needs no --i
     CHECK(timing_profile(profile_by_name("fast"))["retransmit_mult"] == 6);
     CHECK(timing_profile(profile_by_name("lan"))["probe_timeout"] == 0.5);
     CHECK(error_of({"--print-profile", "wan"}) ==
-          "--print-profile: expected 'lan' or 'fast', got 'wan'");
+          "--print-profile: expected 'lan', 'fast' or 'broadcast', got 'wan'");
 }
