@@ -10,7 +10,7 @@ How a mutant is built: the mutated source is written to a scratch copy of its fi
 compile command for that file (from BUILD/compile_commands.json, without -g), put in a copy of
 libgossip_core.a in place of the original object, and gossiplab is relinked from BUILD's
 objects with lld. Only the one file is recompiled. A compile error is `stillborn` (left out of
-the score). The suite (`gossiplab suite SCENARIOS --impl reference --impairment sim`) runs with
+the score; compiled without -Werror). The suite (`gossiplab suite SCENARIOS --impl reference --impairment sim`) runs with
 a timeout: past it the mutant is `killed` (timeout); a crash of gossiplab is `killed` (crash);
 any scenario whose verdict is not the baseline's pass kills it, with the failing checks
 recorded. Survivors are triaged in bench/mutation/triage.json (equivalent: why; blind spot:
@@ -119,7 +119,9 @@ class Builder:
         src.write_text(text)
         obj = self.scratch / (pathlib.Path(rel).name + ".o")
         args = shlex.split(e["command"])
-        args = [x for x in args if x != "-g"]
+        # no debug info; warnings are not errors here: a mutant is stillborn only when it does
+        # not compile (an unused variable left by a deletion is still a runnable mutant)
+        args = [x for x in args if x not in ("-g", "-Werror")]
         i = args.index("-o")
         args[i + 1] = str(obj)
         i = args.index("-c")
