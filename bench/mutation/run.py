@@ -152,6 +152,8 @@ def main():
     ap.add_argument("--scenarios", default=str(ROOT / "scenarios"))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=0, help="suite timeout (s); default 20x the baseline, at least 60")
+    ap.add_argument("--resume", help="a results.json of an earlier (interrupted) run of the same sample: its mutants are kept, not rerun")
+    ap.add_argument("--budget", type=float, default=0, help="stop starting mutants after this many seconds (0: none); the rest are listed as not run")
     ap.add_argument("--lab", action="store_true")
     a = ap.parse_args()
     if a.lab:
@@ -204,8 +206,20 @@ def main():
           f"({len(base)} verdicts), timeout {a.timeout:.0f} s, {a.jobs} jobs", flush=True)
 
     results = {}
+    prior_wall = 0.0
+    if a.resume:
+        prev = json.loads(pathlib.Path(a.resume).read_text())
+        want = {m.id for m in chosen}
+        for r in prev.get("mutants", []):
+            if r["id"] in want:
+                results[r["id"]] = r
+        prior_wall = prev.get("wall_s", 0.0) + prev.get("prior_wall_s", 0.0)
+        print(f"mutation: {len(results)} mutants kept from {a.resume}", flush=True)
     lock = threading.Lock()
-    queue = list(chosen)
+    # run in a seeded random order, so that a run stopped by --budget or Ctrl-C has finished
+    # a random part of the sample, not its first files
+    queue = [m for m in chosen if m.id not in results]
+    random.Random(a.seed + 1).shuffle(queue)
     scratch_root = out / "scratch"
 
     def worker(n):
@@ -215,6 +229,8 @@ def main():
         b = Builder(build, scratch)
         while not STOP.is_set():
             with lock:
+                if a.budget and time.monotonic() - t_start > a.budget:
+                    return
                 if not queue:
                     return
                 m = queue.pop(0)
@@ -298,7 +314,9 @@ def main():
         "seed": a.seed, "sample": a.sample, "population": len(population),
         "population_by_operator": ops,
         "baseline_suite_s": round(base_s, 2), "timeout_s": a.timeout, "jobs": a.jobs,
-        "wall_s": round(wall, 1), "interrupted": interrupted,
+        "wall_s": round(wall, 1), "prior_wall_s": round(prior_wall, 1), "interrupted": interrupted,
+        "budget_s": a.budget or None, "resumed_from": a.resume,
+        "not_run": len(chosen) - len(recs),
         "mean_wall_per_mutant_s": round(sum(r["wall_s"] for r in recs) / len(recs), 2) if recs else None,
         "counts": counts, "mutants": recs,
     }
