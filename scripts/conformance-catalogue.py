@@ -104,6 +104,14 @@ def main():
         w(sc.get("description", ""))
         w("")
         w(f"Source: {sc.get('source', '-')}.")
+    # The mutation score, rendered from bench/mutation/results.json and triage.json (the same
+    # block bench/mutation/render.py writes), so a re-render keeps it current, never stale.
+    sys.path.insert(0, str(ROOT / "bench/mutation"))
+    import render  # noqa: E402
+    if (ROOT / "bench/mutation/results.json").exists():
+        mdoc, triage = render.load([])
+        w("")
+        w(render.block(mdoc, triage))
     print("\n".join(out))
     return 0
 
