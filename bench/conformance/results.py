@@ -363,12 +363,11 @@ def render_stability(runs, also, rates, impls):
         L.append("None: every verdict is the same in every set.")
         L.append("")
         return L
-    L.append("| implementation | scenario | runs | fail or unknown | what failed (seed: checks) |")
+    L.append("| implementation | scenario | runs | fail or unknown | what failed (run: checks) |")
     L.append("|---|---|---|---|---|")
     for i, s, reps in unstable:
-        seen = [((r.info.get("seed")), rep.get("verdict"), failing(rep))
-                for r, rep in zip(sets, reps)]
-        seen += rates.get((i, s), [])
+        seen = [(set_name(r), rep.get("verdict"), failing(rep)) for r, rep in zip(sets, reps)]
+        seen += [("seed %s" % x[0],) + tuple(x[1:]) for x in rates.get((i, s), [])]
         bad = [x for x in seen if x[1] != "pass"]
         what = "; ".join("%s: %s" % (x[0], ", ".join(x[2]) or x[1]) for x in bad)
         n = len(seen)
