@@ -3,7 +3,8 @@
 
     bench/run.py [--small] [--check] [--build DIR] [--out DIR] [NAME ...]
 
-NAME: checkers, impairment, report, scale, vm (default: all but vm at --small, all at full
+NAME: checkers, impairment, report, scale, load, durability, vm (default: all but load,
+durability and vm at --small, all at full
 size). Each benchmark's output is saved as OUT/NAME.json: the exact command, the commit, the
 date, the machine and its load average before and after, its own output, and the
 `bench-result {...}` lines it printed (values and ratios). Full size writes to bench/results/
@@ -48,6 +49,13 @@ def commands(build, size, tmp):
         "scale": ([str(ROOT / "bench/scale/run.sh")] + (["10"] if small else ["10", "50", "100", "250"]),
                   {"DURATION": "4" if small else "30", "BOUND": "3" if small else "30",
                    "GOSSIPLAB_BUILD": str(build)}, None),
+        "load": ([str(ROOT / "bench/load/run.sh"), "3", "2"],
+                 {"GOSSIPLAB_BUILD": str(build), "OUT": f"{tmp}/load"},
+                 "runs the quick suite 3 times beside 2 CPU hogs (about 8 minutes)"
+                 if small else None),
+        "durability": ([str(ROOT / "bench/durability/sigkill.sh"), "20", f"{b}/gossiplab"], {},
+                       "20 SIGKILLs (about 2 minutes); the ctest durability_sigkill runs 3"
+                       if small else None),
         "vm": ([str(ROOT / "bench/impairment/vm.sh")], {},
                "boots a QEMU guest (minutes); the CI's own VM run is scripts/vm-tests.sh"
                if small else None),

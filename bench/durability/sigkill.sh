@@ -143,4 +143,11 @@ ok = [j['node'] for j in map(json.loads, open('$WORK/normal/history.jsonl'))
       if j.get('kind') == 'event' and j['event'].get('type') == 'started'
       and j['event'].get('scratch') == j['node']]
 sys.exit(0 if len(ok) == 4 else 1)" || { echo "FAIL: a node could not use its {scratch}"; fail=1; }
+python3 -c "
+import json, sys
+g = [float(x) for x in sys.argv[4:] if x != 'nan']
+print('bench-result ' + json.dumps({'name': 'durability', 'values': {
+    'kills': int(sys.argv[1]), 'violations': int(sys.argv[2]), 'normal_left': int(sys.argv[3]),
+    'gap_min_ms': min(g) if g else None, 'gap_median_ms': sorted(g)[len(g) // 2] if g else None,
+    'gap_max_ms': max(g) if g else None}}))" "$N" "$fail" "$left" "${gaps[@]}"
 exit $fail

@@ -25,7 +25,7 @@ struct Entry {
 const std::vector<Entry>& registry() {
     static const std::vector<Entry> r{
         {"history_wellformed", &detail::history_wellformed, {"grace"}},
-        {"run_health", &detail::run_health, {}},
+        {"run_health", &detail::run_health, {"starved_limit"}},
         {"membership_convergence",
          &detail::membership_convergence,
          {"bound_join", "bound_crash", "bound_leave", "bound_heal", "leave_accepts_dead",
@@ -150,6 +150,34 @@ std::vector<Verdict> verdicts_of(const std::vector<CheckResult>& results) {
     return out;
 }
 
+json starved_environment(std::vector<CheckResult>& results) {
+    const CheckResult* health = nullptr;
+    for (const auto& r : results)
+        if (r.check == "run_health") health = &r;
+    if (!health || compose(verdicts_of(results)) != Verdict::Fail) return nullptr;
+    const json load = health->metrics.value("load", json::object());
+    if (load.value("starved", 0) == 0 || !load.contains("worst") || !load["worst"].is_object())
+        return nullptr;
+    const json worst = load["worst"];
+    const std::string why = "the lab was starved: " + worst.value("what", std::string("?")) + "; " +
+                            std::to_string(load.value("starved", 0)) + " of " +
+                            std::to_string(load.value("samples", 0)) +
+                            " load sample(s) reached the limit";
+    std::vector<std::string> relabelled;
+    for (auto& r : results) {
+        // A malformed history or a misbehaving node is not the machine's doing.
+        if (r.verdict != Verdict::Fail || r.check == "run_health" ||
+            r.check == "history_wellformed")
+            continue;
+        r.verdict = Verdict::Unknown;
+        r.reason = "environment: " + why + "; the check had failed: " + r.reason;
+        r.metrics["environment"] = true;
+        relabelled.push_back(r.check);
+    }
+    if (relabelled.empty()) return nullptr;
+    return {{"starved", true}, {"reason", why}, {"worst", worst}, {"checks", relabelled}};
+}
+
 json check_run_dir(const std::filesystem::path& run_dir) {
     History h = load_history(run_dir / "history.jsonl");
     json scenario = read_json(run_dir / "scenario.json");
@@ -177,7 +205,11 @@ json check_run_dir(const std::filesystem::path& run_dir) {
     // cannot pass, whatever the scenario's checks say.
     if (checks.is_object() && !checks.contains("run_health"))
         results.push_back(run_check("run_health", ctx, json::object()));
-    json out = {{"checks", json::array()}, {"verdict", compose(verdicts_of(results))}};
+    // A failure on a starved machine is the environment's (docs/checkers.md "Starved runs").
+    json starved = starved_environment(results);
+    json out = {{"checks", json::array()},
+                {"verdict", compose(verdicts_of(results))},
+                {"starved", starved}};
     for (const auto& r : results) out["checks"].push_back(r.to_json());
     return out;
 }

@@ -4,7 +4,9 @@
 #include "checks.hpp"
 #include "common.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 namespace gossiplab::checkers::detail {
@@ -79,6 +81,72 @@ Interruption interruption(const History& h) {
                 ")"};
 }
 
+// The controller's `load` samples (harness/src/load.hpp): how late the lab ran, once a second.
+// A sample is starved when the controller's timers, the engine's releases or a node's wait for
+// a CPU reached `limit` (by default the profile's probe_timeout, the protocol's tightest
+// deadline): a node's wait is the sum of its waits in the interval, so a node that waited less
+// than the limit in all was never late by more than that once.
+json load_summary(const History& h, double limit) {
+    size_t samples = 0, starved = 0;
+    double controller = 0, node = 0, pressure = -1, engine = -1, worst_late = -1;
+    std::string node_id;
+    json worst = nullptr;
+    auto num = [](const json& b, const char* k) -> std::optional<double> {
+        auto it = b.find(k);
+        if (it == b.end() || !it->is_number()) return std::nullopt;
+        return it->get<double>();
+    };
+    char buf[200];
+    for (const Action& a : h.actions) {
+        if (a.type != ActionType::load) continue;
+        ++samples;
+        const double c = num(a.body, "controller_lag").value_or(0);
+        const auto e = num(a.body, "engine_lag");
+        const auto p = num(a.body, "cpu_pressure");
+        double nw = 0;
+        std::string nid;
+        auto waits = a.body.find("node_wait");
+        if (waits != a.body.end() && waits->is_object())
+            for (const auto& [id, v] : waits->items())
+                if (v.is_number() && v.get<double>() > nw) nw = v.get<double>(), nid = id;
+        controller = std::max(controller, c);
+        if (e) engine = std::max(engine, *e);
+        if (p) pressure = std::max(pressure, *p);
+        if (nw > node) node = nw, node_id = nid;
+        const double late = std::max({c, e.value_or(0), nw});
+        if (late < limit) continue;
+        ++starved;
+        if (late <= worst_late) continue;
+        worst_late = late;
+        if (late == c)
+            std::snprintf(buf, sizeof buf, "the controller's timers fired up to %.0f ms late",
+                          c * 1e3);
+        else if (e && late == *e)
+            std::snprintf(buf, sizeof buf, "the engine released held packets up to %.0f ms late",
+                          *e * 1e3);
+        else
+            std::snprintf(buf, sizeof buf, "%s waited %.0f ms for a CPU", nid.c_str(), nw * 1e3);
+        const double interval = num(a.body, "interval").value_or(0);
+        char tail[120];
+        std::snprintf(tail, sizeof tail, " in the second before t = %.3f s (limit %.0f ms)", a.t,
+                      limit * 1e3);
+        worst = {{"t", a.t},
+                 {"ref", a.line},
+                 {"late", late},
+                 {"interval", interval},
+                 {"what", std::string(buf) + tail}};
+    }
+    return {{"samples", samples},
+            {"limit", limit},
+            {"starved", starved},
+            {"controller_lag_max", controller},
+            {"engine_lag_max", engine < 0 ? json(nullptr) : json(engine)},
+            {"node_wait_max", node},
+            {"node_wait_max_node", node_id.empty() ? json(nullptr) : json(node_id)},
+            {"cpu_pressure_max", pressure < 0 ? json(nullptr) : json(pressure)},
+            {"worst", worst}};
+}
+
 }  // namespace
 
 CheckResult run_health(const Context& ctx, const json& options) {
@@ -97,6 +165,13 @@ CheckResult run_health(const Context& ctx, const json& options) {
     }
     r.measured = found.size();
     r.metrics = {{"problems", found.size()}, {"lines", h.lines}};
+    const double limit =
+        opt_number(options, "starved_limit",
+                   ctx.profile.is_object() && ctx.profile.contains("probe_timeout") &&
+                           ctx.profile["probe_timeout"].is_number()
+                       ? ctx.profile["probe_timeout"].get<double>()
+                       : 0.5);
+    r.metrics["load"] = load_summary(h, limit);
     if (backend_of(h) == "sim")
         r.not_applicable.push_back(
             "processes left behind: the simulated nodes are cores inside gossiplab, not "

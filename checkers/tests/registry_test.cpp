@@ -164,3 +164,60 @@ TEST_CASE("check_run_dir names a missing history") {
     }
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a check that failed on a starved lab is the environment's: unknown, and said why") {
+    auto dir = std::filesystem::temp_directory_path() / "gossiplab_checkers_starved_test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto write = [&](double wait) {
+        HB b = cluster();
+        b.at(1).action("load", {{"interval", 1.0},
+                                {"controller_lag", 0.001},
+                                {"engine_lag", 0.0},
+                                {"cpu_pressure", 1.0},
+                                {"node_wait", {{"n2", wait}}}});
+        b.at(9).mesh({"n1"}, {"n3"}, "dead");  // n3 is alive: a false death
+        b.at(40).end();
+        std::ofstream(dir / "history.jsonl") << b.text();
+        std::ofstream(dir / "scenario.json")
+            << json{{"name", "t"},
+                    {"checks",
+                     {{"accuracy", json::object()}, {"history_wellformed", json::object()}}}}
+                   .dump();
+        std::ofstream(dir / "impl.json") << json{
+            {"name", "reference"},
+            {"profile", lan_profile()},
+            {"features", all_features()}}.dump();
+    };
+    SECTION("starved: the failure becomes unknown, with the worst sample in its reason") {
+        write(0.8);  // n2 waited 800 ms of the second for a CPU: the limit is 500 ms
+        json out = check_run_dir(dir);
+        INFO(out.dump(1));
+        CHECK(out["verdict"] == "unknown");
+        REQUIRE(out["starved"].is_object());
+        CHECK(out["starved"]["checks"] == json::array({"accuracy"}));
+        const std::string why =
+            "the lab was starved: n2 waited 800 ms for a CPU in the second before t = 1.000 s "
+            "(limit 500 ms); 1 of 1 load sample(s) reached the limit";
+        CHECK(out["starved"]["reason"] == why);
+        const json& fd = out["checks"][0];
+        CHECK(fd["check"] == "accuracy");
+        CHECK(fd["verdict"] == "unknown");
+        CHECK(fd["metrics"]["environment"] == true);
+        CHECK(fd["reason"].get<std::string>().rfind(
+                  "environment: " + why + "; the check had failed: ", 0) == 0);
+        CHECK_FALSE(fd["evidence"].empty());  // the failure's evidence is kept
+        CHECK(out["checks"][1]["verdict"] == "pass");
+        CHECK(out["checks"][2]["check"] == "run_health");
+        CHECK(out["checks"][2]["verdict"] == "pass");
+    }
+    SECTION("not starved: the failure stands") {
+        write(0.2);
+        json out = check_run_dir(dir);
+        CHECK(out["verdict"] == "fail");
+        CHECK(out["starved"].is_null());
+        CHECK(out["checks"][0]["verdict"] == "fail");
+        CHECK_FALSE(out["checks"][0]["metrics"].contains("environment"));
+    }
+    std::filesystem::remove_all(dir);
+}

@@ -15,7 +15,11 @@ TEST_CASE("a run without node errors or malformed lines is healthy") {
     CHECK(r.verdict == Verdict::Pass);
     CHECK(r.reason == "every node started, behaved and stopped as the scenario asked");
     CHECK(r.measured == 0);
-    CHECK(r.metrics == json{{"problems", 0}, {"lines", 17}, {"interrupted", false}});
+    json m = r.metrics;
+    m.erase("load");
+    CHECK(m == json{{"problems", 0}, {"lines", 17}, {"interrupted", false}});
+    CHECK(r.metrics["load"]["samples"] == 0);  // no load samples: nothing starved
+    CHECK(r.metrics["load"]["starved"] == 0);
     CHECK(r.evidence.empty());
     CHECK(r.bound.is_null());
 }
@@ -148,4 +152,70 @@ TEST_CASE("a node that left processes running when it exited fails the run, coun
     CHECK(r.verdict == Verdict::Fail);
     CHECK(r.measured == 1);
     CHECK(has_evidence(r, "n2", line, "left 2 process(es) running when it exited (killed then)"));
+}
+
+namespace {
+json load_sample(double controller, json engine, json waits) {
+    return {{"interval", 1.0},
+            {"controller_lag", controller},
+            {"engine_lag", std::move(engine)},
+            {"cpu_pressure", 0.5},
+            {"node_wait", std::move(waits)}};
+}
+}  // namespace
+
+TEST_CASE("load samples: the ones at the limit are starved, and the worst is named with its line") {
+    HB b = cluster();
+    b.at(1).action("load", load_sample(0.002, 0.0, {{"n1", 0.004}}));
+    b.at(2).action("load", load_sample(0.030, 0.001, {{"n2", 0.080}, {"n3", 0.020}}));
+    const uint32_t worst = uint32_t(b.line());
+    b.at(3).action("load", load_sample(0.060, nullptr, json::object()));
+    b.at(4).action("load", load_sample(0.001, 0.049, json::object()));  // under the limit
+    b.at(10).end();
+    // The lan profile's probe_timeout (0.5 s) is the default limit: nothing reached it.
+    CheckResult lan = check_lan("run_health", b.history());
+    INFO(lan.to_json().dump(1));
+    CHECK(lan.verdict == Verdict::Pass);  // starvation alone fails nothing
+    CHECK(lan.metrics["load"]["samples"] == 4);
+    CHECK(lan.metrics["load"]["starved"] == 0);
+    CHECK(lan.metrics["load"]["limit"] == 0.5);
+    CHECK(lan.metrics["load"]["worst"].is_null());
+    CHECK(lan.metrics["load"]["controller_lag_max"] == 0.06);
+    CHECK(lan.metrics["load"]["engine_lag_max"] == 0.049);
+    CHECK(lan.metrics["load"]["node_wait_max"] == 0.08);
+    CHECK(lan.metrics["load"]["node_wait_max_node"] == "n2");
+    // At 50 ms (the fast profile's probe_timeout) n2's 80 ms and the controller's 60 ms reach it.
+    CheckResult fast = check("run_health", b.history(), {{"starved_limit", 0.05}});
+    INFO(fast.to_json().dump(1));
+    CHECK(fast.verdict == Verdict::Pass);
+    CHECK(fast.metrics["load"]["limit"] == 0.05);
+    CHECK(fast.metrics["load"]["starved"] == 2);
+    const json w = fast.metrics["load"]["worst"];
+    CHECK(w["ref"] == worst);
+    CHECK(w["t"] == 2.0);
+    CHECK(w["what"] == "n2 waited 80 ms for a CPU in the second before t = 2.000 s (limit 50 ms)");
+    CheckResult tight = check("run_health", b.history(), {{"starved_limit", 0.04}});
+    CHECK(tight.metrics["load"]["starved"] == 3);
+    CHECK(tight.metrics["load"]["worst"]["ref"] == worst);  // still the worst
+    // The controller's lag and the engine's are named as such.
+    HB c = cluster();
+    c.at(1).action("load", load_sample(0.070, 0.0, {{"n1", 0.060}}));
+    c.at(2).action("load", load_sample(0.0, 0.120, json::object()));
+    c.at(3).end();
+    CheckResult both = check("run_health", c.history(), {{"starved_limit", 0.05}});
+    CHECK(both.metrics["load"]["starved"] == 2);
+    CHECK(both.metrics["load"]["worst"]["what"] ==
+          "the engine released held packets up to 120 ms late in the second before t = 2.000 s "
+          "(limit 50 ms)");
+    CheckResult ctl = check("run_health", c.history(), {{"starved_limit", 0.065}});
+    CHECK(ctl.metrics["load"]["worst"]["what"] ==
+          "the engine released held packets up to 120 ms late in the second before t = 2.000 s "
+          "(limit 65 ms)");
+    HB d = cluster();
+    d.at(1).action("load", load_sample(0.070, 0.0, {{"n1", 0.060}}));
+    d.at(2).end();
+    CHECK(check("run_health", d.history(), {{"starved_limit", 0.05}})
+              .metrics["load"]["worst"]["what"] ==
+          "the controller's timers fired up to 70 ms late in the second before t = 1.000 s "
+          "(limit 50 ms)");
 }

@@ -40,7 +40,8 @@ Controller::Controller(asio::io_context& ioc, RunClock& clock, NodeSupervisor& s
                 }),
       signals_(ioc, SIGINT, SIGTERM),
       end_timer_(ioc),
-      flush_timer_(ioc) {
+      flush_timer_(ioc),
+      load_timer_(ioc) {
     NodeHandlers h;
     h.on_stdout = [this](const std::string& node, const std::string& line, bool truncated) {
         on_stdout(node, line, truncated);
@@ -108,6 +109,7 @@ RunResult Controller::run() {
     });
     progress_.start();
     flush_periodically();
+    sample_load();
     ioc_.run();
     scratch_.remove();  // every node has exited
     rec_.flush();
@@ -123,8 +125,29 @@ void Controller::flush_periodically() {
     rec_.flush();
     flush_timer_.expires_after(RunClock::secs(0.05));
     flush_timer_.async_wait([this](auto ec) {
-        if (!ec) flush_periodically();
+        if (ec) return;
+        load_.timer_fired(flush_timer_.expiry());
+        flush_periodically();
     });
+}
+
+// Once a second, how late the lab ran (harness/src/load.hpp): a failure on a starved machine
+// is then judged as the environment's, not the protocol's (docs/checkers.md "Starved runs").
+void Controller::sample_load() {
+    load_timer_.expires_at(clock_.at(load_since_ + 1.0));
+    load_timer_.async_wait([this](auto ec) {
+        if (ec || finishing_) return;
+        load_.timer_fired(load_timer_.expiry());
+        record_load();
+        sample_load();
+    });
+}
+
+void Controller::record_load() {
+    const double now = clock_.now();
+    rec_.action(ActionType::load, -1,
+                load_.sample(now - load_since_, nodes_.groups(), net_.release_lag()));
+    load_since_ = now;
 }
 
 // -- the schedule -----------------------------------------------------------------------------
@@ -132,7 +155,9 @@ void Controller::flush_periodically() {
 void Controller::schedule(size_t i) {
     auto timer = std::make_shared<asio::steady_timer>(ioc_, clock_.at(sc_.actions[i].at));
     timer->async_wait([this, i, timer](auto ec) {
-        if (!ec && !finishing_) apply(sc_.actions[i]);
+        if (ec || finishing_) return;
+        load_.timer_fired(timer->expiry());
+        apply(sc_.actions[i]);
     });
 }
 
@@ -237,6 +262,8 @@ void Controller::finish(const std::string& reason) {
     finishing_ = true;
     end_reason_ = reason;
     end_timer_.cancel();
+    load_timer_.cancel();
+    record_load();              // the last, partial, interval
     nemesis_.close_interval();  // the last interval's counters
     // Ask every node for its final view, then to stop.
     for (const auto& id : nodes_.ids()) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gossiplab/harness/controller.hpp"
+#include "load.hpp"
 #include "nemesis.hpp"
 #include "nodes.hpp"
 #include "progress.hpp"
@@ -52,6 +53,8 @@ class Controller {
     void kill_stragglers();
     void maybe_done();
     void flush_periodically();
+    void sample_load();
+    void record_load();
 
     boost::asio::io_context& ioc_;
     RunClock& clock_;
@@ -71,6 +74,9 @@ class Controller {
     boost::asio::signal_set signals_;
     boost::asio::steady_timer end_timer_;
     boost::asio::steady_timer flush_timer_;  // the history's lines reach the file every 50 ms
+    boost::asio::steady_timer load_timer_;   // a `load` sample every second
+    LoadProbe load_;
+    double load_since_ = 0;  // the run time the current load interval began
     bool finishing_ = false, done_ = false, interrupted_ = false;
     std::string end_reason_ = "duration";
 };

@@ -254,7 +254,13 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
     std::printf("%s: %s  (report: %s)\n", sc.name.c_str(), checkers::to_string(verdict).c_str(),
                 (out / "report.html").string().c_str());
     std::fflush(stdout);  // keep the table next to its scenario when stdout is a file
-    return {verdict, info.checks, rr.interrupted};
+    harness::RunOutcome o{verdict, info.checks, rr.interrupted, {}};
+    if (checked["starved"].is_object()) {
+        o.starved = checked["starved"].value("reason", std::string("the lab was starved"));
+        std::printf("%s: environment: %s; the failed checks are judged unknown (exit 3)\n",
+                    sc.name.c_str(), o.starved.c_str());
+    }
+    return o;
 }
 
 int verdict_exit(Verdict v) {
@@ -265,6 +271,7 @@ int verdict_exit(Verdict v) {
 // is an environment problem (3) unless a check failed (1). docs/checkers.md "run_health".
 int check_exit(const json& checked, Verdict v) {
     if (v == Verdict::Fail) return kExitFail;
+    if (checked.value("starved", json()).is_object()) return kExitEnv;  // "Starved runs"
     for (const auto& c : checked["checks"])
         if (c.value("check", "") == "run_health" && c.contains("metrics") &&
             c["metrics"].value("interrupted", false))
@@ -295,6 +302,7 @@ int cmd_run(int argc, char** argv) {
     World w = World::prepare(a.value("impairment"));
     harness::RunOutcome r = run_one(sc, out, w);
     if (r.interrupted) return kExitInterrupted;
+    if (r.verdict != Verdict::Fail && !r.starved.empty()) return kExitEnv;
     return verdict_exit(r.verdict);
 }
 
@@ -327,6 +335,8 @@ struct SuiteReporter {
             std::printf("  %-32s %s\n", n.c_str(), checkers::to_string(v).c_str());
         for (const auto& [n, why] : r.not_applicable)
             std::printf("  %-32s not applicable: %s\n", n.c_str(), why.c_str());
+        for (const auto& [n, why] : r.starved)
+            std::printf("  %-32s environment: %s\n", n.c_str(), why.c_str());
         std::printf("index: %s\n", (out / "index.html").string().c_str());
     }
 };
@@ -357,7 +367,8 @@ int cmd_suite(int argc, char** argv) {
          [&](const harness::SweepResult& s) { rep.sweep_done(s); }});
     rep.finish(r, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (r.interrupted) return kExitInterrupted;
-    return r.any_fail() ? kExitFail : kExitPass;
+    if (r.any_fail()) return kExitFail;
+    return r.starved.empty() ? kExitPass : kExitEnv;
 }
 
 int cmd_check(int argc, char** argv) {

@@ -58,6 +58,8 @@ class LabNetwork : public Network {
                 {"delayed", s.delayed}};
     }
 
+    std::optional<double> release_lag() override { return lab_.take_release_lag(); }
+
     json observe() override {
         json links = json::array();
         auto shape = [](const std::optional<netem::LinkShape>& s) {

@@ -51,6 +51,13 @@ std::vector<std::string> Nodes::command(const std::string& id, const State& st) 
     return expand_command(m_.command, vars, (m_.dir / "impl.json").string());
 }
 
+std::map<std::string, pid_t> Nodes::groups() const {
+    std::map<std::string, pid_t> out;
+    for (const auto& [id, st] : state_)
+        if (st.pid > 0 && sup_.running(id)) out[id] = st.pid;
+    return out;
+}
+
 void Nodes::start(const std::string& id, double planned, bool restart) {
     State& st = state_.at(id);
     if (sup_.running(id)) {
@@ -68,6 +75,7 @@ void Nodes::start(const std::string& id, double planned, bool restart) {
         return;
     }
     st.expect_exit = false;
+    st.pid = pid;
     ++st.starts;
     rec_.action(ActionType::node_start, planned,
                 {{"node", id},

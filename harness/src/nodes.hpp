@@ -32,6 +32,9 @@ class Nodes {
     bool has(const std::string& id) const { return state_.count(id) > 0; }
     bool running(const std::string& id) const { return sup_.running(id); }
     int up() const;
+    // Each running node's process group (the pid the supervisor started): what the load
+    // probe reads the nodes' run-queue wait from.
+    std::map<std::string, pid_t> groups() const;
 
     // Starts node `id` and records node_start, or a node_error when it is running already,
     // its command cannot be expanded or its process cannot be started. `planned` as in
@@ -51,6 +54,7 @@ class Nodes {
     struct State {
         bool expect_exit = false;
         int starts = 0;  // successful starts so far: salts the node's RNG seed
+        pid_t pid = -1;  // of the last start
     };
     std::vector<std::string> seed_ids(const std::string& id) const;
     std::vector<std::string> command(const std::string& id, const State& st);

@@ -114,6 +114,7 @@ void run_sweep(const SuiteScenario& s, const fs::path& suite_dir, const RunFunct
         r.outcome = run(sc, suite_dir / r.name);
         result.run_dirs.push_back(suite_dir / r.name);
         result.verdicts.push_back({r.name, r.outcome.verdict});
+        if (!r.outcome.starved.empty()) result.starved.push_back({r.name, r.outcome.starved});
         runs.push_back(std::move(r));
         if (runs.back().outcome.interrupted) {
             result.interrupted = true;
@@ -146,6 +147,7 @@ SuiteResult run_suite(const std::vector<SuiteScenario>& plan, const fs::path& su
         RunOutcome r = run(s.scenario, suite_dir / s.stem);
         result.run_dirs.push_back(suite_dir / s.stem);
         result.verdicts.push_back({s.stem, r.verdict});
+        if (!r.starved.empty()) result.starved.push_back({s.stem, r.starved});
         result.interrupted = r.interrupted;
     }
     return result;

@@ -57,6 +57,7 @@ class FakeNetwork final : public Network {
     }
     json stats() const override { return json::object(); }
     json observe() override { return json::array({{{"reads", ++observed}}}); }
+    std::optional<double> release_lag() override { return 0.007; }
 };
 
 Manifest fake_manifest() {
@@ -143,6 +144,7 @@ struct Rig {
     std::vector<std::string> story(const std::string& node = "") const {
         std::vector<std::string> out;
         for (const auto& l : hist) {
+            if (l["kind"] == "action" && l["action"] == "load") continue;  // its own test
             std::string who = l.value("node", "");
             if (!node.empty() && who != node) continue;
             std::string what = l["kind"] == "action" ? l["action"].get<std::string>()
@@ -619,4 +621,30 @@ TEST_CASE("without {scratch} in the command no scratch area is made") {
     r.run(scenario(0.1, {}, 2));
     CHECK(fs::exists(r.dir / "history.jsonl"));
     CHECK_FALSE(fs::exists(r.dir / "scratch"));
+}
+
+TEST_CASE("the controller samples how late the lab ran once a second, and once at the end") {
+    Rig r;
+    r.run(scenario(1.3, {act(0.1, op::Kill{"n3"})}));
+    check_envelope(r.hist);
+    const std::vector<json> load = r.actions("load");
+    REQUIRE(load.size() == 2);  // at t = 1 and when the run ends at 1.3
+    CHECK(load[0]["t"].get<double>() >= 1.0);
+    CHECK(load[0]["interval"].get<double>() >= 1.0);
+    CHECK(load[1]["interval"].get<double>() < 0.6);
+    for (const json& l : load) {
+        INFO(l.dump());
+        CHECK_FALSE(l.contains("planned"));
+        CHECK(l["engine_lag"] == 0.007);  // the network's, passed through
+        CHECK(l["controller_lag"].get<double>() >= 0);
+        CHECK(l["node_wait"].is_object());
+        CHECK(l["node_wait_max"].is_number());
+        CHECK(l.contains("cpu_pressure"));
+    }
+    // The last sample closes the run before the nodes are stopped.
+    const auto first_exit = std::find_if(r.hist.begin(), r.hist.end(), [](const json& l) {
+        return l.value("action", "") == "node_exit" && l.value("node", "") != "n3";
+    });
+    REQUIRE(first_exit != r.hist.end());
+    CHECK(load[1]["t"].get<double>() <= (*first_exit)["t"].get<double>());
 }

@@ -88,7 +88,7 @@ struct FakeRuns {
     std::vector<Call> calls;
     std::function<RunOutcome(const std::string& name, const Scenario& sc)> answer =
         [](const std::string&, const Scenario&) {
-            return RunOutcome{Verdict::Pass, json::array(), false};
+            return RunOutcome{Verdict::Pass, json::array(), false, {}};
         };
     RunFunction fn() {
         return [this](const Scenario& sc, const fs::path& out) {
@@ -174,7 +174,7 @@ TEST_CASE("the suite runs each scenario once, from memory, in order") {
 
     FakeRuns fake;
     fake.answer = [](const std::string& name, const Scenario&) {
-        return RunOutcome{name == "b" ? Verdict::Fail : Verdict::Pass, json::array(), false};
+        return RunOutcome{name == "b" ? Verdict::Fail : Verdict::Pass, json::array(), false, {}};
     };
     std::vector<std::string> started;
     SuiteResult r =
@@ -231,7 +231,7 @@ TEST_CASE("an interrupted run ends the suite") {
     auto plan = plan_suite(d.path, {}, {}, home());
     FakeRuns fake;
     fake.answer = [](const std::string& name, const Scenario&) {
-        return RunOutcome{Verdict::Unknown, json::array(), name == "b"};
+        return RunOutcome{Verdict::Unknown, json::array(), name == "b", {}};
     };
     SuiteResult r = run_suite(plan, "/suite", fake.fn());
     CHECK(fake.calls.size() == 2);
@@ -251,7 +251,7 @@ TEST_CASE("a sweep runs once per N and judges load flatness from the runs' resul
         const int n = static_cast<int>(sc.nodes.size());
         json checks = {message_load(n == 3 ? 10.0 : load_at_6, n),
                        {{"check", "history_wellformed"}, {"verdict", "pass"}}};
-        return RunOutcome{Verdict::Pass, checks, false};
+        return RunOutcome{Verdict::Pass, checks, false, {}};
     };
     std::vector<SweepResult> done;
     SuiteResult r = run_suite(plan, "/suite", fake.fn(),
@@ -293,8 +293,8 @@ TEST_CASE("a sweep interrupted part way still judges the runs it has, then ends 
     auto plan = plan_suite(d.path, {}, {}, home());
     FakeRuns fake;
     fake.answer = [](const std::string& name, const Scenario& sc) {
-        return RunOutcome{Verdict::Pass, json{message_load(10, int(sc.nodes.size()))},
-                          name == "s-n4"};
+        return RunOutcome{
+            Verdict::Pass, json{message_load(10, int(sc.nodes.size()))}, name == "s-n4", {}};
     };
     int sweeps_done = 0;
     SuiteResult r = run_suite(plan, "/suite", fake.fn(), {{}, [&](const SweepResult& s) {
@@ -310,11 +310,11 @@ TEST_CASE("a sweep interrupted part way still judges the runs it has, then ends 
 
 TEST_CASE("aggregate_sweep counts only runs with a message_load result") {
     std::vector<SweepRun> runs = {
-        {3, "s-n3", {Verdict::Pass, json{message_load(10, 3)}, false}},
-        {6, "s-n6", {Verdict::Unknown, json::array(), false}},
+        {3, "s-n3", {Verdict::Pass, json{message_load(10, 3)}, false, {}}},
+        {6, "s-n6", {Verdict::Unknown, json::array(), false, {}}},
         {9,
          "s-n9",
-         {Verdict::Fail, json{{{"check", "dissemination"}, {"verdict", "fail"}}}, false}},
+         {Verdict::Fail, json{{{"check", "dissemination"}, {"verdict", "fail"}}}, false, {}}},
     };
     SweepResult s = aggregate_sweep("s", runs);
     CHECK(s.stem == "s");

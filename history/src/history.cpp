@@ -49,6 +49,7 @@ constexpr std::pair<ActionType, const char*> kActionNames[] = {
     {ActionType::set, "set"},
     {ActionType::del, "delete"},
     {ActionType::observe, "observe"},
+    {ActionType::load, "load"},
     {ActionType::run_end, "run_end"},
     {ActionType::error, "error"},
     {ActionType::interrupted, "interrupted"},

@@ -25,7 +25,8 @@ struct Table {
 struct Topology {
     std::vector<uint32_t> addr_be;
     std::vector<std::string> hub_if;
-    uint64_t seed = 1;  // the run's seed (LabConfig::seed): the engine's random streams derive from it
+    uint64_t seed =
+        1;  // the run's seed (LabConfig::seed): the engine's random streams derive from it
 };
 
 // What a backend did on one directed link, counted since it started (monotonic).
@@ -61,6 +62,9 @@ class Impairment {
     // Reads back what is in force and the per-link counters. Not cheap (netlink dumps and an
     // iptables-save for netem): call it after a change and at the end, not per packet.
     virtual Observed observe() = 0;
+    // The most a held packet left after its release time since the last call, in ns; -1 when
+    // the backend does not hold packets itself (the kernel's netem: its lag is not visible).
+    virtual int64_t take_release_lag_ns() { return -1; }
 };
 
 std::unique_ptr<Impairment> make_nfqueue(const Topology& topo);

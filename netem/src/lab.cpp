@@ -279,6 +279,12 @@ Lab::Stats Lab::stats() const {
     return impl_->backend->stats();
 }
 
+std::optional<double> Lab::take_release_lag() {
+    const int64_t ns = impl_->backend->take_release_lag_ns();
+    if (ns < 0) return std::nullopt;
+    return double(ns) / 1e9;
+}
+
 std::vector<Lab::LinkObservation> Lab::observe() {
     const Table& t = impl_->table;
     auto& touched = impl_->touched;
@@ -321,8 +327,10 @@ std::string break_impairment() {
         throw LabError("GOSSIPLAB_BREAK_IMPAIRMENT: expected delay, partition or filter, got \"" +
                        b + "\"");
     if (!b.empty())
-        std::fprintf(stderr, "gossiplab netem: GOSSIPLAB_BREAK_IMPAIRMENT=%s: the impairment "
-                             "is sabotaged on purpose (test only)\n", b.c_str());
+        std::fprintf(stderr,
+                     "gossiplab netem: GOSSIPLAB_BREAK_IMPAIRMENT=%s: the impairment "
+                     "is sabotaged on purpose (test only)\n",
+                     b.c_str());
     return b;
 }
 

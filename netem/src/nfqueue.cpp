@@ -113,6 +113,10 @@ class NfqueueEngine final : public Impairment {
         return s;
     }
 
+    int64_t take_release_lag_ns() override {
+        return lag_max_ns_.exchange(0, std::memory_order_relaxed);
+    }
+
     Observed observe() override {
         Observed o;
         {
@@ -331,9 +335,17 @@ class NfqueueEngine final : public Impairment {
 
     void release_due() {
         const int64_t now = now_ns();
+        int64_t lag = 0;
         while (!held_.empty() && held_.top().release_ns <= now) {
+            lag = std::max(lag, now - held_.top().release_ns);
             release(const_cast<Held&>(held_.top()));  // popped right after
             held_.pop();
+        }
+        // The heap releases the earliest first, so its first packet was the latest; one
+        // relaxed max per round keeps the cost off the packet path.
+        int64_t seen = lag_max_ns_.load(std::memory_order_relaxed);
+        while (lag > seen &&
+               !lag_max_ns_.compare_exchange_weak(seen, lag, std::memory_order_relaxed)) {
         }
     }
 
@@ -420,6 +432,7 @@ class NfqueueEngine final : public Impairment {
     std::priority_queue<Held, std::vector<Held>, std::greater<>> held_;
     uint64_t seq_ = 0;
     std::atomic<uint64_t> queued_{0}, passed_{0}, dropped_{0}, duplicated_{0}, delayed_{0};
+    std::atomic<int64_t> lag_max_ns_{0};  // since the last take_release_lag_ns()
 };
 
 }  // namespace

@@ -270,6 +270,16 @@ std::string render_html(const json& report, const json& timeline,
              h(display(cut.value("last_t", json()))) + " s, and nothing past it was observed. " +
              h(display(cut.value("reason", json()))) + "</p>\n";
     }
+    if (const json st = report.value("starved", json()); st.is_object()) {
+        std::string which;
+        for (const auto& c : st.value("checks", json::array()))
+            which += (which.empty() ? "" : ", ") + display(c);
+        s += "<p class=\"interrupted\" id=\"starved\">Starved: the machine could not keep the "
+             "lab on time (" +
+             h(display(st.value("reason", json()))) + "), so the checks that failed (" + h(which) +
+             ") are judged unknown: an environment problem, not a verdict on the "
+             "implementation. Run it again on a machine with spare CPU.</p>\n";
+    }
     if (!sc.value("description", std::string()).empty()) {
         s += "<p class=\"desc\">" + h(sc.value("description", std::string())) + "</p>\n";
     }
@@ -425,8 +435,8 @@ void add_run(SuiteTotals& t, const fs::path& suite_dir, const fs::path& dir) {
         std::string title = c.value("reason", std::string());
         for (const std::string& f : findings) title += "\n" + f;
         chips += "<span class=\"chip v-" + cv + (findings.empty() ? "" : " with-finding") +
-                 "\" title=\"" + h(title) + "\">" + h(c.value("check", std::string())) + ": " +
-                 cv + (findings.empty() ? "" : " *") + "</span> ";
+                 "\" title=\"" + h(title) + "\">" + h(c.value("check", std::string())) + ": " + cv +
+                 (findings.empty() ? "" : " *") + "</span> ";
     }
     t.rows += "<tr class=\"row-" + checkers::to_string(v) + "\"><td><a href=\"" + href + "\">" +
               h(report["scenario"].value("name", std::string())) + "</a></td><td>" +

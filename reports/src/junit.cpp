@@ -51,6 +51,7 @@ JunitCounts junit_counts(const json& report) {
         if (v == checkers::Verdict::Unknown) ++n.skipped;
     }
     if (report.value("interrupted", json()).is_object()) ++n.tests, ++n.errors;
+    if (report.value("starved", json()).is_object()) ++n.tests, ++n.errors;
     return n;
 }
 
@@ -86,6 +87,15 @@ std::string junit_testsuite(const json& report) {
              xml_escape("interrupted: the last line recorded is at t = " +
                         display(interrupted.value("last_t", json())) + " s") +
              "\" type=\"interrupted\">" + xml_escape(display(interrupted.value("reason", json()))) +
+             "</error>\n    </testcase>\n";
+    // A starved lab: the environment's error, red in CI, and no check's verdict.
+    const json starved = report.value("starved", json());
+    if (starved.is_object())
+        x += "    <testcase classname=\"" + xml_escape(classname) +
+             "\" name=\"environment\" time=\"0\">\n      <error message=\"" +
+             xml_escape("the lab was starved: " + display(starved.value("reason", json()))) +
+             "\" type=\"environment\">" +
+             xml_escape("failed checks judged unknown: " + starved.value("checks", json()).dump()) +
              "</error>\n    </testcase>\n";
     for (const auto& c : report["checks"]) {
         const checkers::Verdict v = verdict_of(c);

@@ -208,6 +208,22 @@ json build_report(const RunInfo& info) {
     }
     Verdict verdict = info.verdict ? *info.verdict : checkers::compose(verdicts);
     if (!interrupted.is_null() && verdict == Verdict::Pass) verdict = Verdict::Unknown;
+    // A starved lab (checkers::starved_environment): the checks that failed on it are unknown,
+    // each marked metrics.environment; the run says which and why.
+    json starved = nullptr;
+    for (const auto& c : checks) {
+        const json& m = c["metrics"];
+        if (!m.is_object() || m.value("environment", false) != true) continue;
+        if (starved.is_null()) starved = {{"checks", json::array()}, {"reason", nullptr}};
+        starved["checks"].push_back(c["check"]);
+    }
+    if (!starved.is_null())
+        for (const auto& c : checks)
+            if (c["check"] == "run_health" && c["metrics"].is_object()) {
+                const json load = c["metrics"].value("load", json::object());
+                const json worst = load.is_object() ? load.value("worst", json()) : json();
+                if (worst.is_object()) starved["reason"] = worst.value("what", json());
+            }
 
     json report = {
         {"schema_version", kReportSchemaVersion},
@@ -225,6 +241,7 @@ json build_report(const RunInfo& info) {
          std::isfinite(info.duration_s) && info.duration_s >= 0 ? info.duration_s : 0.0},
         {"verdict", verdict},
         {"interrupted", interrupted},
+        {"starved", starved},
         {"history", info.history.is_object() ? info.history : json(nullptr)},
         {"summary", summary},
         {"checks", checks},

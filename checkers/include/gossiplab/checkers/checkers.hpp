@@ -85,9 +85,17 @@ std::vector<Verdict> verdicts_of(const std::vector<CheckResult>& results);
 // Re-checks a recorded run: loads RUN_DIR/history.jsonl, RUN_DIR/scenario.json (its "checks")
 // and RUN_DIR/impl.json ("profile", "features"), runs the checks (plus faults_landed when a fault
 // was observed and run_health, when the scenario does not list them) and returns
-// {"checks": [result...], "verdict": "pass|fail|unknown"}. Throws HistoryError naming the file
-// when one of the three cannot be read or is not the expected JSON object.
+// {"checks": [result...], "verdict": "pass|fail|unknown", "starved": null or
+// starved_environment()'s}. Throws HistoryError naming the file when one of the three cannot be
+// read or is not the expected JSON object.
 json check_run_dir(const std::filesystem::path& run_dir);
+
+// A starved lab (docs/checkers.md "Starved runs"): when RESULTS fail and run_health's load
+// summary counts starved samples, every failed check but run_health and history_wellformed
+// becomes unknown, its reason prefixed "environment: the lab was starved: ...", and the
+// return value says so ({"starved", "reason", "worst", "checks"}); null otherwise (RESULTS
+// unchanged). check_run_dir applies it and writes the value as "starved".
+json starved_environment(std::vector<CheckResult>& results);
 
 // SWIM's constant-load property across runs of one scenario at several N: `runs` are
 // message_load results (CheckResult::to_json()) of those runs; passes when the mean packets sent

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,9 @@ class Network {
     // How packet fates are drawn, for run_start's "fates" (docs/history-format.md): the
     // engine, its seed and whether the same seed replays them; null when nothing is impaired.
     virtual nlohmann::json fates() const { return nullptr; }
+    // The most the impairment engine released a held packet late since the last call, in
+    // seconds; nullopt when that is not visible (the kernel's netem, loopback).
+    virtual std::optional<double> release_lag() { return std::nullopt; }
 };
 
 // `seed`: the run's seed, from which the nfqueue engine derives one stream per directed link.

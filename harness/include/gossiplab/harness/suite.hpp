@@ -75,6 +75,9 @@ struct RunOutcome {
     checkers::Verdict verdict = checkers::Verdict::Unknown;
     nlohmann::json checks = nlohmann::json::array();  // its check results, as in report.json
     bool interrupted = false;                         // SIGINT/SIGTERM ended it: stop the suite
+    // Checks failed on a starved machine and were judged unknown (checkers::starved_environment):
+    // the environment's problem, exit 3. Its reason; empty otherwise.
+    std::string starved;
 };
 
 // Runs SC into the run directory OUT (which it creates) and reports how it went. May throw:
@@ -109,6 +112,8 @@ struct SuiteResult {
     // Scenarios not run, with the reason (SuiteScenario::not_applicable), in order.
     std::vector<std::pair<std::string, std::string>> not_applicable;
     bool interrupted = false;
+    // The runs whose failed checks were the starved machine's (RunOutcome::starved), with why.
+    std::vector<std::pair<std::string, std::string>> starved;
     bool any_fail() const;
 };
 

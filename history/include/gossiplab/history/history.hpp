@@ -109,6 +109,7 @@ enum class ActionType : uint8_t {
     set,  // contract v2: a `set` command was sent to `node` (fields key, value)
     del,  // "delete": a `delete` command was sent to `node` (field key)
     observe,
+    load,  // the controller's once-a-second sample of how late the lab ran (harness/src/load.hpp)
     run_end,
     error,        // the controller could not do something (a fault, an observation)
     interrupted,  // the controller got SIGINT/SIGTERM and ends the run early

@@ -99,6 +99,11 @@ class Lab {
         uint64_t delayed = 0;     // packets held for a delay or rate
     };
     Stats stats() const;  // all zero for the netem backend (the kernel keeps those counters)
+    // How late the engine released held packets: the most any held packet left after its
+    // release time since the previous call, in seconds (0 when none was late or none was
+    // held); nullopt for the netem backend, whose release lag the kernel does not report. A
+    // starved machine shows here first: a delay of 100 ms becomes 100 ms plus this.
+    std::optional<double> take_release_lag();
 
     // One directed link as configured and as the backend reports it: what is in force (read
     // back from the kernel's qdiscs, classes and iptables rules, or from the engine's table)
