@@ -11,6 +11,22 @@
 // start against memberlist 0.2.2 (Debian's golang-github-hashicorp-memberlist-dev): a
 // different layout is an error event and exit 3, never a silent misreading.
 // The program adds no reconnect logic: it joins its seeds (with retries) at start only.
+//
+// Application state (node contract v2) is memberlist's node metadata: a node's own entries are
+// its NodeMeta (a JSON object key -> value), a write is UpdateNode (memberlist raises the
+// node's incarnation and gossips an alive message carrying the new meta; push-pull carries it
+// too), and NotifyJoin/NotifyUpdate, which memberlist calls under its node lock when an
+// owner's meta changes (the node's own included), are diffed against what was printed, key by
+// key. Why metadata and not a Delegate's LocalState/MergeRemoteState: those are exchanged only
+// in push-pull (every 15 or 30 s), and their versions and merge rule would be this program's,
+// so the suite would test our code; metadata is memberlist's own state dissemination, ordered
+// by memberlist's incarnation and spread by its gossip and anti-entropy, and it is what Serf's
+// tags are built on. What it cannot do is said in impl.json: the whole map of an owner is
+// replaced under one incarnation (no per-key versions: a receiver that missed an update prints
+// the incarnation it learned the key at, so `version` is that incarnation, not an order the
+// nodes share, and the manifest has no state_versions), a key gone is printed once as deleted
+// (no tombstones), and the encoded map must fit memberlist's 512-byte MetaMaxSize (a write that
+// would not is refused with an error event; memberlist itself would panic).
 package main
 
 import (
@@ -23,6 +39,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -211,8 +228,13 @@ type node struct {
 	tr    *countingTransport
 	queue *memberlist.TransmitLimitedQueue
 
-	mu       sync.Mutex // guards reported, rumors, started and early
+	mu       sync.Mutex // guards reported, rumors, started, early and held
 	reported map[string]seen
+	// held is, per owner, the entries this node has printed (its own included).
+	held map[string]map[string]string
+	// metaMu guards meta: this node's own entries, what NodeMeta encodes.
+	metaMu sync.Mutex
+	meta   map[string]string
 	// Member events from before `started` is printed (a peer can join the seed between
 	// memberlist.Create and that line); they follow it, in order, as the contract wants.
 	started bool
@@ -238,18 +260,179 @@ func (n *node) observe(s *nodeStateMirror) {
 	n.reported[s.Name] = now
 	ev := map[string]interface{}{"type": "member", "member": s.Name, "state": now.state,
 		"incarnation": now.inc, "addr": fmt.Sprintf("%s:%d", s.Addr, s.Port)}
+	n.emitLocked(ev)
+	n.mu.Unlock()
+}
+
+// emitLocked prints ev, or keeps it for after `started`; the caller holds n.mu.
+func (n *node) emitLocked(ev map[string]interface{}) {
 	if !n.started {
 		n.early = append(n.early, ev)
-		n.mu.Unlock()
 		return
 	}
-	n.mu.Unlock()
 	emit(ev)
 }
 
-func (n *node) NotifyJoin(m *memberlist.Node)   { n.observe(mirrorOf(m)) }
-func (n *node) NotifyLeave(m *memberlist.Node)  { n.observe(mirrorOf(m)) }
-func (n *node) NotifyUpdate(m *memberlist.Node) { n.observe(mirrorOf(m)) }
+func (n *node) NotifyJoin(m *memberlist.Node) {
+	n.observe(mirrorOf(m))
+	n.stateOf(mirrorOf(m))
+}
+func (n *node) NotifyLeave(m *memberlist.Node) { n.observe(mirrorOf(m)) }
+func (n *node) NotifyUpdate(m *memberlist.Node) {
+	n.observe(mirrorOf(m))
+	n.stateOf(mirrorOf(m))
+}
+
+// ---- application state: node metadata ---------------------------------------------------
+
+func decodeMeta(b []byte) (map[string]string, error) {
+	m := map[string]string{}
+	if len(b) == 0 {
+		return m, nil
+	}
+	err := json.Unmarshal(b, &m)
+	return m, err
+}
+
+func encodeMeta(m map[string]string) []byte {
+	if len(m) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(m) // sorted keys: equal maps, equal bytes
+	return b
+}
+
+// digestOf is 16 hex digits of the value's 64-bit FNV-1a hash (serf-node.py's too).
+func digestOf(v string) string {
+	h := uint64(0xcbf29ce484222325)
+	for i := 0; i < len(v); i++ {
+		h = (h ^ uint64(v[i])) * 0x100000001b3
+	}
+	return fmt.Sprintf("%016x", h)
+}
+
+func (n *node) stateEvent(owner, key string, value *string, inc uint32) map[string]interface{} {
+	v := ""
+	if value != nil {
+		v = *value
+	}
+	return map[string]interface{}{"type": "state", "owner": owner, "key": key,
+		"version": inc, "digest": digestOf(v), "deleted": value == nil}
+}
+
+// stateOf prints a `state` event for each key of s's meta that differs from what was printed.
+// memberlist holds its node lock, so owners' changes come out in the order it applied them.
+func (n *node) stateOf(s *nodeStateMirror) {
+	now, err := decodeMeta(s.Meta)
+	if err != nil {
+		atomic.AddInt64(&n.tr.badPkt, 1)
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	had := n.held[s.Name]
+	if had == nil {
+		had = map[string]string{}
+		n.held[s.Name] = had
+	}
+	keys := []string{}
+	for k := range had {
+		keys = append(keys, k)
+	}
+	for k := range now {
+		if _, ok := had[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		old, was := had[k]
+		v, is := now[k]
+		if was == is && old == v {
+			continue
+		}
+		if is {
+			had[k] = v
+			n.emitLocked(n.stateEvent(s.Name, k, &v, s.Incarnation))
+		} else {
+			delete(had, k)
+			n.emitLocked(n.stateEvent(s.Name, k, nil, s.Incarnation))
+		}
+	}
+}
+
+// write sets (value != nil) or deletes one of the node's own entries: NodeMeta changes, and
+// UpdateNode raises the incarnation and gossips it; NotifyUpdate on this node prints it.
+func (n *node) write(key string, value *string) {
+	what := "delete"
+	if value != nil {
+		what = "set"
+	}
+	n.metaMu.Lock()
+	next := map[string]string{}
+	for k, v := range n.meta {
+		next[k] = v
+	}
+	if value != nil {
+		next[key] = *value
+	} else {
+		delete(next, key)
+	}
+	if size := len(encodeMeta(next)); size > memberlist.MetaMaxSize {
+		n.metaMu.Unlock()
+		emitError(fmt.Sprintf("%s %s: the node's metadata would be %d bytes, over memberlist's "+
+			"%d-byte MetaMaxSize", what, key, size, memberlist.MetaMaxSize))
+		return
+	}
+	_, had := n.meta[key]
+	unchanged := (value == nil && !had) || (value != nil && had && n.meta[key] == *value)
+	n.meta = next
+	n.metaMu.Unlock()
+	if err := n.ml.UpdateNode(5 * time.Second); err != nil {
+		// The update is applied and queued; memberlist only gave up waiting for its sends.
+		fmt.Fprintf(os.Stderr, "memberlist-node: %s %s: UpdateNode: %v\n", what, key, err)
+	}
+	if unchanged {
+		// The meta did not change, so memberlist notifies nobody; the write is still applied.
+		n.mu.Lock()
+		n.emitLocked(n.stateEvent(n.id, key, value, n.selfIncarnation()))
+		n.mu.Unlock()
+	}
+}
+
+// digest answers from memberlist's table: every member's metadata as this node holds it.
+func (n *node) digest() {
+	owners := []map[string]interface{}{}
+	total := 0
+	n.tab.lock.RLock()
+	names := []string{}
+	metas := map[string][]byte{}
+	for _, s := range *n.tab.nodes {
+		names = append(names, s.Name)
+		metas[s.Name] = s.Meta
+	}
+	n.tab.lock.RUnlock()
+	sort.Strings(names)
+	for _, name := range names {
+		m, err := decodeMeta(metas[name])
+		if err != nil || len(m) == 0 {
+			continue
+		}
+		keys := []string{}
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var all strings.Builder
+		for _, k := range keys {
+			all.WriteString(k + "\x00" + m[k] + "\x00")
+		}
+		owners = append(owners, map[string]interface{}{"owner": name, "entries": len(m),
+			"hash": digestOf(all.String())})
+		total += len(m)
+	}
+	emit(map[string]interface{}{"type": "state_digest", "owners": owners, "entries": total})
+}
 
 func (n *node) poll() {
 	n.tab.lock.RLock()
@@ -299,7 +482,11 @@ func (b *rumorBroadcast) Invalidates(memberlist.Broadcast) bool { return false }
 func (b *rumorBroadcast) Message() []byte                       { return b.msg }
 func (b *rumorBroadcast) Finished()                             {}
 
-func (n *node) NodeMeta(int) []byte           { return nil }
+func (n *node) NodeMeta(int) []byte {
+	n.metaMu.Lock()
+	defer n.metaMu.Unlock()
+	return encodeMeta(n.meta)
+}
 func (n *node) LocalState(bool) []byte        { return nil }
 func (n *node) MergeRemoteState([]byte, bool) {}
 func (n *node) GetBroadcasts(overhead, limit int) [][]byte {
@@ -397,7 +584,8 @@ func main() {
 		os.Exit(2)
 	}
 	n := &node{id: *id, reported: map[string]seen{}, rumors: map[string]bool{},
-		refutes: make(chan refuteNote, 64)}
+		refutes: make(chan refuteNote, 64), held: map[string]map[string]string{},
+		meta: map[string]string{}}
 	nt, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{
 		BindAddrs: []string{*bind}, BindPort: *port})
 	if err != nil {
@@ -434,7 +622,7 @@ func main() {
 	n.mu.Lock()
 	emit(map[string]interface{}{"type": "started", "id": *id,
 		"addr": fmt.Sprintf("%s:%d", *bind, *port), "incarnation": inc,
-		"contract": 1, "impl": "memberlist", "version": version})
+		"contract": 2, "impl": "memberlist", "version": version})
 	for _, ev := range n.early {
 		emit(ev)
 	}
@@ -509,6 +697,8 @@ func readCommands(n *node, r io.Reader) {
 			Cmd     string  `json:"cmd"`
 			Rumor   *string `json:"rumor"`
 			Payload string  `json:"payload"`
+			Key     *string `json:"key"`
+			Value   *string `json:"value"`
 		}
 		if err := json.Unmarshal([]byte(line), &c); err != nil {
 			emitError(fmt.Sprintf("stdin: not a JSON command (%v): %.200s", err, line))
@@ -521,6 +711,19 @@ func readCommands(n *node, r io.Reader) {
 				continue
 			}
 			n.broadcast(*c.Rumor, c.Payload)
+		case "set", "delete":
+			if c.Key == nil || *c.Key == "" || (c.Cmd == "set" && c.Value == nil) {
+				emitError(fmt.Sprintf("stdin: %s needs a non-empty string \"key\"%s", c.Cmd,
+					map[bool]string{true: " and a string \"value\"", false: ""}[c.Cmd == "set"]))
+				continue
+			}
+			if c.Cmd == "set" {
+				n.write(*c.Key, c.Value)
+			} else {
+				n.write(*c.Key, nil)
+			}
+		case "digest":
+			n.digest()
 		case "view":
 			n.view()
 		case "leave":
@@ -531,7 +734,7 @@ func readCommands(n *node, r io.Reader) {
 			n.ml.Shutdown()
 			stop(n, "leave", 0)
 		default:
-			emitError(fmt.Sprintf("stdin: unknown command %q (expected broadcast, view or leave)", c.Cmd))
+			emitError(fmt.Sprintf("stdin: unknown command %q (expected broadcast, set, delete, digest, view or leave)", c.Cmd))
 		}
 	}
 }

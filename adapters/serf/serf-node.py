@@ -10,9 +10,19 @@ What serf does not show, this adapter does not invent: no incarnation numbers (s
 none), no `suspect` states (memberlist logs a suspicion only where it starts, never when it is
 cleared, so a printed suspect could never be taken back), no rumor payloads on delivery (the
 log names the event only). impl.json lists exactly the features that remain.
+
+Application state (node contract v2) is Serf's tags: `set`/`delete` become `serf tags -set K=V` /
+`-delete K`, and a member's tags as this agent holds them are read with `serf members` whenever
+the log says the member joined or was updated ("serf: EventMemberUpdate: n2"), so each change
+of a key becomes a `state` event. Serf keeps one tag map per member, replaced whole under
+memberlist's incarnation, which serf does not expose: there are no per-key versions (every
+`version` printed is 0, and the manifest has no `state_versions`) and no tombstones (a key that
+is gone is printed once as deleted). The tags must fit memberlist's 512-byte node metadata once
+encoded; serf refuses a larger set, and so does this adapter, with serf's message.
 """
 
 import argparse
+import queue
 import json
 import os
 import re
@@ -30,6 +40,14 @@ VERSION = "serf-node 0.1.0"
 USER_EVENT_LIMIT = 512
 
 out_lock = threading.Lock()
+
+
+def digest(value):
+    """16 hex digits of the value's 64-bit FNV-1a hash: equal for equal values."""
+    h = 0xcbf29ce484222325
+    for b in value.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return "%016x" % h
 
 
 def emit(ev):
@@ -106,6 +124,12 @@ class Node:
         self.stopping = False
         self.own_rumors = set()  # rumors we originated: serf delivers them to us once more
         self.counters = Counters()
+        # Application state: what this node has printed of each other owner's tags, a wake-up
+        # for the thread that re-reads them, and the node's own writes, applied one at a time
+        # and in order (two writes of one key must not race).
+        self.held = {}
+        self.tags_changed = threading.Event()
+        self.writes = queue.Queue()
         # The controller's scratch directory ({scratch}): it makes it and removes it when the
         # run ends, also after this node was SIGKILLed (docs/node-contract.md). Run by hand,
         # without --scratch, a temporary directory of our own, removed when we stop.
@@ -141,6 +165,8 @@ class Node:
                                      stderr=subprocess.STDOUT, bufsize=0)
         threading.Thread(target=self._read_log, daemon=True).start()
         threading.Thread(target=self._tick, daemon=True).start()
+        threading.Thread(target=self._refresh_tags, daemon=True).start()
+        threading.Thread(target=self._write_loop, daemon=True).start()
 
     def _tick(self):
         while True:
@@ -197,9 +223,11 @@ class Node:
             if kind == "Join" and not self.started:
                 # The agent's own join is printed right after memberlist has bound its port.
                 self.started = True
-                emit({"type": "started", "id": self.id, "addr": self.addr, "contract": 1,
+                emit({"type": "started", "id": self.id, "addr": self.addr, "contract": 2,
                       "impl": "serf", "version": VERSION})
             return
+        if kind in ("Join", "Update"):
+            self.tags_changed.set()  # a joiner brings its tags; an update changes them
         state = {"Join": "alive", "Failed": "dead", "Leave": "left"}.get(kind)
         if state is None:
             return  # Update (tags) and Reap (forgotten) have no contract state
@@ -225,6 +253,105 @@ class Node:
         return subprocess.run([self.serf, sub, "-rpc-addr", self.rpc] + list(argv),
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=timeout)
+
+    # -- application state: tags --------------------------------------------------------------
+
+    def members(self):
+        """The agent's member list (name, status, tags), or None after printing an error."""
+        try:
+            r = self.rpc_cmd("members", "-format", "json")
+            if r.returncode == 0:
+                return json.loads(r.stdout)["members"]
+            error("serf members: %s" % first_line(r))
+        except (OSError, subprocess.TimeoutExpired, ValueError, KeyError) as e:
+            error("serf members: %s" % e)
+        return None
+
+    def _refresh_tags(self):
+        """Prints a `state` event for every key of another member whose value changed.
+
+        Woken by join and update log lines; updates that land while it reads are read by the
+        next pass, so a burst costs one `serf members` per pass, not one per update. A member
+        reaped from the list keeps what was printed (its tags were not deleted by its owner).
+        """
+        while True:
+            self.tags_changed.wait()
+            self.tags_changed.clear()
+            if self.stopping:
+                return
+            members = self.members()
+            if members is None:
+                time.sleep(0.5)
+                self.tags_changed.set()
+                continue
+            for m in members:
+                owner, tags = m.get("name"), m.get("tags") or {}
+                if owner == self.id or not isinstance(owner, str):
+                    continue
+                had = self.held.setdefault(owner, {})
+                for key in sorted(set(had) | set(tags)):
+                    if had.get(key) == tags.get(key):
+                        continue
+                    if key in tags:
+                        had[key] = tags[key]
+                        self._state(owner, key, tags[key])
+                    else:
+                        del had[key]
+                        self._state(owner, key, None)
+
+    def _state(self, owner, key, value):
+        emit({"type": "state", "owner": owner, "key": key, "version": 0,
+              "digest": digest(value or ""), "deleted": value is None})
+
+    def _own_tags(self):
+        for m in self.members() or []:
+            if m.get("name") == self.id:
+                return m.get("tags") or {}
+        return None
+
+    def _write_loop(self):
+        while True:
+            key, value = self.writes.get()
+            if key is None:
+                self.digest_event()  # after the writes before it, as the commands came
+                continue
+            args = ["-set", "%s=%s" % (key, value)] if value is not None else ["-delete", key]
+            what = "set" if value is not None else "delete"
+            try:
+                r = self.rpc_cmd("tags", *args)
+                failure = None if r.returncode == 0 else first_line(r)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                failure = str(e)
+            if failure is None:
+                self._state(self.id, key, value)
+                continue
+            error("%s %s: serf tags: %s" % (what, key, failure))
+            # serf sets its tags before it waits for their broadcast: a timeout there may
+            # still have applied the write. Print it only if the agent now holds it.
+            own = self._own_tags()
+            if own is not None and own.get(key) == value:
+                self._state(self.id, key, value)
+
+    def write(self, key, value):
+        if "=" in key:
+            error("%s %s: serf's tags -set KEY=VALUE cannot carry a key with '='" %
+                  ("set" if value is not None else "delete", key))
+            return
+        self.writes.put((key, value))
+
+    def digest_event(self):
+        members = self.members()
+        if members is None:
+            return
+        owners, total = [], 0
+        for m in sorted(members, key=lambda m: str(m.get("name"))):
+            tags = m.get("tags") or {}
+            if not tags:
+                continue
+            h = digest("".join("%s\0%s\0" % (k, tags[k]) for k in sorted(tags)))
+            owners.append({"owner": m.get("name"), "entries": len(tags), "hash": h})
+            total += len(tags)
+        emit({"type": "state_digest", "owners": owners, "entries": total})
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -322,12 +449,22 @@ def read_commands(node):
                 error("stdin: broadcast needs a non-empty string \"rumor\" and a string payload")
                 continue
             node.broadcast(rumor, payload)
+        elif cmd in ("set", "delete"):
+            key, value = c.get("key"), c.get("value")
+            if not isinstance(key, str) or not key or (cmd == "set" and not isinstance(value, str)):
+                error("stdin: %s needs a non-empty string \"key\"%s" %
+                      (cmd, " and a string \"value\"" if cmd == "set" else ""))
+                continue
+            node.write(key, value if cmd == "set" else None)
+        elif cmd == "digest":
+            node.writes.put((None, None))
         elif cmd == "view":
             node.view()
         elif cmd == "leave":
             node.leave()
         else:
-            error("stdin: unknown command %r (expected broadcast, view or leave)" % (cmd,))
+            error("stdin: unknown command %r (expected broadcast, set, delete, digest, view or "
+                  "leave)" % (cmd,))
 
 
 def main():

@@ -3,6 +3,13 @@
 // Also: writes a node never applied, a node that went back to an older record (an older version
 // winning), and after the last heal how long the repair took and what it cost (entries the
 // nodes' anti-entropy sent against the (node, entry) pairs that had diverged).
+//
+// Without the feature `state_versions` (Serf's tags, memberlist's node metadata: one map per
+// owner, replaced whole under the owner's incarnation, no per-entry version, no tombstone) the
+// records carry no order: the newest record of an entry is then the last one its owner printed
+// (only the owner writes it, in the order the controller sent the writes), records are equal
+// when their values are, a deleted entry and an absent one are the same, and a node going back
+// to an older record cannot be told from a new write, so that part is not judged.
 #include "checks.hpp"
 #include "common.hpp"
 
@@ -19,10 +26,11 @@ namespace {
 auto rank(const History& h, const StateRecord& r) {
     return std::tie(r.version, h.ids[r.owner], r.digest, r.deleted);
 }
-bool same(const StateRecord& a, const StateRecord& b) {
-    return a.version == b.version && a.digest == b.digest && a.deleted == b.deleted;
+bool same(const StateRecord& a, const StateRecord& b, bool versions) {
+    return (!versions || a.version == b.version) && a.digest == b.digest && a.deleted == b.deleted;
 }
-std::string describe(const StateRecord& r) {
+std::string describe(const StateRecord& r, bool versions) {
+    if (!versions) return r.deleted ? "deleted" : "digest " + r.digest;
     return "v" + std::to_string(r.version) + (r.deleted ? " (deleted)" : " digest " + r.digest);
 }
 
@@ -77,6 +85,7 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
     const double bound = bound_value(spec, ctx, n_nodes);
     rb.r.bound = bound_json(spec, bound);
     const auto max_ratio = opt_number_or_null(options, "max_repair_ratio");
+    const bool versions = ctx.has("state_versions");
 
     // The entries and their newest records.
     std::map<std::pair<uint32_t, std::string>, uint32_t> entry_of;
@@ -91,11 +100,22 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
         }
         return it->second;
     };
+    std::vector<bool> by_owner;  // versions-less: the newest is the owner's own last record
     for (const Event& e : h.events) {
         if (e.type != EventType::state) continue;
         const StateRecord& r = h.states[e.aux];
-        Newest& n = newest[entry(r)];
-        if (n.rec == kNone || rank(h, h.states[n.rec]) < rank(h, r)) n = {e.aux, e.line, e.t};
+        const uint32_t ent = entry(r);
+        by_owner.resize(entries.size(), false);
+        Newest& n = newest[ent];
+        if (versions) {
+            if (n.rec == kNone || rank(h, h.states[n.rec]) < rank(h, r)) n = {e.aux, e.line, e.t};
+        } else if (e.node == r.owner) {
+            // A repeat of the value it holds is not a new write: keep the first line of it.
+            if (!by_owner[ent] || !same(h.states[n.rec], r, false)) n = {e.aux, e.line, e.t};
+            by_owner[ent] = true;
+        } else if (!by_owner[ent]) {
+            n = {e.aux, e.line, e.t};  // until the owner prints one (it should, first)
+        }
     }
     auto name = [&](uint32_t ent) { return id(h, entries[ent].first) + "/" + entries[ent].second; };
 
@@ -167,15 +187,16 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
         const StateRecord& r = h.states[e.aux];
         const uint32_t ent = entry_of.at({r.owner, r.key});
         Hold& hd = hold[e.node][ent];
-        if (hd.rec != kNone && rank(h, r) < rank(h, h.states[hd.rec])) {
+        if (versions && hd.rec != kNone && rank(h, r) < rank(h, h.states[hd.rec])) {
             ++regressions;
             rb.evidence(e.t, e.node,
-                        "lost write: " + id(h, e.node) + " replaced " + describe(h.states[hd.rec]) +
-                            " of " + name(ent) + " by the older " + describe(r),
+                        "lost write: " + id(h, e.node) + " replaced " +
+                            describe(h.states[hd.rec], true) + " of " + name(ent) +
+                            " by the older " + describe(r, true),
                         e.line);
         }
         hd.rec = e.aux;
-        if (same(r, h.states[newest[ent].rec])) {
+        if (same(r, h.states[newest[ent].rec], versions)) {
             if (hd.newest_since < 0) {
                 hd.newest_since = e.t;
                 hd.newest_line = e.line;
@@ -210,21 +231,26 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
                 if (hd->newest_since > deadline) {
                     ++late;
                     rb.evidence(hd->newest_since, n,
-                                id(h, n) + " got the newest " + describe(nr) + " of " + name(ent) +
-                                    " " + fmt(lag) + " s after the last write or fault (bound " +
-                                    fmt(bound) + " s)",
+                                id(h, n) + " got the newest " + describe(nr, versions) + " of " +
+                                    name(ent) + " " + fmt(lag) +
+                                    " s after the last write or fault (bound " + fmt(bound) + " s)",
                                 hd->newest_line);
                 }
+                continue;
+            }
+            if (!versions && !hd && nr.deleted) {
+                ++holders;  // no tombstones: never having held the entry is holding its delete
                 continue;
             }
             if (deadline > end) {
                 ++pending;
                 continue;
             }
-            std::string what =
-                hd ? id(h, n) + " still holds " + describe(h.states[hd->rec]) + " of " + name(ent) +
-                         " at the end; the newest is " + describe(nr)
-                   : id(h, n) + " never received " + name(ent) + " (newest " + describe(nr) + ")";
+            std::string what = hd ? id(h, n) + " still holds " +
+                                        describe(h.states[hd->rec], versions) + " of " + name(ent) +
+                                        " at the end; the newest is " + describe(nr, versions)
+                                  : id(h, n) + " never received " + name(ent) + " (newest " +
+                                        describe(nr, versions) + ")";
             ++(hd ? stale : missing);
             rb.evidence(end, n, "lost write: " + what, newest[ent].line);
         }
@@ -248,7 +274,8 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
             for (uint32_t ent = 0; ent < entries.size(); ++ent) {
                 if (newest[ent].t > heal_t) continue;  // written after the heal
                 auto it = at_heal[n].find(ent);
-                bool had = it != at_heal[n].end() && it->second.newest_since >= 0;
+                bool had = it != at_heal[n].end() ? it->second.newest_since >= 0
+                                                  : !versions && h.states[newest[ent].rec].deleted;
                 if (had) continue;
                 ++diverged;
                 auto now = hold[n].find(ent);
@@ -267,7 +294,7 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
                     before = last = 0;
                 }
                 if (e.type != EventType::counters) continue;
-                counted = true;
+                counted = counted || h.counters[e.aux].has_sync_entries;
                 const double v = h.counters[e.aux].sync_entries_sent;
                 if (e.line < heal_line) before = v;
                 last = v;
@@ -295,7 +322,8 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
                     {"stale", stale},
                     {"late", late},
                     {"unapplied_writes", unapplied},
-                    {"regressions", regressions},
+                    {"regressions", versions ? json(regressions) : json()},
+                    {"versions", versions},
                     {"max_lag", worst},
                     {"per_entry", per_entry},
                     {"repair", repair}};

@@ -8,7 +8,16 @@ using namespace gossiplab::checkers::test;
 
 namespace {
 
+// The reference node's: per-entry versions and tombstones.
 std::vector<std::string> state_features() {
+    auto f = all_features();
+    f.push_back("state");
+    f.push_back("state_versions");
+    return f;
+}
+
+// Serf's tags, memberlist's metadata: state without per-entry versions or tombstones.
+std::vector<std::string> versionless_features() {
     auto f = all_features();
     f.push_back("state");
     return f;
@@ -199,4 +208,131 @@ TEST_CASE("state_convergence: unknown without the feature or before the deadline
         CHECK(r.verdict == Verdict::Fail);
         CHECK(r.metrics["missing"] == 1);
     }
+}
+
+namespace {
+
+// n1 writes k = "dz" then k = "da" (its order, not the digests', decides); versions are all 0,
+// as a version-less adapter prints them. n2 follows both writes; n3 as the caller adds.
+HB versionless() {
+    HB b = cluster(3);
+    b.at(1.0).action("set", {{"node", "n1"}, {"key", "k"}, {"value", "z"}});
+    b.at(1.01).event("n1", state("n1", "k", 0, "dz"));
+    b.at(1.2).event("n2", state("n1", "k", 0, "dz"));
+    b.at(2.0).action("set", {{"node", "n1"}, {"key", "k"}, {"value", "a"}});
+    b.at(2.01).event("n1", state("n1", "k", 0, "da"));
+    b.at(2.3).event("n2", state("n1", "k", 0, "da"));
+    return b;
+}
+
+CheckResult run_versionless(const HB& b) {
+    return check("state_convergence", b.history(), {{"bound", 5}}, versionless_features());
+}
+
+}  // namespace
+
+TEST_CASE("state_convergence without state_versions: the owner's last write is the newest",
+          "[state_convergence]") {
+    SECTION("every node ends on the owner's last value: pass, whatever the digests' order") {
+        HB b = versionless();
+        b.at(1.3).event("n3", state("n1", "k", 0, "dz"));
+        b.at(2.5).event("n3", state("n1", "k", 0, "da"));
+        b.at(10).end();
+        auto r = run_versionless(b);
+        INFO(r.to_json().dump(1));
+        CHECK(r.verdict == Verdict::Pass);
+        CHECK(r.measured.get<double>() == Approx(0.5));
+        CHECK(r.metrics["versions"] == false);
+        CHECK(r.metrics["regressions"].is_null());  // not judged: no order to judge it by
+        // With versions the same records would be ordered by digest at equal versions, and "dz"
+        // would be the newest: n1 itself would then hold a stale record.
+        auto with_versions =
+            check("state_convergence", b.history(), {{"bound", 5}}, state_features());
+        CHECK(with_versions.verdict == Verdict::Fail);
+    }
+    SECTION("a node left on the owner's earlier value never converged") {
+        HB b = versionless();
+        b.at(1.3).event("n3", state("n1", "k", 0, "dz"));
+        b.at(10).end();
+        auto r = run_versionless(b);
+        CHECK(r.verdict == Verdict::Fail);
+        CHECK(r.metrics["stale"] == 1);
+        CHECK_THAT(r.reason, Catch::Contains("1 (node, entry) pair(s) never converged"));
+        const auto h = b.history();
+        uint32_t line = 0;  // n1's print of "da": the newest record's first line
+        for (const auto& e : h.events)
+            if (e.type == gossiplab::history::EventType::state && h.ids[e.node] == "n1" &&
+                h.states[e.aux].digest == "da")
+                line = e.line;
+        REQUIRE(line != 0);
+        CHECK(has_evidence(r, "n3", line,
+                           "lost write: n3 still holds digest dz of n1/k at the end; the newest "
+                           "is digest da"));
+    }
+    SECTION("going back and forth is not judged, only where it ends") {
+        HB b = versionless();
+        b.at(2.4).event("n2", state("n1", "k", 0, "dz"));
+        b.at(2.6).event("n2", state("n1", "k", 0, "da"));
+        b.at(2.7).event("n3", state("n1", "k", 0, "da"));
+        b.at(10).end();
+        auto r = run_versionless(b);
+        CHECK(r.verdict == Verdict::Pass);
+        // n2 held the newest again from 2.6 on: that is when it converged.
+        CHECK(r.measured.get<double>() == Approx(0.7));
+    }
+}
+
+TEST_CASE("state_convergence without state_versions: a deleted entry and an absent one are equal",
+          "[state_convergence]") {
+    HB b = cluster(3);
+    b.at(1.0).action("set", {{"node", "n1"}, {"key", "k"}, {"value", "x"}});
+    b.at(1.01).event("n1", state("n1", "k", 0, "dx"));
+    b.at(1.2).event("n2", state("n1", "k", 0, "dx"));
+    b.at(2.0).action("delete", {{"node", "n1"}, {"key", "k"}});
+    b.at(2.01).event("n1", state("n1", "k", 0, "d0", true));
+    b.at(2.2).event("n2", state("n1", "k", 0, "d0", true));
+    SECTION("n3 never saw k: it holds what n1 holds, no entry") {
+        b.at(10).end();
+        auto r = run_versionless(b);
+        INFO(r.to_json().dump(1));
+        CHECK(r.verdict == Verdict::Pass);
+        CHECK(r.metrics["per_entry"][0]["holders"] == 3);
+        // With tombstones (state_versions), n3 must have received the delete.
+        auto with_versions =
+            check("state_convergence", b.history(), {{"bound", 5}}, state_features());
+        CHECK(with_versions.verdict == Verdict::Fail);
+        CHECK(with_versions.metrics["missing"] == 1);
+    }
+    SECTION("n3 saw the set but not the delete: it still holds a deleted value") {
+        b.at(1.3).event("n3", state("n1", "k", 0, "dx"));
+        b.at(10).end();
+        auto r = run_versionless(b);
+        CHECK(r.verdict == Verdict::Fail);
+        CHECK(r.metrics["stale"] == 1);
+        CHECK_THAT(r.to_json().dump(), Catch::Contains("n3 still holds digest dx of n1/k at the "
+                                                       "end; the newest is deleted"));
+    }
+}
+
+TEST_CASE("state_convergence: a repair cost is unknown, not 0, without sync counters",
+          "[state_convergence]") {
+    HB b = cluster(3);
+    b.at(1.0).split({"n1", "n2"}, {"n3"});
+    b.at(2.0).action("set", {{"node", "n1"}, {"key", "k"}, {"value", "x"}});
+    b.at(2.01).event("n1", state("n1", "k", 0, "dx"));
+    b.at(2.3).event("n2", state("n1", "k", 0, "dx"));
+    b.at(2.5).counters("n1", 10, 100);  // packets only, as Serf's adapter prints them
+    b.at(8.0).heal();
+    b.at(9.0).event("n3", state("n1", "k", 0, "dx"));
+    b.at(9.5).counters("n1", 20, 200);
+    b.at(14).end();
+    auto r = check("state_convergence", b.history(), {{"bound", 5}, {"max_repair_ratio", 2}},
+                   versionless_features());
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Pass);
+    const json& rep = r.metrics["repair"];
+    CHECK(rep["diverged"] == 1);
+    CHECK(rep["entries_sent"].is_null());
+    CHECK(rep["ratio"].is_null());
+    CHECK(rep["repair_time"].get<double>() == Approx(1.0));
 }

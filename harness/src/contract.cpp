@@ -33,7 +33,8 @@ namespace {
 const std::vector<std::string> kNodes = {"n1", "n2", "n3"};  // n1 seeds n2 and n3
 const std::vector<std::string> kFeatures = {
     "suspicion_events", "incarnations", "refute_events", "rumors",
-    "counters",         "view",         "leave",         "state"};
+    "counters",         "view",         "leave",         "state",
+    "state_versions"};
 const char* kRumor = "contract-r1";
 
 // The checklist, in the order it is printed: what each requirement demands.

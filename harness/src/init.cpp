@@ -53,7 +53,7 @@ void write_starter(const fs::path& dir, const std::string& name, const json& pro
         {"profiles", {{"fast", profile}}},
         {"features",
          {"suspicion_events", "incarnations", "refute_events", "rumors", "counters", "view",
-          "leave", "state"}},
+          "leave", "state", "state_versions"}},
         {"notes",
          "Written by gossiplab init; edit every field. command: how one node starts, with the "
          "placeholders of docs/node-contract.md section 1 ({adapter} is this folder, {bin} "

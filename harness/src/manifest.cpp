@@ -152,6 +152,10 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     if (m.contract < 2 && m.has("state"))
         throw ScenarioError(f, "/features",
                             "feature \"state\" needs \"contract\": 2 (application state is v2)");
+    if (m.has("state_versions") && !m.has("state"))
+        throw ScenarioError(f, "/features",
+                            "feature \"state_versions\" needs the feature \"state\" (it says "
+                            "how the state events' versions order them)");
     if (j.contains("setup")) m.setup = string_list(j["setup"], f, "/setup");
     if (!j.contains("profiles") || !j["profiles"].is_object() || j["profiles"].empty())
         throw ScenarioError(f, "/profiles", "expected an object of named timing profiles");

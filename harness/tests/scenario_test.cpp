@@ -192,6 +192,31 @@ TEST_CASE("impl.json's name, description and default_profile must be strings, sa
     fs::remove_all(home);
 }
 
+// Application state without per-entry versions (Serf's tags, memberlist's metadata) is
+// declared as `state` alone; `state_versions` means nothing without `state`.
+TEST_CASE("state_versions needs state, and the third parties have state without versions") {
+    const char* src = GOSSIPLAB_SOURCE_DIR;
+    CHECK(load_manifest(src, "reference").has("state_versions"));
+    for (const char* impl : {"serf", "memberlist"}) {
+        INFO(impl);
+        Manifest m = load_manifest(src, impl);
+        CHECK(m.contract == 2);
+        CHECK(m.has("state"));
+        CHECK(!m.has("state_versions"));
+    }
+    const fs::path home =
+        fs::temp_directory_path() / ("gossiplab-versions-" + std::to_string(::getpid()));
+    json m =
+        json::parse(std::ifstream(fs::path(GOSSIPLAB_SOURCE_DIR) / "adapters/reference/impl.json"));
+    m["features"] = {"counters", "state_versions"};
+    fs::create_directories(home / "adapters" / "x");
+    std::ofstream(home / "adapters" / "x" / "impl.json") << m.dump();
+    CHECK_THROWS_WITH(load_manifest(home, "x"),
+                      Catch::Contains("impl.json") && Catch::Contains("/features") &&
+                          Catch::Contains("\"state_versions\" needs the feature \"state\""));
+    fs::remove_all(home);
+}
+
 TEST_CASE("times may be written over the implementation's timing profile") {
     json doc = base();
     doc["duration"] = "20 * probe_interval";

@@ -316,6 +316,7 @@ void add_event(History& h, const json& j, double t, uint32_t line) {
         f.counters.bytes_recv = num_field(e, "bytes_recv", 0);
         f.counters.sync_hashes = num_field(e, "sync_hashes", 0);
         f.counters.sync_entries_sent = num_field(e, "sync_entries_sent", 0);
+        f.counters.has_sync_entries = e.contains("sync_entries_sent");
         f.counters.sync_bytes_sent = num_field(e, "sync_bytes_sent", 0);
         f.body = &e;
     }

@@ -78,6 +78,9 @@ struct CountersSample {
     double pkts_sent = 0, pkts_recv = 0, bytes_sent = 0, bytes_recv = 0;
     // Anti-entropy (contract v2, optional): 0 when the node does not print them.
     double sync_hashes = 0, sync_entries_sent = 0, sync_bytes_sent = 0;
+    // Whether the event carried `sync_entries_sent` at all (an implementation without Merkle
+    // anti-entropy, e.g. Serf, never does: its repair cost is unknown, not 0).
+    bool has_sync_entries = false;
 };
 
 // A `state` event's record: which entry (owner, key), its version, value digest and tombstone.
