@@ -5,8 +5,9 @@ docs/conformance.md between "<!-- bench/detector-compare:begin -->" and
 "<!-- bench/detector-compare:end -->".
 
     render.py --runs DIR [--nodes "10 25 50 100"] [--profiles "fast heartbeat"] [--write]
-        read DIR/PROFILE-nN/report.json, print the table; --write also saves
-        bench/detector-compare/results.json and rewrites the document's section
+        read DIR/PROFILE-nN/report.json, print the table; --write also saves it in
+        bench/detector-compare/results.json (as the set "sim" or "lab", by the runs' backend)
+        and rewrites the document's section
     render.py [--doc docs/conformance.md]   rewrite the section from results.json
     render.py --check                       exit 1 if the section is stale
     render.py --print                       print the section
@@ -118,9 +119,36 @@ def table(doc):
     return out, nodes, growth, verdicts
 
 
-def block(doc):
+def set_text(doc):
+    """One measured set: its provenance line, the table, the growth and the verdicts."""
     lines, nodes, growth, verdicts = table(doc)
     info = doc.get("measured", {})
+    w = []
+    lab = doc.get("backend") != "sim"
+    w.append(f"### {'In the lab' if lab else 'In simulation'}: backend {doc.get('backend', '?')}")
+    w.append("")
+    w.append(f"Measured {info.get('started', '?')}, commit {info.get('commit', '?')}, seed "
+             f"{info.get('seed', '?')}, backend **{doc.get('backend', '?')}**"
+             + (f" (real gossip-node processes, one network namespace each, on "
+                f"{doc.get('cpus', '?')} CPUs shared with other work)" if lab else
+                " (the reference core in virtual time: deterministic, no CPU contention)") +
+             f": `bench/detector-compare/run.sh --impairment {info.get('impairment', '?')}`.")
+    w.append("")
+    w.extend(lines)
+    w.append("")
+    if growth:
+        w.append(f"Bytes per member per second from N = {nodes[0]} to N = {nodes[-1]}: "
+                 + ", ".join(growth) + ".")
+        w.append("")
+    w.append("Verdicts of the runs (each run's own checks): " + "; ".join(verdicts) + ".")
+    w.append("")
+    return w, nodes
+
+
+def block(results):
+    sets = results.get("sets", {})
+    order = [k for k in ("lab", "sim") if k in sets]
+    nodes = sorted({r["N"] for k in order for r in sets[k]["runs"]})
     w = []
     w.append(BEGIN)
     w.append("")
@@ -134,27 +162,18 @@ def block(doc):
              "every period, suspect after 4 silent periods, dead 4 later). Everything else "
              "(joins, push-pull every 3 s, gossip of news) is the same node. Rendered by "
              "`bench/detector-compare/render.py` from `bench/detector-compare/results.json`, "
-             "written by `bench/detector-compare/run.sh`.")
-    w.append("")
-    w.append(f"Measured {info.get('started', '?')}, commit {info.get('commit', '?')}, seed "
-             f"{info.get('seed', '?')}, backend **{doc.get('backend', '?')}**"
-             + (" (the reference core in virtual time: deterministic, no CPU contention)"
-                if doc.get("backend") == "sim" else
-                f" (real processes in the lab, {doc.get('cpus', '?')} CPUs)") +
-             f": `bench/detector-compare/run.sh --impairment {info.get('impairment', '?')}`.")
+             "written by `bench/detector-compare/run.sh` (one set per backend).")
     w.append("")
     w.append("Detection: seconds from each kill to the first observer's `dead` and to the last "
              "one's (failure_detection's first_detection and all_detected), mean of the three "
              "kills. False positives: accuracy's false deaths and false suspicions of live, "
-             "reachable members over the run. Load: message_load's mean bytes and packets sent "
-             "per member per second from 4 s on (the loss, the kills and their news included).")
+             "reachable members over the run (a suspicion counts once per observer that "
+             "printed it). Load: message_load's mean bytes and packets sent per member per "
+             "second from 4 s on (the loss, the kills and their news included).")
     w.append("")
-    w.extend(lines)
-    w.append("")
-    if growth:
-        w.append(f"Bytes per member per second from N = {nodes[0]} to N = {nodes[-1]}: "
-                 + ", ".join(growth) + ".")
-        w.append("")
+    for k in order:
+        text, _ = set_text(sets[k])
+        w.extend(text)
     w.append("Why: a heartbeat table holds every member: each period every member sends "
              "fanout x N entries (about 20 bytes each), so its bytes grow like N while its "
              "packets stay nearly flat (one or two datagrams per target). SWIM's detector sends a "
@@ -164,9 +183,7 @@ def block(doc):
              "pay it too); under loss a larger cluster raises more suspicions and refutations, "
              "and every member carries each one (piggybacked: bytes more than packets); and an "
              "update's retransmissions grow like log N (12 up to N = 99, 18 at N = 100 in this "
-             "profile). A false suspicion is counted once per observer that printed it.")
-    w.append("")
-    w.append("Verdicts of the runs (each run's own checks): " + "; ".join(verdicts) + ".")
+             "profile).")
     w.append("")
     w.append(END)
     return "\n".join(w)
@@ -206,9 +223,10 @@ def main(argv):
         print("\n".join(verdicts))
         if "--write" not in argv:
             return 0
-        RESULTS.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    doc = load()
-    blk = block(doc)
+        results = load() if RESULTS.exists() else {"sets": {}}
+        results["sets"]["sim" if doc.get("backend") == "sim" else "lab"] = doc
+        RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    blk = block(load())
     if "--print" in argv:
         print(blk)
         return 0
