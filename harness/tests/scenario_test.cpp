@@ -155,7 +155,7 @@ TEST_CASE("the reference manifest loads") {
 
 // Found with `suite --profile heartbeat`: an overridden cluster.profile (or impl) was never read,
 // so the scenario's own key was reported as unknown.
-TEST_CASE("--profile and --impl override the cluster's own profile and impl") {
+TEST_CASE("overrides (--profile, --impl) replace the cluster's own profile and impl") {
     json doc = base();
     doc["cluster"]["profile"] = "lan";
     doc["cluster"]["impl"] = "reference";
