@@ -110,6 +110,11 @@ void Node::excuse_stall(Time now) {
     // next_probe_at_ is the period's next round; a tick that finds it more than a period past
     // means this process did not run (stopped, descheduled) for that long.
     if (leaving_ || now - next_probe_at_ <= cfg_.probe_interval) return;
+    // Our last counter left a period before the round that is due: when that is fail_after
+    // periods ago, our peers have suspected us, and the counter of the round about to go out
+    // refutes it. Say so (feature refute_events), as SWIM's node does when it learns it.
+    if (now - (next_probe_at_ - cfg_.probe_interval) >= hb_.fail_timeout())
+        events_.push_back(RefuteEvent{heartbeat_ + 1, heartbeat_, ""});
     hb_.excuse(now - next_probe_at_, now);
     next_probe_at_ = now;
 }

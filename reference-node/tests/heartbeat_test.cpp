@@ -276,6 +276,40 @@ TEST_CASE("heartbeat node: raises its counter once per period and sends its whol
     CHECK(h.sizes.size() >= static_cast<std::size_t>(c.fanout * 3 * 2));
 }
 
+TEST_CASE(
+    "heartbeat node: after a stall past the fail timeout it says it refutes, and "
+    "accuses nobody",
+    "[heartbeat]") {
+    Harness h;
+    h.run_until(Time(1s));
+    h.beat('b', 1);
+    std::vector<RefuteEvent> refutes;
+    auto tick_at = [&](Time t) {
+        h.now = t;
+        h.node.on_tick(h.now);
+        while (auto t2 = h.node.poll_transmit()) {
+        }
+        while (auto e = h.node.poll_event()) {
+            if (auto* r = std::get_if<RefuteEvent>(&*e)) refutes.push_back(*r);
+            if (auto* m = std::get_if<MemberEvent>(&*e)) h.members.push_back(*m);
+        }
+    };
+    // Stopped for two periods: no one has suspected us yet, nothing to say.
+    tick_at(h.node.next_deadline() + kPeriod * 2);
+    CHECK(refutes.empty());
+    h.run_until(h.now + kPeriod);
+    h.beat('b', 2);
+    // Stopped for a second: our peers have suspected us; b's silence is ours, not b's.
+    const std::uint64_t before = h.node.heartbeat();
+    tick_at(h.node.next_deadline() + 1s);
+    REQUIRE(refutes.size() == 1);
+    CHECK(refutes[0].accused_incarnation == before);
+    CHECK(refutes[0].incarnation == before + 1);
+    CHECK(h.node.heartbeat() == before + 1);
+    CHECK(h.state("b") == MemberState::alive);
+    CHECK(h.about("b", MemberState::suspect).empty());
+}
+
 namespace {
 
 Config sim_config(std::size_t i, std::vector<Addr> seeds) {
