@@ -175,7 +175,7 @@ def block(results):
         text, _ = set_text(sets[k])
         w.extend(text)
     w.append("Why: a heartbeat table holds every member: each period every member sends "
-             "fanout x N entries (about 20 bytes each), so its bytes grow like N while its "
+             "fanout x N entries (20 to 25 bytes each: the id, the incarnation, the counter, the age, the address), so its bytes grow like N while its "
              "packets stay nearly flat (one or two datagrams per target). SWIM's detector sends a "
              "ping and an ack per period (indirect probes after a loss) at any N. SWIM's bytes "
              "here still grow with N, for reasons outside the probe itself: push-pull "
