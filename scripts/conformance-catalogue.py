@@ -104,6 +104,17 @@ def main():
         w(sc.get("description", ""))
         w("")
         w(f"Source: {sc.get('source', '-')}.")
+    # SWIM against the heartbeat detector, rendered from bench/detector-compare/results.json
+    # (the same block bench/detector-compare/render.py writes).
+    sys.path.insert(0, str(ROOT / "bench/detector-compare"))
+    import importlib.util  # noqa: E402
+    spec = importlib.util.spec_from_file_location(
+        "detector_render", ROOT / "bench/detector-compare/render.py")
+    detector_render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(detector_render)
+    if detector_render.RESULTS.exists():
+        w("")
+        w(detector_render.block(detector_render.load()))
     # The mutation score, rendered from bench/mutation/results.json and triage.json (the same
     # block bench/mutation/render.py writes), so a re-render keeps it current, never stale.
     sys.path.insert(0, str(ROOT / "bench/mutation"))

@@ -202,6 +202,9 @@ const CommandSpec& suite_command() {
                       "implementation to test: a name from adapters/ or the path of an\n"
                       "impl.json (default: each scenario's, else reference)"),
             integer_flag("seed", "S", "seed (default 1)"),
+            text_flag("profile", "P",
+                      "timing profile of the implementation for every scenario (default:\n"
+                      "each scenario's, else the implementation's default)"),
             text_flag("out", "DIR", "suite directory (default: runs/suite-DATE-TIME)"),
             impairment_flag("auto | nfqueue | netem | none | sim"),
             text_flag("only", "A,B", "only these scenarios (by name)"),

@@ -347,6 +347,7 @@ int cmd_suite(int argc, char** argv) {
     fs::path dir = a.positional.empty() ? home() / "scenarios" : fs::path(a.positional[0]);
     harness::Overrides ov;
     ov.impl = a.value("impl");
+    ov.profile = a.value("profile");
     ov.seed = a.number("seed").value_or(1);
     ov.profile_of = harness::profile_lookup(home());
     harness::SuiteFilter filter;

@@ -26,6 +26,11 @@ const std::vector<std::string>& profile_knobs() {
     return k;
 }
 
+const std::vector<std::string>& optional_profile_knobs() {
+    static const std::vector<std::string> k = {"fail_after", "cleanup_after"};
+    return k;
+}
+
 bool Manifest::has(const std::string& f) const {
     return std::find(features.begin(), features.end(), f) != features.end();
 }
@@ -169,10 +174,17 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
             if (!prof[k].is_null() && !(prof[k].is_number() && prof[k].get<double>() >= 0))
                 throw ScenarioError(f, p + "/" + k, "expected a number >= 0 or null");
         }
-        for (auto kt = prof.begin(); kt != prof.end(); ++kt)
+        for (auto kt = prof.begin(); kt != prof.end(); ++kt) {
+            const auto& opt = optional_profile_knobs();
+            if (std::find(opt.begin(), opt.end(), kt.key()) != opt.end()) {
+                if (!kt->is_null() && !(kt->is_number() && kt->get<double>() >= 0))
+                    throw ScenarioError(f, p + "/" + kt.key(), "expected a number >= 0 or null");
+                continue;
+            }
             if (std::find(profile_knobs().begin(), profile_knobs().end(), kt.key()) ==
                 profile_knobs().end())
                 throw ScenarioError(f, p + "/" + kt.key(), "unknown timing knob");
+        }
         m.profiles[it.key()] = prof;
     }
     m.default_profile = opt_string(j, "default_profile", m.profiles.begin()->first, f);

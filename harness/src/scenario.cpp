@@ -337,8 +337,11 @@ std::map<std::string, double> parse_cluster(Obj& top, Scenario& sc, const Overri
     ids = NodeIds{file, n, std::set<std::string>(sc.nodes.begin(), sc.nodes.end())};
     sc.seeds = cl.has("seeds") ? ids.list(cl.get("seeds"), "/cluster/seeds")
                                : std::vector<std::string>{"n1"};
-    sc.impl = ov.impl ? *ov.impl : cl.str("impl", std::string("reference"));
-    sc.profile = ov.profile ? *ov.profile : cl.str("profile", std::string());
+    // Read both keys even when overridden: an unread key is reported as unknown.
+    const std::string impl = cl.str("impl", std::string("reference"));
+    const std::string profile = cl.str("profile", std::string());
+    sc.impl = ov.impl ? *ov.impl : impl;
+    sc.profile = ov.profile ? *ov.profile : profile;
     // Times may be written over the timing profile from here on; the duration is one of them.
     times.bind(sc.impl, sc.profile, sc.nodes.size());
     sc.duration = top.num("duration", std::nullopt, 0.1, 24 * 3600);

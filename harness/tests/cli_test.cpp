@@ -28,9 +28,10 @@ TEST_CASE("flags take their value after a space or an equals sign, and the last 
     CHECK(a.value("profile") == std::nullopt);
     CHECK_FALSE(a.help);
 
-    Args s = parse_args(suite_command(), {"--quick", "--only", "a,b"});
+    Args s = parse_args(suite_command(), {"--quick", "--only", "a,b", "--profile", "heartbeat"});
     CHECK(s.is_set("quick"));
     CHECK(s.value("only") == "a,b");
+    CHECK(s.value("profile") == "heartbeat");
     CHECK_FALSE(parse_args(suite_command(), {}).is_set("quick"));
 }
 
@@ -100,6 +101,9 @@ TEST_CASE("the help text lists every flag once, aligned, continuation lines inde
           "  --impl NAME|PATH    implementation to test: a name from adapters/ or the path of an\n"
           "                      impl.json (default: each scenario's, else reference)\n"
           "  --seed S            seed (default 1)\n"
+          "  --profile P         timing profile of the implementation for every scenario "
+          "(default:\n"
+          "                      each scenario's, else the implementation's default)\n"
           "  --out DIR           suite directory (default: runs/suite-DATE-TIME)\n"
           "  --impairment B      auto | nfqueue | netem | none | sim\n"
           "  --only A,B          only these scenarios (by name)\n");

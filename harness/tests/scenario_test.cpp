@@ -149,7 +149,46 @@ TEST_CASE("the reference manifest loads") {
     Manifest m = load_manifest(src, "reference");
     CHECK(m.has("suspicion_events"));
     CHECK(m.profile("fast")["probe_interval"] == 0.1);
+    CHECK(m.profile("heartbeat")["fail_after"] == 4);
     CHECK_THROWS_WITH(load_manifest(src, "nosuch"), Catch::Contains("known: "));
+}
+
+// Found with `suite --profile heartbeat`: an overridden cluster.profile (or impl) was never read,
+// so the scenario's own key was reported as unknown.
+TEST_CASE("overrides (--profile, --impl) replace the cluster's own profile and impl") {
+    json doc = base();
+    doc["cluster"]["profile"] = "lan";
+    doc["cluster"]["impl"] = "reference";
+    Overrides ov;
+    ov.profile = "heartbeat";
+    ov.impl = "other";
+    Scenario sc = parse_scenario(doc, "s.json", ov);
+    CHECK(sc.profile == "heartbeat");
+    CHECK(sc.impl == "other");
+    CHECK(parse_scenario(doc, "s.json", Overrides{}).profile == "lan");
+}
+
+TEST_CASE("a profile may add the optional knobs fail_after and cleanup_after, and nothing else") {
+    const fs::path home =
+        fs::temp_directory_path() / ("gossiplab-knobs-" + std::to_string(::getpid()));
+    json m =
+        json::parse(std::ifstream(fs::path(GOSSIPLAB_SOURCE_DIR) / "adapters/reference/impl.json"));
+    fs::create_directories(home / "adapters" / "x");
+    auto load_with = [&](const char* key, const json& v) {
+        json doc = m;
+        doc["profiles"]["fast"][key] = v;
+        std::ofstream(home / "adapters" / "x" / "impl.json") << doc.dump();
+        return load_manifest(home, "x");
+    };
+    CHECK(load_with("cleanup_after", nullptr).profile("fast")["cleanup_after"].is_null());
+    CHECK(load_with("fail_after", 6).profile("fast")["fail_after"] == 6);
+    CHECK_THROWS_WITH(load_with("fail_after", "4"),
+                      Catch::Contains("impl.json") &&
+                          Catch::Contains("/profiles/fast/fail_after") &&
+                          Catch::Contains("expected a number >= 0 or null"));
+    CHECK_THROWS_WITH(load_with("fail_afterr", 4), Catch::Contains("/profiles/fast/fail_afterr") &&
+                                                       Catch::Contains("unknown timing knob"));
+    fs::remove_all(home);
 }
 
 // Found by bench/fuzz/fuzz_manifest: nlohmann::json throws out_of_range, not parse_error, for a

@@ -23,7 +23,8 @@ enum Type : std::uint8_t {
     kSyncChildren = 13,
     kSyncLeaf = 14,
     kSyncWant = 15,
-    kLastType = kSyncWant,
+    kHeartbeats = 16,
+    kLastType = kHeartbeats,
 };
 
 struct Writer {
@@ -215,6 +216,16 @@ void encode_body(Writer& w, const Message& m, std::uint8_t& type) {
                 type = kSyncWant;
                 w.varint(v.positions.size());
                 for (auto p : v.positions) w.u64(p);
+            } else if constexpr (std::is_same_v<T, Heartbeats>) {
+                type = kHeartbeats;
+                w.varint(v.entries.size());
+                for (const auto& e : v.entries) {
+                    w.str(e.id);
+                    w.varint(e.incarnation);
+                    w.varint(e.heartbeat);
+                    w.varint(e.age_ms);
+                    w.addr(e.addr);
+                }
             }
         },
         m);
@@ -346,12 +357,43 @@ Message decode_body(Reader& r, std::uint8_t type) {
             for (std::uint64_t i = 0; i < n; ++i) m.positions.push_back(r.u64());
             return m;
         }
+        case kHeartbeats: {
+            Heartbeats m;
+            std::uint64_t n = r.varint();
+            // Each entry takes at least 11 bytes (a 1-byte id, three 1-byte varints, the addr).
+            if (n > static_cast<std::uint64_t>(r.end - r.p) / 11) r.fail("entry count too large");
+            m.entries.reserve(static_cast<std::size_t>(n));
+            for (std::uint64_t i = 0; i < n; ++i) {
+                HeartbeatEntry e;
+                e.id = r.id();
+                e.incarnation = r.varint();
+                e.heartbeat = r.varint();
+                e.age_ms = r.varint();
+                e.addr = r.addr();
+                m.entries.push_back(std::move(e));
+            }
+            return m;
+        }
         default:
             r.fail("unknown message type");
     }
 }
 
+std::size_t varint_size(std::uint64_t v) {
+    std::size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        ++n;
+    }
+    return n;
+}
+
 }  // namespace
+
+std::size_t encoded_size(const HeartbeatEntry& e) {
+    return varint_size(e.id.size()) + e.id.size() + varint_size(e.incarnation) +
+           varint_size(e.heartbeat) + varint_size(e.age_ms) + 6;
+}
 
 std::vector<std::uint8_t> encode_message(const Message& m) {
     Writer body;

@@ -116,18 +116,56 @@ Config broadcast_profile() {
     return c;
 }
 
+Config heartbeat_profile() {
+    Config c = fast_profile();
+    c.profile = "heartbeat";
+    c.detector = Detector::heartbeat;
+    // Four silent periods (0.4 s) before a suspicion, four more before a death: about SWIM
+    // fast's detection time (first suspicion after ~1.6 periods, then a suspicion timeout of
+    // 0.4 s with confirmations, 2.4 s without), so the comparison is of cost and accuracy.
+    c.fail_after = 4;
+    c.cleanup_after = 4;
+    return c;
+}
+
 Config profile_by_name(const std::string& name) {
     if (name == "lan") return lan_profile();
     if (name == "fast") return fast_profile();
     if (name == "broadcast") return broadcast_profile();
-    throw ConfigError("--profile: expected 'lan', 'fast' or 'broadcast', got '" + name + "'");
+    if (name == "heartbeat") return heartbeat_profile();
+    throw ConfigError("--profile: expected " + profile_list() + ", got '" + name + "'");
 }
 
 std::vector<std::string> profile_names() {
-    return {"lan", "fast", "broadcast"};
+    return {"lan", "fast", "broadcast", "heartbeat"};
+}
+
+std::string profile_list() {
+    const auto names = profile_names();
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+        out += "'" + names[i] + "'";
+    }
+    return out;
 }
 
 nlohmann::json timing_profile(const Config& c) {
+    if (c.detector == Detector::heartbeat) {
+        return {{"probe_interval", seconds(c.probe_interval)},
+                {"probe_timeout", nullptr},
+                {"gossip_interval", seconds(c.gossip_interval)},
+                {"fanout", c.fanout},
+                {"indirect_checks", 0},
+                {"suspicion_mult", c.cleanup_after},
+                {"suspicion_max_timeout_mult", 1},
+                {"retransmit_mult", c.retransmit_mult},
+                {"push_pull_interval", seconds(c.push_pull_interval)},
+                {"dead_retention", seconds(c.dead_retention)},
+                {"reconnect_interval", seconds(c.reconnect_interval)},
+                {"fail_after", c.fail_after},
+                {"cleanup_after", c.cleanup_after}};
+    }
     return {{"probe_interval", seconds(c.probe_interval)},
             {"probe_timeout", seconds(c.probe_timeout)},
             {"gossip_interval", seconds(c.gossip_interval)},
@@ -183,8 +221,9 @@ std::string help_text() {
           "  --bind IP                  IPv4 address to bind and advertise (default 127.0.0.1)\n"
           "  --port N                   UDP and TCP port (default 7946)\n"
           "  --seeds A:P,...            seed members to join and re-contact (default none)\n"
-          "  --profile lan|fast|broadcast  timing profile (default lan; broadcast: lan with two\n"
-          "                             gossip targets every 60ms, retransmit mult 8); flags\n"
+          "  --profile lan|fast|broadcast|heartbeat  timing profile (default lan; broadcast:\n"
+          "                             lan with two gossip targets every 60ms, retransmit mult\n"
+          "                             8; heartbeat: fast with --detector heartbeat); flags\n"
           "                             below override it\n"
           "  --seed N                   RNG seed (default: derived from --id)\n"
           "  --incarnation N            starting incarnation (default: wall clock in ms since\n"
@@ -228,6 +267,15 @@ std::string help_text() {
        << ")\n"
           "  --counters-interval D      period of the counters event (default 1s; 0 = off)\n"
           "  --dissemination M          push | pull | push-pull (default push-pull)\n"
+          "  --detector D               swim | heartbeat (default swim; heartbeat: raise our\n"
+          "                             counter and gossip the whole table every probe\n"
+          "                             interval, no probes)\n"
+          "  --fail-after N             heartbeat: silent periods before a suspicion (default "
+       << l.fail_after
+       << ")\n"
+          "  --cleanup-after N          heartbeat: further periods before a death (default "
+       << l.cleanup_after
+       << ")\n"
           "  --version                  print 'gossip-node "
        << kVersion
        << "' and exit\n"
@@ -296,6 +344,9 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
                                                        "--awareness-max",
                                                        "--counters-interval",
                                                        "--dissemination",
+                                                       "--detector",
+                                                       "--fail-after",
+                                                       "--cleanup-after",
                                                        "--break",
                                                        "--print-profile"};
         if (std::find(known.begin(), known.end(), a) == known.end()) {
@@ -315,7 +366,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     if (out.print_profile) {
         const auto names = profile_names();
         if (std::find(names.begin(), names.end(), *out.print_profile) == names.end())
-            throw ConfigError("--print-profile: expected 'lan', 'fast' or 'broadcast', got '" +
+            throw ConfigError("--print-profile: expected " + profile_list() + ", got '" +
                               *out.print_profile + "'");
     }
     if (out.help || out.version || out.print_profile) return out;
@@ -394,6 +445,17 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
             else
                 throw ConfigError("--dissemination: expected push, pull or push-pull, got '" + v +
                                   "'");
+        } else if (flag == "--detector") {
+            if (v == "swim")
+                c.detector = Detector::swim;
+            else if (v == "heartbeat")
+                c.detector = Detector::heartbeat;
+            else
+                throw ConfigError("--detector: expected swim or heartbeat, got '" + v + "'");
+        } else if (flag == "--fail-after") {
+            c.fail_after = static_cast<int>(parse_int(v, flag, 1, 1000));
+        } else if (flag == "--cleanup-after") {
+            c.cleanup_after = static_cast<int>(parse_int(v, flag, 1, 1000));
         } else if (flag == "--break") {
             static const std::map<std::string, Break> names = {
                 {"indirect-probes", Break::indirect_probes},

@@ -48,6 +48,21 @@ bool Membership::apply(const std::string& id, MemberState state, std::uint64_t i
     return true;
 }
 
+bool Membership::assign(const std::string& id, MemberState state, std::uint64_t incarnation,
+                        const Addr* addr, Time now) {
+    auto it = members_.find(id);
+    if (it == members_.end()) return apply(id, state, incarnation, addr, now);
+    Member& m = it->second;
+    if (m.state == state && m.incarnation == incarnation) return false;
+    if (m.state != state) m.state_since = now;
+    live_ += static_cast<std::ptrdiff_t>(!is_down(state)) -
+             static_cast<std::ptrdiff_t>(!is_down(m.state));
+    m.state = state;
+    m.incarnation = incarnation;
+    if (state == MemberState::alive && addr != nullptr) m.addr = *addr;
+    return true;
+}
+
 const Member* Membership::find(const std::string& id) const {
     auto it = members_.find(id);
     return it == members_.end() ? nullptr : &it->second;

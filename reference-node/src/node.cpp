@@ -32,7 +32,8 @@ Node::Node(Config config)
       rng_(cfg_.rng_seed),
       incarnation_(cfg_.incarnation),
       awareness_(cfg_.awareness_max),
-      state_clock_(cfg_.incarnation) {}
+      state_clock_(cfg_.incarnation),
+      hb_(cfg_.heartbeat_fail_timeout(), cfg_.heartbeat_dead_timeout()) {}
 
 std::size_t Node::random_below(std::size_t n) {
     // Modulo bias is irrelevant at our sizes; determinism across platforms matters more than
@@ -51,9 +52,11 @@ void Node::start(Time now) {
     if (started_) return;
     started_ = true;
     events_.push_back(StartedEvent{cfg_.id, cfg_.bind, incarnation_});
+    heartbeat_ = incarnation_;  // our counter outbids every counter of a previous life
     // Announce ourselves too (memberlist does): the seed's gossip alone leaves a member that
     // missed it unaware of us until the next push-pull; our own sends reach distinct peers.
-    enqueue(member_key(cfg_.id), Alive{cfg_.id, incarnation_, cfg_.bind});
+    // (The heartbeat detector announces us in every table instead.)
+    if (!heartbeat_mode()) enqueue(member_key(cfg_.id), Alive{cfg_.id, incarnation_, cfg_.bind});
     // Random phases spread the load of many nodes started at once.
     next_probe_at_ = now + Duration(random_below(cfg_.probe_interval.count()));
     next_gossip_at_ = now + Duration(random_below(cfg_.effective_gossip_interval().count()));
@@ -144,7 +147,8 @@ PushPull Node::full_state(bool join, bool reply) const {
     PushPull pp;
     pp.join = join;
     pp.reply = reply;
-    pp.members.push_back(StateEntry{cfg_.id, incarnation_,
+    // The heartbeat detector's members know us by our counter (node_heartbeat.cpp).
+    pp.members.push_back(StateEntry{cfg_.id, heartbeat_mode() ? heartbeat_ : incarnation_,
                                     leaving_ ? MemberState::left : MemberState::alive, cfg_.bind});
     for (const auto& [id, m] : members_.all()) {
         pp.members.push_back(StateEntry{m.id, m.incarnation, m.state, m.addr});
@@ -199,13 +203,16 @@ std::vector<std::uint8_t> Node::on_stream(Time now, Addr /*from*/,
     }
     const PushPull* req = nullptr;
     const SyncRoot* root = nullptr;
+    const Heartbeats* table = nullptr;
     for (const auto& m : d.packet.messages) {
         if (auto* pp = std::get_if<PushPull>(&m)) req = pp;
         if (auto* r = std::get_if<SyncRoot>(&m)) root = r;
+        if (auto* t = std::get_if<Heartbeats>(&m)) table = t;
     }
     if (req == nullptr || req->reply || d.packet.sender == cfg_.id) return {};
     if (started_ && !finished_) {
         merge_state(now, d.packet.sender, *req);
+        if (table != nullptr && heartbeat_mode()) merge_heartbeats(now, d.packet.sender, *table);
         // The requester's Merkle root rode along: when it differs from ours, the exchange goes
         // on over UDP to the requester's own address (its entry in the push-pull).
         const StateEntry* self = nullptr;
@@ -216,7 +223,9 @@ std::vector<std::uint8_t> Node::on_stream(Time now, Addr /*from*/,
             flush_sync(self->addr);
         }
     }
-    auto reply = encode_packet(Packet{cfg_.id, {full_state(req->join, true)}});
+    std::vector<Message> answer = {full_state(req->join, true)};
+    if (heartbeat_mode()) answer.push_back(heartbeat_table(now));
+    auto reply = encode_packet(Packet{cfg_.id, std::move(answer)});
     ++counters_.pkts_sent;
     counters_.bytes_sent += reply.size();
     return reply;
@@ -234,6 +243,9 @@ void Node::on_stream_reply(Time now, Addr /*from*/, std::span<const std::uint8_t
     for (const auto& m : d.packet.messages) {
         if (auto* pp = std::get_if<PushPull>(&m); pp != nullptr && pp->reply) {
             merge_state(now, d.packet.sender, *pp);
+        }
+        if (auto* t = std::get_if<Heartbeats>(&m); t != nullptr && heartbeat_mode()) {
+            merge_heartbeats(now, d.packet.sender, *t);
         }
     }
 }
@@ -291,11 +303,15 @@ void Node::handle(Time now, Addr from, const std::string& sender, const Message&
             } else if constexpr (std::is_same_v<T, Nack>) {
                 if (probe_ && probe_->seq == m.seq) ++probe_->nacks;
             } else if constexpr (std::is_same_v<T, Alive>) {
-                handle_alive(now, m, sender);
+                // The heartbeat detector learns members and their liveness from tables only;
+                // of SWIM's updates it keeps a member's own leave.
+                if (!heartbeat_mode()) handle_alive(now, m, sender);
             } else if constexpr (std::is_same_v<T, Suspect>) {
-                handle_suspect(now, m, sender);
+                if (!heartbeat_mode()) handle_suspect(now, m, sender);
             } else if constexpr (std::is_same_v<T, Dead>) {
-                handle_dead(now, m, sender);
+                if (!heartbeat_mode() || m.left()) handle_dead(now, m, sender);
+            } else if constexpr (std::is_same_v<T, Heartbeats>) {
+                if (heartbeat_mode()) merge_heartbeats(now, sender, m);
             } else if constexpr (std::is_same_v<T, Rumor>) {
                 handle_rumor(m);
             } else if constexpr (std::is_same_v<T, PullReq>) {
@@ -342,27 +358,28 @@ void Node::handle_alive(Time now, const Alive& m, const std::string& via) {
     bool known = members_.find(m.id) != nullptr;
     if (!members_.apply(m.id, MemberState::alive, m.incarnation, &m.addr, now)) return;
     suspicions_.erase(m.id);
-    if (!known) {
-        // A newcomer joins the probe order at a random place (memberlist does the same), so
-        // it is probed within one round.
-        std::size_t lo = std::min(probe_index_, probe_order_.size());
-        probe_order_.insert(
-            probe_order_.begin() +
-                static_cast<std::ptrdiff_t>(lo + random_below(probe_order_.size() - lo + 1)),
-            m.id);
-        // Likewise for gossip targets: without this, an order shuffled during a join burst
-        // would keep leaving out the members that joined after it (in simulation those
-        // then missed rumors ten times more often).
-        const Member* added = members_.find(m.id);
-        std::size_t glo = std::min(gossip_index_, gossip_order_.size());
-        gossip_order_.insert(
-            gossip_order_.begin() +
-                static_cast<std::ptrdiff_t>(glo + random_below(gossip_order_.size() - glo + 1)),
-            added);
-    }
+    if (!known) add_to_orders(m.id);
     const Member* mem = members_.find(m.id);
     emit_member(*mem, via, -1);
     enqueue(member_key(m.id), m);
+}
+
+void Node::add_to_orders(const std::string& id) {
+    // A newcomer joins the probe order at a random place (memberlist does the same), so
+    // it is probed within one round.
+    std::size_t lo = std::min(probe_index_, probe_order_.size());
+    probe_order_.insert(probe_order_.begin() + static_cast<std::ptrdiff_t>(
+                                                   lo + random_below(probe_order_.size() - lo + 1)),
+                        id);
+    // Likewise for gossip targets: without this, an order shuffled during a join burst
+    // would keep leaving out the members that joined after it (in simulation those
+    // then missed rumors ten times more often).
+    const Member* added = members_.find(id);
+    std::size_t glo = std::min(gossip_index_, gossip_order_.size());
+    gossip_order_.insert(
+        gossip_order_.begin() +
+            static_cast<std::ptrdiff_t>(glo + random_below(gossip_order_.size() - glo + 1)),
+        added);
 }
 
 void Node::handle_suspect(Time now, const Suspect& m, const std::string& via) {
@@ -424,6 +441,9 @@ void Node::handle_rumor(const Rumor& m) {
 
 void Node::merge_state(Time now, const std::string& sender, const PushPull& pp) {
     for (const auto& e : pp.members) {
+        // The heartbeat detector takes membership from the table riding along (Heartbeats);
+        // of the push-pull it keeps the leaves.
+        if (heartbeat_mode() && e.state != MemberState::left) continue;
         switch (e.state) {
             case MemberState::alive:
                 handle_alive(now, Alive{e.id, e.incarnation, e.addr}, sender);
@@ -470,7 +490,8 @@ void Node::leave(Time now) {
     if (leaving_ || !started_) return;
     leaving_ = true;
     probe_.reset();
-    enqueue(member_key(cfg_.id), Dead{cfg_.id, incarnation_, cfg_.id});
+    enqueue(member_key(cfg_.id),
+            Dead{cfg_.id, heartbeat_mode() ? heartbeat_ : incarnation_, cfg_.id});
     next_gossip_at_ = now;  // spread the news at once
     leave_deadline_ = now + cfg_.effective_gossip_interval() * 3;
 }
@@ -490,6 +511,7 @@ Time Node::next_deadline() const {
     else
         upd(next_probe_at_);
     if (probe_) upd(probe_->indirect_sent ? probe_->end_at : probe_->timeout_at);
+    upd(hb_check_at_);
     if (!cfg_.broken(Break::push_pull)) upd(next_push_pull_at_);
     upd(next_reconnect_at_);
     if (cfg_.counters_interval > Duration::zero()) upd(next_counters_at_);
@@ -509,6 +531,10 @@ void Node::on_tick(Time now) {
         finished_ = true;
         return;
     }
+    if (heartbeat_mode()) {
+        excuse_stall(now);
+        expire_heartbeats(now);
+    }
     expire_suspicions(now);
     run_relays(now);
     if (probe_ && !probe_->indirect_sent && now >= probe_->timeout_at) {
@@ -519,7 +545,12 @@ void Node::on_tick(Time now) {
         }
     }
     if (probe_ && probe_->indirect_sent && now >= probe_->end_at) probe_failed(now, probe_->end_at);
-    if (!leaving_ && !probe_ && now >= next_probe_at_) start_probe(now);
+    if (!leaving_ && !probe_ && now >= next_probe_at_) {
+        if (heartbeat_mode())
+            heartbeat_round(now);
+        else
+            start_probe(now);
+    }
     // With nothing to push, a push or push-pull node skips the round and sleeps; the next
     // update is then gossiped at once (next_deadline() is already due), at most one round
     // per interval. An idle cluster thus costs no timer wake-ups for gossip.
@@ -687,11 +718,12 @@ void Node::gossip_round(Time now) {
     }
 }
 
-void Node::push_pull(Time /*now*/, Addr to, bool join) {
+void Node::push_pull(Time now, Addr to, bool join) {
     // Our Merkle root rides along: the peer compares it with its own and, when they differ,
     // starts the anti-entropy exchange (this is the periodic state comparison with one random
     // member, and a joiner's way to the cluster's state).
     std::vector<Message> msgs = {full_state(join, false)};
+    if (heartbeat_mode()) msgs.push_back(heartbeat_table(now));
     if (!cfg_.broken(Break::anti_entropy)) {
         MerkleTree::Sum r = state_.tree().root();
         msgs.push_back(SyncRoot{r.hash, r.count});

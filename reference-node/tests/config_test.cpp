@@ -207,5 +207,5 @@ TEST_CASE("print-profile: --print-profile names a known profile and needs no --i
     CHECK(timing_profile(profile_by_name("fast"))["retransmit_mult"] == 6);
     CHECK(timing_profile(profile_by_name("lan"))["probe_timeout"] == 0.5);
     CHECK(error_of({"--print-profile", "wan"}) ==
-          "--print-profile: expected 'lan', 'fast' or 'broadcast', got 'wan'");
+          "--print-profile: expected 'lan', 'fast', 'broadcast' or 'heartbeat', got 'wan'");
 }

@@ -25,6 +25,10 @@
 //   type 14 sync_leaf level:u8, prefix, count, {pos:u64le, version, hash:u64le}*
 //                     "every entry I hold under (level, prefix)"
 //   type 15 sync_want count, pos:u64le*       "send me these entries"
+//   type 16 heartbeats count, {id:str, incarnation, heartbeat, age_ms, addr}*
+//                     part of the sender's heartbeat table (Config::detector = heartbeat):
+//                     each member's (incarnation, counter) and how long ago, in ms, the
+//                     sender saw that counter advance (the sender itself: age 0)
 //
 // Anti-entropy (gossip/merkle.hpp) is a stateless exchange of these over UDP: each message is
 // answered by comparing it with the receiver's own tree, descending one level per round trip.
@@ -142,9 +146,25 @@ struct SyncLeaf {
 struct SyncWant {
     std::vector<std::uint64_t> positions;
 };
+struct HeartbeatEntry {
+    std::string id;
+    std::uint64_t incarnation = 0;
+    std::uint64_t heartbeat = 0;
+    std::uint64_t age_ms = 0;
+    Addr addr;
+    bool operator==(const HeartbeatEntry&) const = default;
+};
+struct Heartbeats {
+    std::vector<HeartbeatEntry> entries;
+};
+// The bytes one entry adds to a Heartbeats message, so a table can be split into datagrams.
+std::size_t encoded_size(const HeartbeatEntry& e);
+// The bytes of a Heartbeats message beyond its entries, at most (type, length, count).
+constexpr std::size_t kHeartbeatsOverhead = 1 + 3 + 3;
 
-using Message = std::variant<Ping, PingReq, Ack, Nack, Alive, Suspect, Dead, Rumor, PullReq,
-                             PushPull, KvUpdate, SyncRoot, SyncChildren, SyncLeaf, SyncWant>;
+using Message =
+    std::variant<Ping, PingReq, Ack, Nack, Alive, Suspect, Dead, Rumor, PullReq, PushPull, KvUpdate,
+                 SyncRoot, SyncChildren, SyncLeaf, SyncWant, Heartbeats>;
 
 struct Packet {
     std::string sender;

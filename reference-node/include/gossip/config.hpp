@@ -24,6 +24,14 @@ enum class Dissemination {
     push_pull,  // send hot updates and ask for the peer's in the same packet (only when hot)
 };
 
+// The failure detector. SWIM (probes, indirect probes, suspicion with refutation; Lifeguard's
+// additions) is the default; `heartbeat` is the gossip-style heartbeat-counter detector SWIM
+// replaced (gossip/heartbeat.hpp), kept for side-by-side comparison (detector-compare).
+enum class Detector {
+    swim,
+    heartbeat,
+};
+
 // Test-only switches that disable one mechanism, so the conformance suite can prove that
 // its checks catch a broken node. Never set them in production.
 enum class Break : unsigned {
@@ -77,6 +85,15 @@ struct Config {
     // Period of the `counters` event (zero disables it, e.g. in large simulations).
     Duration counters_interval = std::chrono::seconds(1);
     Dissemination dissemination = Dissemination::push_pull;
+    // Detector::heartbeat: every probe_interval (the period) the node raises its own counter and
+    // sends its whole member -> (heartbeat, age) table to `fanout` random members. A member whose
+    // counter has not advanced for fail_after periods is suspected; after cleanup_after more
+    // periods it is dead. Detection therefore takes about (fail_after + cleanup_after) periods
+    // whatever N, while each table, and so each member's bytes per second, grows with N.
+    // Larger fail_after: fewer false suspicions under loss, slower detection.
+    Detector detector = Detector::swim;
+    int fail_after = 4;
+    int cleanup_after = 4;
     unsigned breaks = 0;               // Break bits; test-only
     std::size_t packet_budget = 1400;  // max bytes of one UDP datagram we send
 
@@ -89,6 +106,12 @@ struct Config {
     // The gossip round actually used (the `gossip` break makes it 10x longer and fanout 1).
     Duration effective_gossip_interval() const;
     int effective_fanout() const;
+    // Heartbeat detector: the silence before suspicion, fail_after * probe_interval, and before
+    // death, (fail_after + cleanup_after) * probe_interval.
+    Duration heartbeat_fail_timeout() const { return probe_interval * fail_after; }
+    Duration heartbeat_dead_timeout() const {
+        return probe_interval * (fail_after + cleanup_after);
+    }
 };
 
 // The memberlist-LAN-like defaults.
@@ -98,14 +121,26 @@ Config fast_profile();
 // lan's failure detector with two gossip targets every 60 ms and retransmit_mult 8: low
 // dissemination latency at a high rumor rate (glomers-broadcast).
 Config broadcast_profile();
+// fast's timing with the heartbeat detector (period = probe_interval 100 ms, fanout 3,
+// fail_after 4, cleanup_after 4): SWIM's fast profile is the same period, so the two compare
+// detector against detector (scenarios/detector-compare.json).
+Config heartbeat_profile();
 // Any profile by name; throws ConfigError for an unknown name.
 Config profile_by_name(const std::string& name);
 // The names profile_by_name knows.
 std::vector<std::string> profile_names();
+// Those names for an error message: "'lan', 'fast', 'broadcast' or 'heartbeat'".
+std::string profile_list();
 
 // The timing profile of docs/node-contract.md section 4 that `c` runs, in the shape of a
 // profile in adapters/reference/impl.json: every knob, durations in seconds. What
-// `gossip-node --print-profile NAME` prints; a test holds impl.json to it.
+// `gossip-node --print-profile NAME` prints; a test holds impl.json to it. A heartbeat
+// profile states its detector in the contract's knobs, so the checkers' formulas bound it
+// unchanged: probe_interval is its period, probe_timeout null (it waits for no ack),
+// indirect_checks 0, suspicion_mult = cleanup_after and suspicion_max_timeout_mult 1 (a
+// suspicion lasts cleanup_after periods, with no confirmations to shorten it: suspicion_min =
+// suspicion_max = cleanup_after periods for N <= 10, more above, an over-estimate), and it
+// adds the knobs fail_after and cleanup_after (periods).
 nlohmann::json timing_profile(const Config& c);
 
 // A bad flag or value; the message names the flag and what was expected.

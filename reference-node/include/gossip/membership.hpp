@@ -37,6 +37,13 @@ class Membership {
     bool apply(const std::string& id, MemberState state, std::uint64_t incarnation,
                const Addr* addr, Time now);
 
+    // Sets the entry whatever SWIM's precedence says (creating it for alive with an address),
+    // for a detector whose evidence is not ordered by incarnation: the heartbeat detector
+    // revives a dead member at the same incarnation when its counter advances again. Returns
+    // true when the (state, incarnation) pair changed.
+    bool assign(const std::string& id, MemberState state, std::uint64_t incarnation,
+                const Addr* addr, Time now);
+
     const Member* find(const std::string& id) const;
     const std::map<std::string, Member>& all() const { return members_; }
     // Members in state alive or suspect (the ones we probe and count as the cluster).

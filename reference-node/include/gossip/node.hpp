@@ -16,6 +16,7 @@
 #include "gossip/codec.hpp"
 #include "gossip/config.hpp"
 #include "gossip/events.hpp"
+#include "gossip/heartbeat.hpp"
 #include "gossip/membership.hpp"
 #include "gossip/merkle.hpp"
 #include "gossip/state.hpp"
@@ -34,9 +35,10 @@ struct Transmit {
     std::vector<std::uint8_t> bytes;
 };
 
-// One member's protocol state machine. It owns no socket, clock or thread: every call passes
-// `now` (monotonic, same origin for all calls) and the driver calls on_tick(now) no later than
-// next_deadline(). Outputs accumulate until polled. Not thread-safe: one thread drives it.
+// One member's protocol state machine (Config::detector picks SWIM's probes, the default, or the
+// heartbeat-counter detector: node_heartbeat.cpp). It owns no socket, clock or thread: every call
+// passes `now` (monotonic, same origin for all calls) and the driver calls on_tick(now) no later
+// than next_deadline(). Outputs accumulate until polled. Not thread-safe: one thread drives it.
 // Randomness comes from Config::rng_seed only, so a simulation with the same inputs repeats.
 class Node {
   public:
@@ -99,6 +101,9 @@ class Node {
     const Counters& counters() const { return counters_; }
     const BroadcastQueue& queue() const { return queue_; }
     const Suspicion* suspicion_of(const std::string& id) const;
+    // The heartbeat detector's table and our own counter (Detector::heartbeat only).
+    const HeartbeatDetector& heartbeat_detector() const { return hb_; }
+    std::uint64_t heartbeat() const { return heartbeat_; }
     // Live members (alive or suspect) plus ourselves: the N of the formulas.
     std::size_t cluster_size() const { return members_.live_count() + 1; }
 
@@ -174,6 +179,22 @@ class Node {
     void flush_sync(Addr to);
     KvUpdate kv_message(const KvEntry& e, bool sync) const;
 
+    // The heartbeat detector (node_heartbeat.cpp; Config::detector = heartbeat). Each period
+    // (in place of a probe): raise our counter, send the table to `fanout` members.
+    bool heartbeat_mode() const { return cfg_.detector == Detector::heartbeat; }
+    void heartbeat_round(Time now);
+    // Our whole table: ourselves (age 0) and every live member, ages measured at `now`.
+    Heartbeats heartbeat_table(Time now) const;
+    void merge_heartbeats(Time now, const std::string& sender, const Heartbeats& table);
+    // A tick that came more than a period late means we did not run: excuse the gap.
+    void excuse_stall(Time now);
+    // Turns the detector's verdicts on live members into suspect and dead events.
+    void expire_heartbeats(Time now);
+    // Recomputes hb_check_at_, the earliest time a verdict on a live member worsens.
+    void schedule_heartbeat_check(Time now);
+    // A member new to the table joins the probe and gossip orders at a random place.
+    void add_to_orders(const std::string& id);
+
     Config cfg_;
     std::mt19937_64 rng_;
     std::uint64_t incarnation_;
@@ -188,6 +209,9 @@ class Node {
     StateStore state_;
     std::uint64_t state_clock_ = 0;
     std::vector<Message> sync_out_;
+    HeartbeatDetector hb_;
+    std::uint64_t heartbeat_ = 0;
+    Time hb_check_at_ = Time::max();
 
     bool started_ = false;
     bool leaving_ = false;

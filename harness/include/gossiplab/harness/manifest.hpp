@@ -36,6 +36,9 @@ struct Manifest {
 // The timing-profile knobs every profile must define (a number, or null when
 // the implementation has no such knob).
 const std::vector<std::string>& profile_knobs();
+// Knobs a profile may add (a number >= 0, or null): the heartbeat detector's fail_after and
+// cleanup_after, in periods (probe_interval). Bound expressions may use them.
+const std::vector<std::string>& optional_profile_knobs();
 
 // Whether `--impl NAME` names a file rather than an implementation of adapters/: it holds a
 // '/' or ends in ".json" ("./impl.json", "/ci/mynode.json", "ci/mynode").
