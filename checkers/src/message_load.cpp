@@ -21,6 +21,8 @@ CheckResult message_load(const Context& ctx, const json& options) {
     }
     struct Acc {
         double seconds = 0, pkts = 0, bytes = 0, pkts_recv = 0, bytes_recv = 0;
+        double detector_pkts = 0, detector_bytes = 0;
+        bool detector = false;  // every sample of the window carried the detector_* counters
         uint32_t last_line = 0;
         double last_t = 0;
     };
@@ -47,6 +49,13 @@ CheckResult message_load(const Context& ctx, const json& options) {
                 a.bytes += last->bytes_sent - (base ? base->bytes_sent : 0);
                 a.pkts_recv += last->pkts_recv - (base ? base->pkts_recv : 0);
                 a.bytes_recv += last->bytes_recv - (base ? base->bytes_recv : 0);
+                if (last->has_detector && (!base || base->has_detector)) {
+                    a.detector = true;
+                    a.detector_pkts +=
+                        last->detector_pkts_sent - (base ? base->detector_pkts_sent : 0);
+                    a.detector_bytes +=
+                        last->detector_bytes_sent - (base ? base->detector_bytes_sent : 0);
+                }
             }
             last = base = nullptr;
             since = -1;
@@ -85,6 +94,8 @@ CheckResult message_load(const Context& ctx, const json& options) {
     }
     json per_node = json::object();
     double sum = 0, mx = 0, mn = 0, bytes_sum = 0, bytes_mx = 0;
+    double detector_pkts_sum = 0, detector_bytes_sum = 0;
+    size_t detector_measured = 0;
     uint32_t hottest = kNone;
     size_t measured = 0;
     for (uint32_t node = 0; node < h.ids.size(); ++node) {
@@ -96,6 +107,12 @@ CheckResult message_load(const Context& ctx, const json& options) {
                                  {"pkts_recv_per_s", a.pkts_recv / a.seconds},
                                  {"bytes_recv_per_s", a.bytes_recv / a.seconds},
                                  {"seconds", a.seconds}};
+        if (a.detector) {
+            per_node[h.ids[node]]["detector_bytes_sent_per_s"] = a.detector_bytes / a.seconds;
+            detector_pkts_sum += a.detector_pkts / a.seconds;
+            detector_bytes_sum += a.detector_bytes / a.seconds;
+            ++detector_measured;
+        }
         sum += rate;
         bytes_sum += a.bytes / a.seconds;
         bytes_mx = std::max(bytes_mx, a.bytes / a.seconds);
@@ -124,6 +141,13 @@ CheckResult message_load(const Context& ctx, const json& options) {
                     {"max_bytes_sent_per_s", bytes_mx},
                     {"imbalance", mean > 0 ? mx / mean : 0.0},
                     {"per_node", per_node}};
+    // The failure detector's share, where every measured node reports it (the reference node
+    // does; null otherwise): what the detector costs apart from dissemination and anti-entropy.
+    const bool all_detector = detector_measured == measured;
+    rb.r.metrics["mean_detector_pkts_sent_per_s"] =
+        all_detector ? json(detector_pkts_sum / double(measured)) : json(nullptr);
+    rb.r.metrics["mean_detector_bytes_sent_per_s"] =
+        all_detector ? json(detector_bytes_sum / double(measured)) : json(nullptr);
     rb.r.bound = bound_json(spec, bound);
     rb.r.measured = mx;
     if (mx > bound) {
@@ -161,6 +185,8 @@ CheckResult load_flatness(const std::vector<json>& runs, double tolerance) {
         json point = {{"N", m->value("N", 0.0)}, {"mean_pkts_sent_per_s", v}};
         if (m->contains("mean_bytes_sent_per_s"))
             point["mean_bytes_sent_per_s"] = (*m)["mean_bytes_sent_per_s"];
+        if (m->contains("mean_detector_bytes_sent_per_s"))
+            point["mean_detector_bytes_sent_per_s"] = (*m)["mean_detector_bytes_sent_per_s"];
         points.push_back(std::move(point));
         lo = count == 0 ? v : std::min(lo, v);
         hi = count == 0 ? v : std::max(hi, v);

@@ -75,6 +75,44 @@ TEST_CASE("message_load reads a process's rate on its own clock when its lines a
     CHECK(r.metrics["per_node"]["n1"]["seconds"].get<double>() == Approx(2));
 }
 
+TEST_CASE("message_load reports the detector's share where every node counts it") {
+    auto sample = [](HB& b, const std::string& node, double pkts, double bytes, double det_bytes) {
+        b.event(node, {{"type", "counters"},
+                       {"pkts_sent", pkts},
+                       {"pkts_recv", 0},
+                       {"bytes_sent", bytes},
+                       {"bytes_recv", 0},
+                       {"bad_pkts", 0},
+                       {"detector_pkts_sent", pkts / 2},
+                       {"detector_bytes_sent", det_bytes}});
+    };
+    HB b = cluster();
+    // From 4 s on: n1 sent 300 detector bytes in 10 s (30 B/s), n2 500 (50 B/s), n3 400.
+    for (const char* n : {"n1", "n2", "n3"}) sample(b.at(4), n, 10, 1000, 100);
+    sample(b.at(14), "n1", 110, 11000, 400);
+    sample(b.at(14), "n2", 110, 11000, 600);
+    sample(b.at(14), "n3", 110, 11000, 500);
+    b.at(15).end();
+    CheckResult r = check("message_load", b.history(), {{"from", 4}});
+    INFO(r.to_json().dump(1));
+    CHECK(r.metrics["mean_detector_bytes_sent_per_s"].get<double>() == Approx(40));
+    CHECK(r.metrics["mean_detector_pkts_sent_per_s"].get<double>() == Approx(5));
+    CHECK(r.metrics["per_node"]["n2"]["detector_bytes_sent_per_s"].get<double>() == Approx(50));
+    CHECK(r.metrics["mean_bytes_sent_per_s"].get<double>() == Approx(1000));
+
+    // One node without the fields: the mean is not claimed.
+    HB c = cluster();
+    sample(c.at(4), "n1", 10, 1000, 100);
+    sample(c.at(14), "n1", 110, 11000, 400);
+    c.at(4).counters("n2", 10, 1000);
+    c.at(14).counters("n2", 110, 11000);
+    c.at(15).end();
+    CheckResult u = check("message_load", c.history(), {{"from", 4}});
+    CHECK(u.metrics["mean_detector_bytes_sent_per_s"].is_null());
+    CHECK(u.metrics["per_node"]["n1"]["detector_bytes_sent_per_s"].get<double>() == Approx(30));
+    CHECK_FALSE(u.metrics["per_node"]["n2"].contains("detector_bytes_sent_per_s"));
+}
+
 TEST_CASE("message_load is unknown without counters") {
     HB b = cluster();
     b.at(10).end();

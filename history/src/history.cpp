@@ -318,6 +318,9 @@ void add_event(History& h, const json& j, double t, uint32_t line) {
         f.counters.sync_entries_sent = num_field(e, "sync_entries_sent", 0);
         f.counters.has_sync_entries = e.contains("sync_entries_sent");
         f.counters.sync_bytes_sent = num_field(e, "sync_bytes_sent", 0);
+        f.counters.detector_pkts_sent = num_field(e, "detector_pkts_sent", 0);
+        f.counters.detector_bytes_sent = num_field(e, "detector_bytes_sent", 0);
+        f.counters.has_detector = e.contains("detector_bytes_sent");
         f.body = &e;
     }
     add_event(h, f, t, line);
@@ -380,10 +383,10 @@ class Scanner {
         return true;
     }
     bool event_field(std::string_view k, EventFields& f) {
-        // Fields only the general path reads (state events, anti-entropy counters, a started
-        // event's version): give the line to it.
+        // Fields only the general path reads (state events, anti-entropy and detector
+        // counters, a started event's version): give the line to it.
         if (k == "owner" || k == "owners" || k == "key" || k == "version" || k == "digest" ||
-            k == "deleted" || k.starts_with("sync_"))
+            k == "deleted" || k.starts_with("sync_") || k.starts_with("detector_"))
             return false;
         switch (k.empty() ? 0 : k[0]) {
             case 't':

@@ -302,7 +302,7 @@ TEST_CASE("state events (contract v2) load with their records; bad ones are name
         line(9, R"("type":"state_digest","entries":1)") +
         line(
             10,
-            R"("type":"counters","pkts_sent":1,"sync_entries_sent":4,"sync_hashes":30,"sync_bytes_sent":900)");
+            R"("type":"counters","pkts_sent":1,"sync_entries_sent":4,"sync_hashes":30,"sync_bytes_sent":900,"detector_pkts_sent":3,"detector_bytes_sent":120)");
     for (const History& h : {parse_history(text), parse_history_general(text)}) {
         REQUIRE(h.states.size() == 2);
         CHECK(h.ids[h.states[0].owner] == "n1");
@@ -329,6 +329,9 @@ TEST_CASE("state events (contract v2) load with their records; bad ones are name
         CHECK(h.counters[c.aux].sync_hashes == 30);
         CHECK(h.counters[c.aux].sync_bytes_sent == 900);
         CHECK(h.counters[c.aux].pkts_sent == 1);
+        CHECK(h.counters[c.aux].detector_pkts_sent == 3);
+        CHECK(h.counters[c.aux].detector_bytes_sent == 120);
+        CHECK(h.counters[c.aux].has_detector);
     }
     CHECK(event_type("state") == EventType::state);
     CHECK(event_type("state_digest") == EventType::state_digest);

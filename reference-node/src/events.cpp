@@ -48,6 +48,8 @@ nlohmann::json to_json(const Event& e, double ts) {
                 j["sync_hashes"] = v.counters.sync_hashes;
                 j["sync_entries_sent"] = v.counters.sync_entries_sent;
                 j["sync_bytes_sent"] = v.counters.sync_bytes_sent;
+                j["detector_pkts_sent"] = v.counters.detector_pkts_sent;
+                j["detector_bytes_sent"] = v.counters.detector_bytes_sent;
             } else if constexpr (std::is_same_v<T, ViewEvent>) {
                 j["type"] = "view";
                 auto members = nlohmann::json::array();

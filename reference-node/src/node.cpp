@@ -90,7 +90,11 @@ std::optional<Event> Node::poll_event() {
 bool Node::send(Addr to, const std::string& to_id, const std::vector<Message>& primary,
                 bool piggyback, const std::set<std::string>* skip, bool only_with_updates) {
     PacketBuilder b(cfg_.id, cfg_.packet_budget);
-    for (const auto& m : primary) b.add(encode_message(m));
+    std::size_t detector_bytes = 0;
+    for (const auto& m : primary) {
+        auto bytes = encode_message(m);
+        if (b.add(bytes) && is_detector_message(m)) detector_bytes += bytes.size();
+    }
     std::size_t updates = 0;
     if (piggyback) {
         auto msgs = queue_.take(b.room(), retransmit_limit(), skip, to_id, members_.live_count());
@@ -98,6 +102,10 @@ bool Node::send(Addr to, const std::string& to_id, const std::vector<Message>& p
         for (auto& msg : msgs) b.add(msg);
     }
     if (b.count() == 0 || (only_with_updates && updates == 0)) return false;
+    if (detector_bytes > 0) {
+        ++counters_.detector_pkts_sent;
+        counters_.detector_bytes_sent += detector_bytes;
+    }
     out_.push_back(Transmit{to, false, b.finish()});
     return true;
 }

@@ -422,3 +422,50 @@ TEST_CASE("config: --detector, --fail-after and --cleanup-after, with clear erro
     CHECK(p["cleanup_after"] == 4);
     CHECK_FALSE(timing_profile(fast_profile()).contains("fail_after"));
 }
+
+TEST_CASE(
+    "detector traffic: SWIM's probe bytes per member stay flat in N, the heartbeat table's grow "
+    "with N",
+    "[heartbeat][sim]") {
+    // Steady state of a converged cluster with no faults: the counters' detector_* fields
+    // count the detector's own messages (pings, acks; the table), not what rides beside them.
+    auto per_member = [](bool heartbeat, std::size_t n) {
+        Sim sim;
+        for (std::size_t i = 0; i < n; ++i) {
+            Config c = sim_config(i, i == 0 ? std::vector<Addr>{} : std::vector<Addr>{sim.addr(0)});
+            if (!heartbeat) {
+                Config f = fast_profile();
+                f.id = c.id;
+                f.seeds = c.seeds;
+                f.rng_seed = c.rng_seed;
+                f.incarnation = c.incarnation;
+                f.counters_interval = c.counters_interval;
+                c = f;
+            }
+            sim.add(c);
+        }
+        for (std::size_t i = 0; i < n; ++i) sim.start(i);
+        sim.run_for(5s);
+        std::vector<Counters> before;
+        for (std::size_t i = 0; i < n; ++i) before.push_back(sim.node(i).counters());
+        sim.run_for(5s);
+        double bytes = 0, detector = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const Counters& c = sim.node(i).counters();
+            bytes += double(c.bytes_sent - before[i].bytes_sent);
+            detector += double(c.detector_bytes_sent - before[i].detector_bytes_sent);
+            CHECK(c.detector_pkts_sent > before[i].detector_pkts_sent);
+            CHECK(c.detector_pkts_sent <= c.pkts_sent);
+        }
+        CHECK(detector > 0);
+        CHECK(detector < bytes);  // packet headers and piggybacked updates are not the detector's
+        return detector / double(n) / 5.0;
+    };
+    const double swim10 = per_member(false, 10), swim40 = per_member(false, 40);
+    const double hb10 = per_member(true, 10), hb40 = per_member(true, 40);
+    INFO("SWIM " << swim10 << " -> " << swim40 << " B/member/s, heartbeat " << hb10 << " -> "
+                 << hb40);
+    CHECK(swim40 / swim10 < 1.25);
+    CHECK(swim40 / swim10 > 0.8);
+    CHECK(hb40 / hb10 > 3.0);
+}

@@ -166,6 +166,14 @@ using Message =
     std::variant<Ping, PingReq, Ack, Nack, Alive, Suspect, Dead, Rumor, PullReq, PushPull, KvUpdate,
                  SyncRoot, SyncChildren, SyncLeaf, SyncWant, Heartbeats>;
 
+// The failure detector's own messages (SWIM's probes and their answers, the heartbeat table),
+// as the counters' detector_* fields count them.
+inline bool is_detector_message(const Message& m) {
+    return std::holds_alternative<Ping>(m) || std::holds_alternative<PingReq>(m) ||
+           std::holds_alternative<Ack>(m) || std::holds_alternative<Nack>(m) ||
+           std::holds_alternative<Heartbeats>(m);
+}
+
 struct Packet {
     std::string sender;
     std::vector<Message> messages;

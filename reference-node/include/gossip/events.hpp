@@ -53,6 +53,12 @@ struct Counters {
     std::uint64_t sync_hashes = 0;
     std::uint64_t sync_entries_sent = 0;
     std::uint64_t sync_bytes_sent = 0;
+    // The failure detector's own traffic: datagrams that carry one of its messages (SWIM:
+    // ping, ack, ping-req, nack; the heartbeat detector: its table) and the bytes of those
+    // messages, without the updates piggybacked beside them. What a detector costs per member,
+    // apart from dissemination and anti-entropy.
+    std::uint64_t detector_pkts_sent = 0;
+    std::uint64_t detector_bytes_sent = 0;
 };
 struct CountersEvent {
     Counters counters;

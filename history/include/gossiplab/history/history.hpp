@@ -81,6 +81,11 @@ struct CountersSample {
     // Whether the event carried `sync_entries_sent` at all (an implementation without Merkle
     // anti-entropy, e.g. Serf, never does: its repair cost is unknown, not 0).
     bool has_sync_entries = false;
+    // The failure detector's own traffic (optional): datagrams carrying a detector message and
+    // those messages' bytes, without what was piggybacked on them; has_detector says whether
+    // the event carried `detector_bytes_sent` at all.
+    double detector_pkts_sent = 0, detector_bytes_sent = 0;
+    bool has_detector = false;
 };
 
 // A `state` event's record: which entry (owner, key), its version, value digest and tombstone.
