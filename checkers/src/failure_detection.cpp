@@ -6,10 +6,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace gossiplab::checkers::detail {
 
 namespace {
+
+// Lifeguard's confirmed suspicion: suspicion_min, plus a round-robin pass of the probe order for
+// the confirmations to be raised, plus their gossip.
+const std::string kConfirmedWithin =
+    "suspicion_min + N * probe_interval + probe_timeout + 2 * retransmits * gossip_interval";
 
 struct Failure {
     uint32_t node;
@@ -74,6 +80,17 @@ class Judge {
         const json profile = profile_of(ctx);
         if (auto p = profile.find("probe_interval"); p != profile.end() && p->is_number())
             probe_ = p->get<double>();
+        if (auto p = profile.find("suspicion_mult"); p != profile.end() && p->is_number())
+            mult_ = p->get<double>();
+        // Lifeguard's confirmations (option "confirmed_within": true for the default bound,
+        // or a bound of its own; docs/checkers.md).
+        if (auto c = options.find("confirmed_within"); c != options.end() && !c->is_null()) {
+            if (c->is_boolean()) {
+                if (c->get<bool>()) confirmed_ = BoundSpec{kConfirmedWithin, true};
+            } else {
+                confirmed_ = bound_spec(options, "confirmed_within", kConfirmedWithin);
+            }
+        }
     }
 
     bool partitions() const { return partitions_; }
@@ -83,12 +100,8 @@ class Judge {
         // The guarantee decides; the model is compared with (docs/checkers.md).
         double bound = bound_value(spec_.guarantee, ctx_, n);
         double model_bound = bound_value(spec_.model, ctx_, n);
-        json it = {{"node", h_.ids[f.node]},
-                   {"t", f.t},
-                   {"ref", f.line},
-                   {"cause", f.cause},
-                   {"bound", bound},
-                   {"model_bound", model_bound}};
+        json it = {{"node", h_.ids[f.node]}, {"t", f.t},       {"ref", f.line},
+                   {"cause", f.cause},       {"bound", bound}, {"model_bound", model_bound}};
         Observed ob = observe(f, bound);
         it["observers"] = ob.observers;
         if (ob.observers == 0) {
@@ -96,7 +109,7 @@ class Judge {
             items_.push_back(std::move(it));
             return;
         }
-        first_suspicion(f, it);
+        const double fs = first_suspicion(f, it);
         it["first_detection"] = ob.first < 0 ? json(nullptr) : json(ob.first);
         if (ob.first >= 0 && probe_ > 0) {
             it["first_detection_periods"] = ob.first / probe_;
@@ -107,6 +120,7 @@ class Judge {
             undetected(f, bound, ob, it);
         else
             detected(f, bound, model_bound, ob, it);
+        if (confirmed_ && !f.epoch) confirmation(f, n, fs, ob, it);
         items_.push_back(std::move(it));
     }
 
@@ -119,6 +133,11 @@ class Judge {
             n_periods_ ? json(sum_periods_ / double(n_periods_)) : json(nullptr);
         rb_.r.metrics["swim_expected_first_detection_periods"] =
             std::exp(1.0) / (std::exp(1.0) - 1);
+        if (confirmed_) {
+            rb_.r.metrics["confirmed_checked"] = confirmed_checked_;
+            rb_.r.metrics["confirmed_failed"] = confirmed_failed_;
+            if (!confirmed_why_.empty()) rb_.r.metrics["confirmed_not_applicable"] = confirmed_why_;
+        }
         if (head_bound_ >= 0) rb_.r.bound = bound_json(spec_.guarantee, head_bound_);
         model_.finish(rb_, "failure(s)");
         rb_.r.measured = head_measured_;
@@ -170,22 +189,71 @@ class Judge {
     }
 
     // The first suspicion (or death) of the node by anyone, with suspicion events.
-    void first_suspicion(const Failure& f, json& it) const {
+    double first_suspicion(const Failure& f, json& it) {
         if (!suspicion_) {
             it["first_suspicion"] = nullptr;
-            return;
+            return -1;
         }
         double fs = -1;
         for (uint32_t o = 0; o < truth_.n; ++o) {
             const Event* e = views_.first(o, f.node, f.line, f.until, [](const Event& ev) {
                 return ev.state == MemberState::suspect || ev.state == MemberState::dead;
             });
-            if (e && (fs < 0 || e->t - f.t < fs)) fs = e->t - f.t;
+            if (e && (fs < 0 || e->t - f.t < fs)) {
+                fs = e->t - f.t;
+                fs_line_ = e->line;
+            }
         }
         it["first_suspicion"] = fs < 0 ? json(nullptr) : json(fs);
         if (fs >= 0 && probe_ > 0) {
             it["first_suspicion_periods"] = fs / probe_;
         }
+        return fs;
+    }
+
+    // Lifeguard (Dadgar et al., DSN 2018): a suspicion that k = suspicion_mult - 2 members
+    // confirm independently shrinks from suspicion_max towards suspicion_min. Every live member
+    // probes the crashed one within N probe periods (each round-robin pass of the probe order
+    // reaches every member), so in a cluster big enough to confirm, the first death follows the
+    // first suspicion within the bound; an implementation whose timers never shrink waits
+    // suspicion_max.
+    void confirmation(const Failure& f, double n, double fs, const Observed& ob, json& it) {
+        const auto vars = profile_vars(profile_of(ctx_), std::max(n, 1.0));
+        auto var = [&](const char* k) {
+            auto v = vars.find(k);
+            return v == vars.end() || !v->second ? -1.0 : *v->second;
+        };
+        const double smin = var("suspicion_min"), smax = var("suspicion_max");
+        auto skip = [&](const std::string& why) {
+            it["confirmed"] = {{"status", "not_applicable"}, {"why", why}};
+            if (confirmed_why_.empty()) confirmed_why_ = why;
+        };
+        if (!suspicion_) return skip("the implementation reports no suspicions (suspicion_events)");
+        if (smin <= 0 || smax <= smin)
+            return skip("the profile's suspicion timeout does not shrink (suspicion_max " +
+                        fmt(smax) + " s, suspicion_min " + fmt(smin) + " s)");
+        if (mult_ <= 2 || double(ob.observers) < mult_)
+            return skip("fewer live members (" + std::to_string(ob.observers) +
+                        ") than suspicion_mult (" + fmt(mult_) + "): too few to confirm");
+        if (fs < 0 || ob.first < 0) return;  // undetected: judged above
+        const double bound = bound_value(*confirmed_, ctx_, n);
+        const double took = ob.first - fs;
+        ++confirmed_checked_;
+        it["confirmed"] = {{"status", took > bound ? "late" : "ok"},
+                           {"suspicion_to_death", took},
+                           {"bound", bound},
+                           {"expr", confirmed_->expr},
+                           {"confirmations", int(mult_) - 2},
+                           {"suspicion_min", smin},
+                           {"suspicion_max", smax}};
+        if (took <= bound) return;
+        ++confirmed_failed_;
+        rb_.evidence(f.t + fs, f.node, "first suspicion of " + h_.ids[f.node], fs_line_);
+        rb_.fail(subject(f) + ": first declared dead " + fmt(took) +
+                 " s after its first suspicion (bound " + fmt(bound) + " s: with " +
+                 std::to_string(ob.observers) + " live members, " + fmt(mult_ - 2) +
+                 " confirmations must shrink the suspicion timeout towards suspicion_min " +
+                 fmt(smin) + " s, not leave it at suspicion_max " + fmt(smax) + " s)");
     }
 
     // Some observer never declared it: a failure, unless the window was cut short.
@@ -264,7 +332,11 @@ class Judge {
     Want want_;
     bool partitions_;  // whether partitions count as failures (option "partitions")
     bool suspicion_;
-    double probe_ = 0;
+    double probe_ = 0, mult_ = 0;
+    uint32_t fs_line_ = 0;  // the line of the last first_suspicion() found
+    std::optional<BoundSpec> confirmed_;
+    size_t confirmed_checked_ = 0, confirmed_failed_ = 0;
+    std::string confirmed_why_;
     json items_ = json::array();
     double worst_ = -1, head_bound_ = -1, head_score_ = -1;
     json head_measured_ = nullptr;

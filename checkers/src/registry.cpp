@@ -30,7 +30,7 @@ const std::vector<Entry>& registry() {
          &detail::membership_convergence,
          {"bound_join", "bound_crash", "bound_leave", "bound_heal", "leave_accepts_dead",
           "final_views"}},
-        {"failure_detection", &detail::failure_detection, {"accept_left", "partitions"}},
+        {"failure_detection", &detail::failure_detection, {"accept_left", "partitions", "confirmed_within"}},
         {"accuracy", &detail::accuracy, {"lookback", "max_false_suspicions"}},
         {"suspicion_refutation",
          &detail::suspicion_refutation,

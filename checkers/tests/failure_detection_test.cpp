@@ -114,3 +114,70 @@ TEST_CASE("partitions compose until a heal (the harness adds each grudge to the 
     CHECK(r.verdict == Verdict::Fail);
     CHECK(has_evidence(r, "n1", 9, "n1 still sees n3 alive"));  // 9: n1 sees n3 alive
 }
+
+// Lifeguard's confirmations (option confirmed_within): in the lan profile with 6 nodes,
+// suspicion_min 4 s and suspicion_max 24 s; the default bound is suspicion_min + N probe
+// periods + probe_timeout + 2 * retransmits * gossip_interval = 4 + 6 + 0.5 + 1.6 s.
+HB confirmed_history(double first_dead, uint32_t* suspected = nullptr) {
+    HB b = cluster(6);
+    b.at(5).kill("n3");
+    b.at(6).member("n1", "n3", "suspect");
+    if (suspected) *suspected = uint32_t(b.line());
+    b.at(6.3).member("n2", "n3", "suspect");
+    for (const char* o : {"n1", "n2", "n4", "n5", "n6"})
+        b.at(first_dead + (o[1] - '1') * 0.1).member(o, "n3", "dead");
+    b.at(60).end();
+    return b;
+}
+
+TEST_CASE("confirmed_within passes when a confirmed suspicion ends near suspicion_min") {
+    CheckResult r =
+        check("failure_detection", confirmed_history(10.5).history(), {{"confirmed_within", true}});
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Pass);
+    const json& c = r.metrics["failures"][0]["confirmed"];
+    CHECK(c["status"] == "ok");
+    CHECK(c["suspicion_to_death"].get<double>() == Approx(4.5));
+    CHECK(c["bound"].get<double>() == Approx(4 + 6 + 0.5 + 1.6));
+    CHECK(c["confirmations"] == 2);
+    CHECK(r.metrics["confirmed_checked"] == 1);
+}
+
+TEST_CASE("confirmed_within fails when the suspicion waits out suspicion_max") {
+    uint32_t suspected = 0;
+    HB b = confirmed_history(29.5, &suspected);
+    CheckResult r = check("failure_detection", b.history(), {{"confirmed_within", true}});
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK(r.reason.find("n3 killed at 5 s: first declared dead 23.5 s after its first "
+                        "suspicion (bound 12.1 s") != std::string::npos);
+    CHECK(r.reason.find("suspicion_max 24 s") != std::string::npos);
+    CHECK(r.metrics["failures"][0]["confirmed"]["status"] == "late");
+    CHECK(r.metrics["failures"][0]["status"] == "detected");  // within the detection bound
+    CHECK(has_evidence(r, "n3", suspected, "first suspicion of n3"));
+    // Without the option the same history passes: the confirmation is judged only when asked.
+    CHECK(check("failure_detection", b.history()).verdict == Verdict::Pass);
+    // A bound of its own.
+    CHECK(
+        check("failure_detection", b.history(), {{"confirmed_within", "suspicion_max"}}).verdict ==
+        Verdict::Pass);
+}
+
+TEST_CASE("confirmed_within is not applicable where nothing can confirm") {
+    HB b = cluster(3);
+    b.at(5).kill("n3");
+    b.at(6).member("n1", "n3", "suspect");
+    b.at(29).member("n1", "n3", "dead");
+    b.at(29.2).member("n2", "n3", "dead");
+    b.at(60).end();
+    CheckResult r = check("failure_detection", b.history(), {{"confirmed_within", true}});
+    CHECK(r.verdict == Verdict::Pass);
+    CHECK(r.metrics["confirmed_checked"] == 0);
+    CHECK(r.metrics["confirmed_not_applicable"].get<std::string>().find(
+              "fewer live members (2) than suspicion_mult (4)") != std::string::npos);
+    CHECK(check("failure_detection", b.history(), {{"confirmed_within", true}},
+                {"incarnations", "refute_events"})
+              .metrics["confirmed_not_applicable"]
+              .get<std::string>()
+              .find("no suspicions (suspicion_events)") != std::string::npos);
+}
