@@ -16,6 +16,9 @@ namespace {
 // the confirmations to be raised, plus their gossip.
 const std::string kConfirmedWithin =
     "suspicion_min + N * probe_interval + probe_timeout + 2 * retransmits * gossip_interval";
+// With too few members to confirm, the timer starts at suspicion_min: no probe pass to wait for.
+const std::string kTooFewToConfirm =
+    "suspicion_min + probe_timeout + 2 * retransmits * gossip_interval";
 
 struct Failure {
     uint32_t node;
@@ -232,28 +235,38 @@ class Judge {
         if (smin <= 0 || smax <= smin)
             return skip("the profile's suspicion timeout does not shrink (suspicion_max " +
                         fmt(smax) + " s, suspicion_min " + fmt(smin) + " s)");
-        if (mult_ <= 2 || double(ob.observers) < mult_)
-            return skip("fewer live members (" + std::to_string(ob.observers) +
-                        ") than suspicion_mult (" + fmt(mult_) + "): too few to confirm");
+        // The reference and memberlist wait for k confirmations only where k others can
+        // exist: with n - 2 < k (n counts the suspected member) the timer starts at the minimum.
+        const int k = std::max(0, int(mult_) - 2);
+        const bool too_few = k == 0 || n - 2 < k;
         if (fs < 0 || ob.first < 0) return;  // undetected: judged above
-        const double bound = bound_value(*confirmed_, ctx_, n);
+        const BoundSpec spec =
+            too_few && confirmed_->from_default ? BoundSpec{kTooFewToConfirm, true} : *confirmed_;
+        const double bound = bound_value(spec, ctx_, n);
         const double took = ob.first - fs;
         ++confirmed_checked_;
         it["confirmed"] = {{"status", took > bound ? "late" : "ok"},
                            {"suspicion_to_death", took},
                            {"bound", bound},
-                           {"expr", confirmed_->expr},
-                           {"confirmations", int(mult_) - 2},
+                           {"expr", spec.expr},
+                           {"confirmations", too_few ? 0 : k},
+                           {"too_few_to_confirm", too_few},
                            {"suspicion_min", smin},
                            {"suspicion_max", smax}};
         if (took <= bound) return;
         ++confirmed_failed_;
         rb_.evidence(f.t + fs, f.node, "first suspicion of " + h_.ids[f.node], fs_line_);
+        const std::string why =
+            too_few ? "with " + fmt(n) + " members, too few for " + std::to_string(k) +
+                          " confirmations, the suspicion timeout must start at suspicion_min " +
+                          fmt(smin) + " s"
+                    : "with " + fmt(n) + " members, " + std::to_string(k) +
+                          " confirmations must shrink the suspicion timeout towards "
+                          "suspicion_min " +
+                          fmt(smin) + " s";
         rb_.fail(subject(f) + ": first declared dead " + fmt(took) +
-                 " s after its first suspicion (bound " + fmt(bound) + " s: with " +
-                 std::to_string(ob.observers) + " live members, " + fmt(mult_ - 2) +
-                 " confirmations must shrink the suspicion timeout towards suspicion_min " +
-                 fmt(smin) + " s, not leave it at suspicion_max " + fmt(smax) + " s)");
+                 " s after its first suspicion (bound " + fmt(bound) + " s: " + why +
+                 ", not wait for suspicion_max " + fmt(smax) + " s)");
     }
 
     // Some observer never declared it: a failure, unless the window was cut short.

@@ -163,6 +163,36 @@ TEST_CASE("confirmed_within fails when the suspicion waits out suspicion_max") {
         Verdict::Pass);
 }
 
+TEST_CASE("confirmed_within: too few members to confirm means suspicion_min from the start") {
+    // Three nodes: with n3 suspected, n - 2 = 1 < k = 2, so no confirmation is awaited and the
+    // bound is suspicion_min + probe_timeout + 2 * retransmits * gossip_interval = 4 + 0.5 + 1.6.
+    auto three = [](double dead) {
+        HB b = cluster(3);
+        b.at(5).kill("n3");
+        b.at(6).member("n1", "n3", "suspect");
+        b.at(dead).member("n1", "n3", "dead");
+        b.at(dead + 0.2).member("n2", "n3", "dead");
+        b.at(60).end();
+        return b;
+    };
+    CheckResult ok =
+        check("failure_detection", three(10.2).history(), {{"confirmed_within", true}});
+    INFO(ok.to_json().dump(1));
+    CHECK(ok.verdict == Verdict::Pass);
+    const json& c = ok.metrics["failures"][0]["confirmed"];
+    CHECK(c["too_few_to_confirm"] == true);
+    CHECK(c["confirmations"] == 0);
+    CHECK(c["bound"].get<double>() == Approx(4 + 0.5 + 1.6));
+    CHECK(c["suspicion_to_death"].get<double>() == Approx(4.2));
+    // Waiting for confirmations that cannot come (the timer shrinks only part of the way).
+    CheckResult late =
+        check("failure_detection", three(17).history(), {{"confirmed_within", true}});
+    CHECK(late.verdict == Verdict::Fail);
+    CHECK(late.reason.find("first declared dead 11 s after its first suspicion (bound 6.1 s: with "
+                           "3 members, too few for 2 confirmations") != std::string::npos);
+    CHECK(late.metrics["confirmed_failed"] == 1);
+}
+
 TEST_CASE("confirmed_within is not applicable where nothing can confirm") {
     HB b = cluster(3);
     b.at(5).kill("n3");
@@ -170,14 +200,17 @@ TEST_CASE("confirmed_within is not applicable where nothing can confirm") {
     b.at(29).member("n1", "n3", "dead");
     b.at(29.2).member("n2", "n3", "dead");
     b.at(60).end();
-    CheckResult r = check("failure_detection", b.history(), {{"confirmed_within", true}});
-    CHECK(r.verdict == Verdict::Pass);
-    CHECK(r.metrics["confirmed_checked"] == 0);
-    CHECK(r.metrics["confirmed_not_applicable"].get<std::string>().find(
-              "fewer live members (2) than suspicion_mult (4)") != std::string::npos);
     CHECK(check("failure_detection", b.history(), {{"confirmed_within", true}},
                 {"incarnations", "refute_events"})
               .metrics["confirmed_not_applicable"]
               .get<std::string>()
               .find("no suspicions (suspicion_events)") != std::string::npos);
+    json flat = lan_profile();
+    flat["suspicion_max_timeout_mult"] = 1;
+    History h = b.history();
+    Context ctx{h, json::object(), flat, all_features()};
+    CheckResult r = run_check("failure_detection", ctx, {{"confirmed_within", true}});
+    CHECK(r.metrics["confirmed_checked"] == 0);
+    CHECK(r.metrics["confirmed_not_applicable"].get<std::string>().find("does not shrink") !=
+          std::string::npos);
 }
