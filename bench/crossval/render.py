@@ -140,6 +140,8 @@ LABELS = {m[0]: m[1] for m in METRICS}
 def collect_set(runs, name):
     info_file = runs / f"{name}-info.json"
     info = json.loads(info_file.read_text()) if info_file.exists() else {}
+    if "command" in info:
+        info["command"] = info["command"].replace(str(ROOT) + "/", "")
     out = {"measured": info, "scenarios": {}}
     for rep_file in sorted((runs / name).glob("*/report.json")):
         rep = json.loads(rep_file.read_text())
