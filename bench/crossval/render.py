@@ -15,10 +15,11 @@ docs/simulation.md between "<!-- bench/crossval:begin -->" and "<!-- bench/cross
     render.py --print                      print the section
 
 Every number but one comes from the runs' checks (see METRICS); the start spread is read from
-history.jsonl's node_start actions. A difference is (sim - lab) / lab; beyond LIMIT (25%) it needs an entry in
-bench/crossval/explanations.json keyed "SCENARIO/METRIC": its value is a reason's id (in
-"reasons") or the text itself. The renderer marks a difference without one as UNEXPLAINED in
-the document and --check fails on it, so a new measurement cannot leave the text behind.
+history.jsonl's node_start actions. A difference is (sim - lab) / lab; beyond LIMIT (25%) it
+needs an entry in bench/crossval/explanations.json keyed "SCENARIO/METRIC": its value is a
+reason's id (in "reasons", whose text may refer to another as {note:ID}) or the text itself.
+The renderer marks a difference without one as UNEXPLAINED in the document and --check fails
+on it, so a new measurement cannot leave the text behind.
 """
 import json
 import math

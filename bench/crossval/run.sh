@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --sim-only) sets="sim"; shift ;;
     --render-only) render_only=1; shift ;;
     --no-doc) doc=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done

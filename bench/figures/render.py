@@ -198,7 +198,8 @@ def detection_table(runs):
             out.append(f"| {n:,} | {not_reached(r)} | | | | {SWIM_FIRST_DETECTION:.2f} | - |")
             continue
         out.append(f"| {n:,} | {r.get('detected')} of {r.get('failures')} | "
-                   f"{f(r.get('first_suspicion_periods'))} | {f(r.get('first_detection_periods'))} | "
+                   f"{f(r.get('first_suspicion_periods'))} | "
+                   f"{f(r.get('first_detection_periods'))} | "
                    f"{f(r.get('all_detected'))} | {SWIM_FIRST_DETECTION:.2f} | {r['verdict']} |")
     return out
 
