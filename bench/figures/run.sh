@@ -6,7 +6,11 @@
 # bench/figures/results.json (the committed copy) and writes docs/conformance.md's figures
 # section.
 #   bench/figures/run.sh [--build DIR] [--out DIR] [--seed S] [--nodes "10 100 250 1000 10000"]
-#                        [--seed-nodes "250 1000"] [--only NAME-nN,...] [--render-only] [--no-doc]
+#                        [--seed-nodes "250 1000"] [--detect-seeds "2 ... 10"]
+#                        [--detect-seed-nodes "10 100 250"] [--only NAME,...] [--render-only]
+#                        [--no-doc]
+# crash-detect also runs at each --detect-seeds for N in --detect-seed-nodes (NAME-sS), so the
+# detection figure there is the mean over more kills.
 # Environment: TIMEOUT (wall seconds per run, default 600), MEM_GIB (address-space limit per
 # run, default 8). A run past either is stopped and recorded with the reason measured (how far
 # virtual time got, wall and CPU seconds, peak RSS), never with a number it did not reach.
@@ -20,6 +24,8 @@ out=""
 seed=1
 nodes="10 100 250 1000 10000"
 seed_nodes="250 1000"
+detect_seeds="2 3 4 5 6 7 8 9 10"
+detect_seed_nodes="10 100 250"
 only=""
 render_only=0
 doc=1
@@ -30,10 +36,12 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     --nodes) nodes="$2"; shift 2 ;;
     --seed-nodes) seed_nodes="$2"; shift 2 ;;
+    --detect-seeds) detect_seeds="$2"; shift 2 ;;
+    --detect-seed-nodes) detect_seed_nodes="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --render-only) render_only=1; shift ;;
     --no-doc) doc=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,19 +56,25 @@ fi
 [ -x /usr/bin/time ] || { echo "run.sh: /usr/bin/time (GNU time) not found" >&2; exit 2; }
 mkdir -p "$out"
 
-# NAME SCENARIO N [gossiplab run options...]
+# NAME SCENARIO N SEED [gossiplab run options...]
 runs=()
 for n in $nodes; do
-  runs+=("rumor-dissemination-n$n rumor-dissemination $n")
-  runs+=("crash-detect-n$n crash-detect $n")
+  runs+=("rumor-dissemination-n$n rumor-dissemination $n $seed")
+  runs+=("crash-detect-n$n crash-detect $n $seed")
 done
 for n in $seed_nodes; do
-  runs+=("seed-rumor-dissemination-n$n rumor-dissemination $n --impl $root/bench/figures/seed-impl/impl.json")
+  runs+=("seed-rumor-dissemination-n$n rumor-dissemination $n $seed --impl $root/bench/figures/seed-impl/impl.json")
+done
+# More kills for the detection figure where a run is cheap: crash-detect at other seeds.
+for n in $detect_seed_nodes; do
+  for s in $detect_seeds; do
+    [ "$s" = "$seed" ] || runs+=("crash-detect-n$n-s$s crash-detect $n $s")
+  done
 done
 
 one() {
-  local name=$1 sc=$2 n=$3
-  shift 3
+  local name=$1 sc=$2 n=$3 run_seed=$4
+  shift 4
   local dir="$out/$name"
   rm -rf "$dir" "$dir.log" "$dir.time" "$dir.json"
   echo "run.sh: $name: gossiplab run $sc --nodes $n --impairment sim $* (limits ${timeout_s} s, ${mem_gib} GiB)" >&2
@@ -69,14 +83,14 @@ one() {
   (
     ulimit -v $((mem_gib * 1024 * 1024))
     exec /usr/bin/time -v -o "$dir.time" timeout -k 30 "$timeout_s" \
-      env GOSSIPLAB_HOME="$root" "$gl" run "$sc" --nodes "$n" --seed "$seed" --impairment sim \
+      env GOSSIPLAB_HOME="$root" "$gl" run "$sc" --nodes "$n" --seed "$run_seed" --impairment sim \
       --out "$dir" "$@"
   ) </dev/null >"$dir.log" 2>&1 || rc=$?
   # What the run reached, measured: the last history line's t, its size, the limits it met.
-  python3 - "$dir" "$rc" "$t0" "$(date +%s.%N)" "$timeout_s" "$mem_gib" "$sc" "$n" "$*" <<'PY'
+  python3 - "$dir" "$rc" "$t0" "$(date +%s.%N)" "$timeout_s" "$mem_gib" "$sc" "$n" "$run_seed" "$*" <<'PY'
 import json, os, re, sys
-d, rc, t0, t1, timeout_s, mem_gib, sc, n, extra = sys.argv[1:]
-meta = {"scenario": sc, "N": int(n), "options": extra, "exit": int(rc),
+d, rc, t0, t1, timeout_s, mem_gib, sc, n, run_seed, extra = sys.argv[1:]
+meta = {"scenario": sc, "N": int(n), "seed": int(run_seed), "options": extra, "exit": int(rc),
         "wall_s": round(float(t1) - float(t0), 1), "timeout_s": int(timeout_s),
         "mem_gib": int(mem_gib)}
 try:
