@@ -270,7 +270,10 @@ def table(results, explanations):
             cell = f"({letters[why]})"
         else:
             cell = why
-        out.append(f"| {sc if sc != last else ''} | {LABELS[mid]} | {fmt(a)} | {fmt(b)} | "
+        n = results["sets"].get("lab", results["sets"].get("sim", {})).get("scenarios", {}).get(
+            sc, {}).get("N")
+        label = f"{sc} (N = {n})" if n else sc
+        out.append(f"| {label if sc != last else ''} | {LABELS[mid]} | {fmt(a)} | {fmt(b)} | "
                    f"{pct(d)} | {cell} | {fmt(rng[0]) + ' - ' + fmt(rng[1]) if rng else '-'} |")
         last = sc
     return out, letters, unexplained, unused
