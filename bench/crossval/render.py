@@ -328,6 +328,13 @@ def block(results, explanations):
             w.append("")
     w.extend(lines)
     w.append("")
+    rows, _ = compare(results, explanations)
+    within = sum(1 for r in rows if not r[6])
+    w.append(f"{within} of {len(rows)} rows agree within {LIMIT * 100:.0f}%; the other "
+             f"{len(rows) - within} differ by more"
+             + (", each with its explanation below." if not unexplained else
+                f", {len(unexplained)} of them without an explanation yet."))
+    w.append("")
     # A reason may refer to another as {note:ID}: it becomes that note's letter.
     for rid in list(letters):
         for ref in re.findall(r"\{note:(\w+)\}", reasons[rid]):
