@@ -22,6 +22,7 @@ document keeps it.
 import json
 import math
 import pathlib
+import re
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -97,15 +98,21 @@ def collect_run(runs, name):
     return row
 
 
-def collect(runs, names, old):
+def collect(runs, names, old, only):
     def info(name):
         f = runs / name
         return json.loads(f.read_text()) if f.exists() else {}
-    out = {"measured": info("run-info.json"), "runs": dict(old.get("runs", {}))}
-    if old:
-        # Re-running some runs (--only) keeps the set's provenance and records the rerun's.
-        out["measured"] = old.get("measured", {})
-        out["reruns"] = old.get("reruns", []) + [dict(info("rerun-info.json"), runs=names)]
+    measured = info("run-info.json")
+    out = {"measured": measured, "runs": dict(old.get("runs", {}) if only else {})}
+    # The same set read again keeps the record of its partial re-runs; a re-run (--only) keeps
+    # the set's provenance and adds its own.
+    reruns = old.get("reruns", []) if old.get("measured") == measured or only else []
+    if only:
+        out["measured"] = old.get("measured", measured)
+        rerun = info("rerun-info.json")
+        reruns = reruns + [dict(rerun, runs=rerun.get("runs", names))]
+    if reruns:
+        out["reruns"] = reruns
     for name in names:
         row = collect_run(runs, name)
         if row is not None:
@@ -255,6 +262,20 @@ def load_summary(runs):
             "retransmit_mult × ⌈log10(N + 1)⌉ times.", ""]
 
 
+def grouped(names):
+    """Run names, the ones of one scenario and N at several seeds (NAME-sS) said once."""
+    seeds = {}
+    for name in names:
+        m = re.fullmatch(r"(.*)-s(\d+)", name)
+        base, seed = (m.group(1), int(m.group(2))) if m else (name, None)
+        seeds.setdefault(base, []).append(seed)
+    out = []
+    for base, ss in seeds.items():
+        ss = sorted(x for x in ss if x is not None)
+        out.append(base + (f" at seeds {', '.join(map(str, ss))}" if ss else ""))
+    return "; ".join(out)
+
+
 def block(results):
     runs = results.get("runs", {})
     info = results.get("measured", {})
@@ -267,8 +288,9 @@ def block(results):
              f"{info.get('timeout_s', '?')} s wall and {info.get('mem_gib', '?')} GiB of address "
              "space. Each run is an existing scenario with `--nodes N`; a run that did not "
              "finish within the limits says how far it got, and has no number."
-             + "".join(f" Re-run {', '.join(x.get('runs', []))}: {x.get('started', '?')}, "
-                       f"commit {x.get('commit', '?')}." for x in results.get("reruns", [])))
+             + "".join(f" Added or re-run later ({x.get('started', '?')}, commit "
+                       f"{x.get('commit', '?')}): {grouped(x.get('runs', []))}."
+                       for x in results.get("reruns", [])))
     w.append("")
     w.append("### Rounds to full dissemination against log_fanout(N)")
     w.append("")
@@ -365,10 +387,10 @@ def main(argv):
     doc_path = pathlib.Path(arg(argv, "--doc", ROOT / "docs/conformance.md"))
     if "--runs" in argv:
         runs = pathlib.Path(arg(argv, "--runs"))
-        old = load() if RESULTS.exists() and "--only" in argv else {}
+        old = load() if RESULTS.exists() else {}
         names = (arg(argv, "--only").split(",") if "--only" in argv else
                  sorted(p.stem for p in runs.glob("*-n*.json")))
-        results = collect(runs, names, old)
+        results = collect(runs, names, old, "--only" in argv)
         for t in (rounds_table, seed_table, detection_table, load_table):
             print("\n".join(t(results["runs"])))
             print()

@@ -136,11 +136,22 @@ if [ "$render_only" -eq 0 ]; then
     "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" "$seed" \
     "$(date -u +%Y-%m-%dT%H:%MZ)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$timeout_s" "$mem_gib" \
     "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB" >"$out/$info"
+  ran=()
   for r in "${runs[@]}"; do
     read -r -a w <<<"$r"
     if [ -n "$only" ] && [[ ",$only," != *",${w[0]},"* ]]; then continue; fi
     one "${w[@]}"
+    ran+=("${w[0]}")
   done
+  # What a partial re-run ran, for the document's provenance line.
+  if [ -n "$only" ]; then
+    python3 - "$out/$info" "${ran[@]}" <<'PY'
+import json, sys
+info = json.load(open(sys.argv[1]))
+info["runs"] = sys.argv[2:]
+json.dump(info, open(sys.argv[1], "w"))
+PY
+  fi
 fi
 args=(--runs "$out")
 [ -z "$only" ] || args+=(--only "$only")
