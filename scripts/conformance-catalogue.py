@@ -104,10 +104,19 @@ def main():
         w(sc.get("description", ""))
         w("")
         w(f"Source: {sc.get('source', '-')}.")
+    # The seeds' and the papers' figures in simulation, rendered from
+    # bench/figures/results.json (the same block bench/figures/render.py writes).
+    import importlib.util  # noqa: E402
+    spec = importlib.util.spec_from_file_location(
+        "figures_render", ROOT / "bench/figures/render.py")
+    figures_render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures_render)
+    if figures_render.RESULTS.exists():
+        w("")
+        w(figures_render.block(figures_render.load()))
     # SWIM against the heartbeat detector, rendered from bench/detector-compare/results.json
     # (the same block bench/detector-compare/render.py writes).
     sys.path.insert(0, str(ROOT / "bench/detector-compare"))
-    import importlib.util  # noqa: E402
     spec = importlib.util.spec_from_file_location(
         "detector_render", ROOT / "bench/detector-compare/render.py")
     detector_render = importlib.util.module_from_spec(spec)
