@@ -321,6 +321,8 @@ void add_event(History& h, const json& j, double t, uint32_t line) {
         f.counters.detector_pkts_sent = num_field(e, "detector_pkts_sent", 0);
         f.counters.detector_bytes_sent = num_field(e, "detector_bytes_sent", 0);
         f.counters.has_detector = e.contains("detector_bytes_sent");
+        f.counters.awareness = num_field(e, "awareness", -1);
+        f.counters.awareness_peak = num_field(e, "awareness_peak", -1);
         f.body = &e;
     }
     add_event(h, f, t, line);
@@ -386,7 +388,8 @@ class Scanner {
         // Fields only the general path reads (state events, anti-entropy and detector
         // counters, a started event's version): give the line to it.
         if (k == "owner" || k == "owners" || k == "key" || k == "version" || k == "digest" ||
-            k == "deleted" || k.starts_with("sync_") || k.starts_with("detector_"))
+            k == "deleted" || k.starts_with("sync_") || k.starts_with("detector_") ||
+            k.starts_with("awareness"))
             return false;
         switch (k.empty() ? 0 : k[0]) {
             case 't':

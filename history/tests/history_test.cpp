@@ -302,7 +302,8 @@ TEST_CASE("state events (contract v2) load with their records; bad ones are name
         line(9, R"("type":"state_digest","entries":1)") +
         line(
             10,
-            R"("type":"counters","pkts_sent":1,"sync_entries_sent":4,"sync_hashes":30,"sync_bytes_sent":900,"detector_pkts_sent":3,"detector_bytes_sent":120)");
+            R"("type":"counters","pkts_sent":1,"sync_entries_sent":4,"sync_hashes":30,"sync_bytes_sent":900,"detector_pkts_sent":3,"detector_bytes_sent":120,"awareness":1,"awareness_peak":4)") +
+        line(11, R"("type":"counters","pkts_sent":2)");
     for (const History& h : {parse_history(text), parse_history_general(text)}) {
         REQUIRE(h.states.size() == 2);
         CHECK(h.ids[h.states[0].owner] == "n1");
@@ -323,8 +324,14 @@ TEST_CASE("state events (contract v2) load with their records; bad ones are name
         CHECK(h.problems[4].what == "state event's \"deleted\" must be true or false");
         CHECK(h.problems[5].line == 9);
         CHECK(h.problems[5].what == "state_digest event without an \"owners\" array");
-        const Event& c = h.events.back();
+        const Event& bare = h.events.back();  // no awareness: -1, not 0
+        REQUIRE(bare.type == EventType::counters);
+        CHECK(h.counters[bare.aux].awareness == -1);
+        CHECK(h.counters[bare.aux].awareness_peak == -1);
+        const Event& c = h.events[h.events.size() - 2];
         REQUIRE(c.type == EventType::counters);
+        CHECK(h.counters[c.aux].awareness == 1);
+        CHECK(h.counters[c.aux].awareness_peak == 4);
         CHECK(h.counters[c.aux].sync_entries_sent == 4);
         CHECK(h.counters[c.aux].sync_hashes == 30);
         CHECK(h.counters[c.aux].sync_bytes_sent == 900);

@@ -7,6 +7,7 @@ namespace gossip {
 
 void Awareness::apply_delta(int delta) {
     score_ = std::clamp(score_ + delta, 0, max_ - 1);
+    peak_ = std::max(peak_, score_);
 }
 
 }  // namespace gossip

@@ -50,6 +50,8 @@ nlohmann::json to_json(const Event& e, double ts) {
                 j["sync_bytes_sent"] = v.counters.sync_bytes_sent;
                 j["detector_pkts_sent"] = v.counters.detector_pkts_sent;
                 j["detector_bytes_sent"] = v.counters.detector_bytes_sent;
+                j["awareness"] = v.counters.awareness;
+                j["awareness_peak"] = v.counters.awareness_peak;
             } else if constexpr (std::is_same_v<T, ViewEvent>) {
                 j["type"] = "view";
                 auto members = nlohmann::json::array();

@@ -119,6 +119,8 @@ void Node::emit_member(const Member& m, const std::string& from, int confirmatio
 }
 
 void Node::emit_counters() {
+    counters_.awareness = static_cast<std::uint64_t>(awareness_.score());
+    counters_.awareness_peak = static_cast<std::uint64_t>(awareness_.take_peak());
     events_.push_back(CountersEvent{counters_});
 }
 

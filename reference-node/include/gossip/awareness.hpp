@@ -13,11 +13,19 @@ class Awareness {
     explicit Awareness(int max) : max_(max < 1 ? 1 : max) {}
     void apply_delta(int delta);
     int score() const { return score_; }
+    // The highest score since the last call (the current one at least), for the counters: a
+    // score that rose and fell between two samples still shows.
+    int take_peak() {
+        int p = peak_;
+        peak_ = score_;
+        return p;
+    }
     Duration scale(Duration d) const { return d * (score_ + 1); }
 
   private:
     int max_;
     int score_ = 0;
+    int peak_ = 0;
 };
 
 }  // namespace gossip

@@ -59,6 +59,10 @@ struct Counters {
     // apart from dissemination and anti-entropy.
     std::uint64_t detector_pkts_sent = 0;
     std::uint64_t detector_bytes_sent = 0;
+    // Lifeguard's local health (awareness score, 0 = healthy): now, and the highest it reached
+    // since the previous counters event. Gauges, not counts.
+    std::uint64_t awareness = 0;
+    std::uint64_t awareness_peak = 0;
 };
 struct CountersEvent {
     Counters counters;

@@ -86,6 +86,9 @@ struct CountersSample {
     // the event carried `detector_bytes_sent` at all.
     double detector_pkts_sent = 0, detector_bytes_sent = 0;
     bool has_detector = false;
+    // Lifeguard's local health (optional gauges): the awareness score at the sample and the
+    // highest since the previous one; -1 when the event does not carry them.
+    double awareness = -1, awareness_peak = -1;
 };
 
 // A `state` event's record: which entry (owner, key), its version, value digest and tombstone.
