@@ -17,5 +17,6 @@ CheckResult history_wellformed(const Context& ctx, const json& options);
 CheckResult run_health(const Context& ctx, const json& options);
 CheckResult faults_landed(const Context& ctx, const json& options);
 CheckResult state_convergence(const Context& ctx, const json& options);
+CheckResult exercised(const Context& ctx, const json& options);
 
 }  // namespace gossiplab::checkers::detail

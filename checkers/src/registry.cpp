@@ -45,6 +45,7 @@ const std::vector<Entry>& registry() {
         {"message_load", &detail::message_load, {"max_imbalance", "from"}},
         {"faults_landed", &detail::faults_landed, {"min_packets", "min_held", "sigmas"}},
         {"state_convergence", &detail::state_convergence, {"max_repair_ratio"}},
+        {"exercised", &detail::exercised, {}},
     };
     return r;
 }
@@ -201,6 +202,10 @@ json check_run_dir(const std::filesystem::path& run_dir) {
         if (!(f.verdict == Verdict::Pass && f.metrics.value("observations", 0) == 0))
             results.push_back(std::move(f));
     }
+    // A scenario that declares the mechanisms it exercises is judged on them, whether or not
+    // its checks name `exercised` (docs/checkers.md, exercised).
+    if (checks.is_object() && !checks.contains("exercised") && scenario.contains("exercises"))
+        results.push_back(run_check("exercised", ctx, json::object()));
     // And every run proves it was sound (docs/checkers.md, run_health): a run that was not
     // cannot pass, whatever the scenario's checks say.
     if (checks.is_object() && !checks.contains("run_health"))

@@ -46,6 +46,8 @@ class FakeNetwork final : public Network {
         last_grudge = netem::to_json(g);
     }
     void heal() override { calls.push_back("heal"); }
+    void clog(const std::string& node) override { calls.push_back("clog " + node); }
+    void unclog(const std::string& node) override { calls.push_back("unclog " + node); }
     void shape(const Links& links, const netem::LinkShape& shape) override {
         calls.push_back("shape");
         last_links = to_json(links);
