@@ -221,6 +221,10 @@ class Judge {
         double wend = std::min({ep.to + std::max(st.bound, st.rejoin), st.life_end, truth_.end_t});
         if (!truth_.steady(o, ep.from, wend)) return;
         if (ep.kind == "isolation" && !truth_.separated(o, m, ep.from)) return;
+        // An observer cut off from the member after the episode ended (another partition, a
+        // clog of its own: a swizzle-clog restores nodes one by one) cannot see it come back:
+        // the heal that reconnects them is membership_convergence's to judge.
+        if (truth_.separated_during(o, m, ep.to, wend)) return;
         ViewState before = views_.at(o, m, ep.from_line);
         if (before.state == MemberState::none) return;  // did not know it yet
         const Walk w = walk(views_, o, m, ep.from_line, wend, before, incarnations_);
