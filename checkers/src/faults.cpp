@@ -250,7 +250,9 @@ CheckResult faults_landed(const Context& ctx, const json& options) {
     bool faults = false;
     std::vector<const Action*> obs;
     for (const auto& a : h.actions) {
-        if (a.type == ActionType::shape || a.type == ActionType::partition) faults = true;
+        if (a.type == ActionType::shape || a.type == ActionType::partition ||
+            a.type == ActionType::clog)
+            faults = true;
         if (a.type == ActionType::observe) obs.push_back(&a);
     }
     rb.r.metrics["observations"] = obs.size();

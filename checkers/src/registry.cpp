@@ -30,7 +30,9 @@ const std::vector<Entry>& registry() {
          &detail::membership_convergence,
          {"bound_join", "bound_crash", "bound_leave", "bound_heal", "leave_accepts_dead",
           "final_views"}},
-        {"failure_detection", &detail::failure_detection, {"accept_left", "partitions", "confirmed_within"}},
+        {"failure_detection",
+         &detail::failure_detection,
+         {"accept_left", "partitions", "confirmed_within"}},
         {"accuracy", &detail::accuracy, {"lookback", "max_false_suspicions"}},
         {"suspicion_refutation",
          &detail::suspicion_refutation,
@@ -46,6 +48,7 @@ const std::vector<Entry>& registry() {
         {"faults_landed", &detail::faults_landed, {"min_packets", "min_held", "sigmas"}},
         {"state_convergence", &detail::state_convergence, {"max_repair_ratio"}},
         {"local_health", &detail::local_health, {"healthy_max", "refute_raises"}},
+        {"exercised", &detail::exercised, {}},
     };
     return r;
 }
@@ -202,6 +205,10 @@ json check_run_dir(const std::filesystem::path& run_dir) {
         if (!(f.verdict == Verdict::Pass && f.metrics.value("observations", 0) == 0))
             results.push_back(std::move(f));
     }
+    // A scenario that declares the mechanisms it exercises is judged on them, whether or not
+    // its checks name `exercised` (docs/checkers.md, exercised).
+    if (checks.is_object() && !checks.contains("exercised") && scenario.contains("exercises"))
+        results.push_back(run_check("exercised", ctx, json::object()));
     // And every run proves it was sound (docs/checkers.md, run_health): a run that was not
     // cannot pass, whatever the scenario's checks say.
     if (checks.is_object() && !checks.contains("run_health"))

@@ -51,6 +51,8 @@ bool is_fault(ActionType a) {
     switch (a) {
         case ActionType::partition:
         case ActionType::heal:
+        case ActionType::clog:
+        case ActionType::unclog:
         case ActionType::shape:
         case ActionType::clear:
         case ActionType::kill:

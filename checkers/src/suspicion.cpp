@@ -5,6 +5,7 @@
 #include "timing.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace gossiplab::checkers::detail {
 
@@ -29,20 +30,41 @@ std::vector<Episode> episodes_of(const Truth& truth) {
             if (p.to < truth.end_t && truth.live(m, p.to))
                 eps.push_back({m, "starve", p.from, p.to, p.from_line, p.to_line});
     }
+    // An isolation that goes on through several epochs (a swizzle-clog clogs and restores the
+    // others one by one around it) is one episode, from its first epoch to its last.
+    std::vector<size_t> isolated(truth.n, SIZE_MAX);  // per node: its open isolation episode
     for (const Epoch& e : truth.epochs) {
-        if (e.to >= truth.end_t) continue;
         for (uint32_t m = 0; m < truth.n; ++m) {
-            if (!truth.live(m, e.from) || !truth.live(m, e.to)) continue;
+            if (!truth.live(m, e.from) || !truth.live(m, std::min(e.to, truth.end_t))) {
+                isolated[m] = SIZE_MAX;
+                continue;
+            }
             bool alone = true, others = false;
             for (uint32_t o = 0; o < truth.n && alone; ++o) {
                 if (o == m || !truth.live(o, e.from)) continue;
                 others = true;
                 alone = e.comp[o] != e.comp[m];
             }
-            if (alone && others)
-                eps.push_back({m, "isolation", e.from, e.to, e.from_line, e.to_line});
+            if (!(alone && others)) {
+                isolated[m] = SIZE_MAX;
+                continue;
+            }
+            if (isolated[m] != SIZE_MAX && eps[isolated[m]].to_line == e.from_line) {
+                eps[isolated[m]].to = e.to;
+                eps[isolated[m]].to_line = e.to_line;
+                continue;
+            }
+            isolated[m] = eps.size();
+            eps.push_back({m, "isolation", e.from, e.to, e.from_line, e.to_line});
         }
     }
+    // Only the episodes that ended before the run did, with the node live again.
+    eps.erase(std::remove_if(eps.begin(), eps.end(),
+                             [&](const Episode& ep) {
+                                 return ep.kind == "isolation" &&
+                                        (ep.to >= truth.end_t || !truth.live(ep.node, ep.to));
+                             }),
+              eps.end());
     std::sort(eps.begin(), eps.end(), [](const Episode& a, const Episode& b) {
         return a.from_line != b.from_line ? a.from_line < b.from_line : a.node < b.node;
     });
@@ -199,6 +221,10 @@ class Judge {
         double wend = std::min({ep.to + std::max(st.bound, st.rejoin), st.life_end, truth_.end_t});
         if (!truth_.steady(o, ep.from, wend)) return;
         if (ep.kind == "isolation" && !truth_.separated(o, m, ep.from)) return;
+        // An observer cut off from the member after the episode ended (another partition, a
+        // clog of its own: a swizzle-clog restores nodes one by one) cannot see it come back:
+        // the heal that reconnects them is membership_convergence's to judge.
+        if (truth_.separated_during(o, m, ep.to, wend)) return;
         ViewState before = views_.at(o, m, ep.from_line);
         if (before.state == MemberState::none) return;  // did not know it yet
         const Walk w = walk(views_, o, m, ep.from_line, wend, before, incarnations_);
@@ -252,10 +278,10 @@ class Judge {
                 head_bound_ = allowed;
             }
             if (!w.declared_dead)
-                model_.item(lag, st.model, ep.to, o,
-                            h_.ids[o] + " saw " + h_.ids[ep.node] + " alive again after its " +
-                                ep.kind,
-                            ep.to_line);
+                model_.item(
+                    lag, st.model, ep.to, o,
+                    h_.ids[o] + " saw " + h_.ids[ep.node] + " alive again after its " + ep.kind,
+                    ep.to_line);
         }
     }
 

@@ -138,3 +138,47 @@ TEST_CASE("suspicion_refutation reports the refutation time next to its bound") 
     CHECK(r.measured.get<double>() == Approx(0.5));
     CHECK(r.bound["value"].get<double>() == Approx(2 + 1.6));
 }
+
+TEST_CASE(
+    "an isolation through several clog steps is one episode; a clogged observer is not held") {
+    // n3 clogged 5..15 while n2 is clogged 8..20: n3's isolation spans four epochs, and n2,
+    // still clogged when n3 comes back, cannot see it rejoin before its own restore.
+    HB b = cluster(4);
+    b.at(5).action("clog", {{"node", "n3"}});
+    b.at(8).action("clog", {{"node", "n2"}});
+    b.at(9).member("n1", "n3", "dead", 0);
+    b.at(9).member("n4", "n3", "dead", 0);
+    b.at(9).member("n2", "n3", "dead", 0);
+    b.at(11).member("n1", "n2", "dead", 0);
+    b.at(11).member("n4", "n2", "dead", 0);
+    b.at(15).action("unclog", {{"node", "n3"}});
+    b.at(15.2).member("n1", "n3", "alive", 1);
+    b.at(15.2).member("n4", "n3", "alive", 1);
+    b.at(20).action("unclog", {{"node", "n2"}});
+    b.at(20.3).member("n2", "n3", "alive", 1);
+    b.at(20.3).member("n1", "n2", "alive", 1);
+    b.at(20.3).member("n4", "n2", "alive", 1);
+    b.at(60).end();
+    CheckResult r = check_lan("suspicion_refutation", b.history(), {{"rejoin_bound", 1}});
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Pass);
+    const json& eps = r.metrics["episodes"];
+    REQUIRE(eps.size() == 2);
+    CHECK(eps[0]["node"] == "n3");
+    CHECK(eps[0]["from"] == 5);
+    CHECK(eps[0]["to"] == 15);                         // one episode, not one per epoch
+    REQUIRE(eps[0]["alive_again_after"].size() == 2);  // n1, n4; n2 was clogged: not held
+    CHECK(eps[0]["alive_again_after"]["n1"].get<double>() == Approx(0.2));
+    CHECK(eps[1]["node"] == "n2");
+    CHECK(eps[1]["to"] == 20);
+
+    // n1 slow to see n3 back: fails on n1 alone.
+    HB late = cluster();
+    late.at(5).action("clog", {{"node", "n3"}});
+    late.at(9).member("n1", "n3", "dead", 0);
+    late.at(15).action("unclog", {{"node", "n3"}});
+    late.at(17).member("n1", "n3", "alive", 1);
+    late.at(60).end();
+    CheckResult f = check_lan("suspicion_refutation", late.history(), {{"rejoin_bound", 1}});
+    CHECK(f.verdict == Verdict::Fail);
+}

@@ -173,7 +173,7 @@ void Controller::apply(const Action& a) {
                 [&](const op::Kill&) { nemesis_.kill(id, at); },
                 [&](const op::Pause&) { nemesis_.pause(id, at); },
                 [&](const op::Resume&) { nemesis_.resume(id, at); },
-                [&](const op::Restart&) { nemesis_.restart(id, at); },
+                [&](const op::Restart& r) { nemesis_.restart(id, at, r.reset); },
                 [&](const op::Leave&) { nemesis_.leave(id, at); },
                 [&](const op::StarveStart& s) { nemesis_.starve_start(id, at, s.share, s.period); },
                 [&](const op::StarveStop&) { nemesis_.starve_stop(id, at); },
@@ -181,6 +181,8 @@ void Controller::apply(const Action& a) {
                 [&](const op::Heal&) { nemesis_.heal(at); },
                 [&](const op::Shape& sh) { nemesis_.shape(at, sh); },
                 [&](const op::Clear& c) { nemesis_.clear(at, c); },
+                [&](const op::Clog& c) { nemesis_.clog(at, c); },
+                [&](const op::Unclog& c) { nemesis_.unclog(at, c); },
                 [&](const op::Broadcast& b) {
                     rec_.action(ActionType::broadcast, at, op_fields(a.op));
                     nodes_.send(id,

@@ -123,8 +123,9 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     }
     if (!j.is_object()) throw ScenarioError(f, "", "expected an object");
     static const std::set<std::string> keys = {
-        "name",     "description",     "contract", "version_command", "command", "port",
-        "profiles", "default_profile", "features", "setup",           "notes"};
+        "name",     "description", "contract", "version_command",
+        "command",  "port",        "profiles", "default_profile",
+        "features", "setup",       "notes",    "reset_incarnation"};
     for (auto it = j.begin(); it != j.end(); ++it)
         if (!keys.count(it.key())) throw ScenarioError(f, "/" + it.key(), "unknown key");
     Manifest m;
@@ -162,6 +163,10 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
                             "feature \"state_versions\" needs the feature \"state\" (it says "
                             "how the state events' versions order them)");
     if (j.contains("setup")) m.setup = string_list(j["setup"], f, "/setup");
+    if (j.contains("reset_incarnation")) {
+        m.reset_incarnation = string_list(j["reset_incarnation"], f, "/reset_incarnation");
+        expand_command(*m.reset_incarnation, dummy, f);
+    }
     if (!j.contains("profiles") || !j["profiles"].is_object() || j["profiles"].empty())
         throw ScenarioError(f, "/profiles", "expected an object of named timing profiles");
     for (auto it = j["profiles"].begin(); it != j["profiles"].end(); ++it) {
@@ -230,6 +235,17 @@ std::function<json(const std::string&, const std::string&)> profile_lookup(
     return [home](const std::string& impl, const std::string& profile) -> json {
         return load_manifest(home, impl).profile(profile);
     };
+}
+
+std::vector<std::string> reset_arguments(const Manifest& m,
+                                         const std::map<std::string, std::string>& vars) {
+    if (!m.reset_incarnation)
+        throw std::runtime_error(
+            m.file.string() +
+            ": the scenario restarts a node with its incarnation reset, but the manifest has no "
+            "\"reset_incarnation\" (the arguments that start a node at its initial incarnation; "
+            "docs/node-contract.md)");
+    return expand_command(*m.reset_incarnation, vars, m.file.string());
 }
 
 }  // namespace gossiplab::harness

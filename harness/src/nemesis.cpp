@@ -3,6 +3,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 namespace gossiplab::harness {
 
 using nlohmann::json;
@@ -63,6 +65,23 @@ void Nemesis::heal(double planned) {
     net_.heal();
     rec_.action(ActionType::heal, planned);
     active_partitions_ = 0;
+    active_clogs_ = 0;
+    observe("after");
+}
+
+void Nemesis::clog(double planned, const op::Clog& c) {
+    before_network_fault();
+    net_.clog(c.node);
+    rec_.action(ActionType::clog, planned, op_fields(op::Clog(c)));
+    ++active_clogs_;
+    observe("after");
+}
+
+void Nemesis::unclog(double planned, const op::Unclog& c) {
+    before_network_fault();
+    net_.unclog(c.node);
+    rec_.action(ActionType::unclog, planned, op_fields(op::Unclog(c)));
+    active_clogs_ = std::max(0, active_clogs_ - 1);
     observe("after");
 }
 
@@ -107,10 +126,12 @@ void Nemesis::resume(const std::string& id, double planned) {
     nodes_.signal(id, SIGCONT);
 }
 
-void Nemesis::restart(const std::string& id, double planned) {
-    rec_.action(ActionType::restart, planned, {{"node", id}});
+void Nemesis::restart(const std::string& id, double planned, bool reset) {
+    json fields = {{"node", id}};
+    if (reset) fields["reset_incarnation"] = true;
+    rec_.action(ActionType::restart, planned, std::move(fields));
     nodes_.kill_now(id);
-    nodes_.start(id, planned, true);
+    nodes_.start(id, planned, true, reset);
 }
 
 void Nemesis::leave(const std::string& id, double planned) {
@@ -170,6 +191,7 @@ void Nemesis::release(const std::string& id) {
 std::string Nemesis::describe() const {
     std::string out;
     if (active_partitions_) out += " partition";
+    if (active_clogs_) out += " clogged:" + std::to_string(active_clogs_);
     if (active_shapes_) out += " shaped";
     for (const auto& [id, f] : faults_) {
         if (f.paused) out += " paused:" + id;

@@ -35,6 +35,9 @@ class Nemesis {
     void heal(double planned);
     void shape(double planned, const op::Shape& s);
     void clear(double planned, const op::Clear& c);
+    // One step of a swizzle-clog: every link of the node stopped, or restored.
+    void clog(double planned, const op::Clog& c);
+    void unclog(double planned, const op::Unclog& c);
     // The read-back that closes the last interval; called once when the run ends.
     void close_interval();
 
@@ -42,7 +45,8 @@ class Nemesis {
     void kill(const std::string& id, double planned);
     void pause(const std::string& id, double planned);
     void resume(const std::string& id, double planned);
-    void restart(const std::string& id, double planned);
+    // `reset`: the node comes back at its initial incarnation (Manifest::reset_incarnation).
+    void restart(const std::string& id, double planned, bool reset = false);
     void leave(const std::string& id, double planned);
     // The node runs `share` of every `period` seconds (SIGSTOP/SIGCONT) until starve_stop.
     void starve_start(const std::string& id, double planned, double share, double period);
@@ -79,7 +83,7 @@ class Nemesis {
     Nodes& nodes_;
     Recorder& rec_;
     std::map<std::string, Faults> faults_;
-    int active_partitions_ = 0, active_shapes_ = 0;
+    int active_partitions_ = 0, active_shapes_ = 0, active_clogs_ = 0;
     bool faults_seen_ = false;  // a network fault was applied: observe at the end too
 };
 

@@ -1,4 +1,5 @@
 // The two places nodes can live: the lab (netem/) and plain loopback.
+#include <set>
 #include <stdexcept>
 
 #include "gossiplab/harness/controller.hpp"
@@ -13,7 +14,9 @@ namespace {
 class LabNetwork : public Network {
   public:
     LabNetwork(const std::vector<std::string>& nodes, netem::Backend backend, uint64_t seed)
-        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", backend, seed}), seed_(seed) {}
+        : lab_(netem::LabConfig{nodes, "198.18.0.0/15", backend, seed}),
+          seed_(seed),
+          nodes_(nodes) {}
     std::string name() const override { return lab_.backend_name(); }
     json fates() const override {
         if (lab_.backend_name() == "nfqueue")
@@ -34,11 +37,20 @@ class LabNetwork : public Network {
     int netns_fd(const std::string& n) const override { return lab_.netns_fd(n); }
     void set_grudge(const netem::Grudge& g) override {
         active_ = netem::merge(active_, g);
-        lab_.set_grudge(active_);
+        apply();
     }
     void heal() override {
         active_.clear();
+        clogged_.clear();
         lab_.heal();
+    }
+    void clog(const std::string& node) override {
+        clogged_.insert(node);
+        apply();
+    }
+    void unclog(const std::string& node) override {
+        clogged_.erase(node);
+        apply();
     }
     void shape(const Links& links, const netem::LinkShape& s) override {
         for_links(links,
@@ -82,6 +94,13 @@ class LabNetwork : public Network {
     }
 
   private:
+    // The partitions and the clogs together, as the lab's one grudge in force.
+    void apply() {
+        netem::Grudge g = active_;
+        for (const auto& c : clogged_) g = netem::merge(g, netem::isolate(nodes_, c));
+        if (g.empty()) return lab_.heal();
+        lab_.set_grudge(g);
+    }
     template <class F>
     void for_links(const Links& links, F f) {
         switch (links.kind) {
@@ -96,7 +115,9 @@ class LabNetwork : public Network {
     }
     netem::Lab lab_;
     uint64_t seed_;
-    netem::Grudge active_;
+    netem::Grudge active_;           // the partitions since the last heal
+    std::set<std::string> clogged_;  // swizzle-clog: nodes whose links are all stopped
+    std::vector<std::string> nodes_;
 };
 
 // Loopback: every node gets its own 127.0.0.x address (Linux routes all of
@@ -115,6 +136,8 @@ class LoopbackNetwork : public Network {
     int netns_fd(const std::string&) const override { return -1; }
     void set_grudge(const netem::Grudge&) override { refuse("partitions"); }
     void heal() override {}
+    void clog(const std::string&) override { refuse("clogs"); }
+    void unclog(const std::string&) override {}
     void shape(const Links&, const netem::LinkShape&) override { refuse("link shapes"); }
     void clear(const Links&) override {}
     json stats() const override { return json::object(); }

@@ -31,7 +31,7 @@ std::vector<std::string> Nodes::seed_ids(const std::string& id) const {
 
 // The manifest's command for node `id`. Throws ScenarioError on an unknown placeholder, and
 // std::runtime_error when the node's scratch directory cannot be made.
-std::vector<std::string> Nodes::command(const std::string& id, const State& st) {
+std::vector<std::string> Nodes::command(const std::string& id, const State& st, bool reset) {
     std::string seeds, seed_list;
     for (const auto& s : seed_ids(id)) {
         seeds += (seeds.empty() ? "" : ",") + net_.address(s) + ":" + std::to_string(m_.port);
@@ -48,7 +48,13 @@ std::vector<std::string> Nodes::command(const std::string& id, const State& st) 
         {"bin", bin_dir_.string()},
         {"adapter", m_.dir.string()},
         {"scratch", uses_scratch_ ? scratch_.dir(id).string() : ""}};
-    return expand_command(m_.command, vars, (m_.dir / "impl.json").string());
+    std::vector<std::string> argv =
+        expand_command(m_.command, vars, (m_.dir / "impl.json").string());
+    if (reset) {
+        const std::vector<std::string> extra = reset_arguments(m_, vars);
+        argv.insert(argv.end(), extra.begin(), extra.end());
+    }
+    return argv;
 }
 
 std::map<std::string, pid_t> Nodes::groups() const {
@@ -58,7 +64,7 @@ std::map<std::string, pid_t> Nodes::groups() const {
     return out;
 }
 
-void Nodes::start(const std::string& id, double planned, bool restart) {
+void Nodes::start(const std::string& id, double planned, bool restart, bool reset) {
     State& st = state_.at(id);
     if (sup_.running(id)) {
         rec_.action(ActionType::node_error, planned,
@@ -68,7 +74,7 @@ void Nodes::start(const std::string& id, double planned, bool restart) {
     std::vector<std::string> argv;
     pid_t pid = -1;
     try {
-        argv = command(id, st);
+        argv = command(id, st, reset);
         pid = sup_.start(id, argv, net_.netns_fd(id));
     } catch (const std::exception& e) {
         rec_.action(ActionType::node_error, planned, {{"node", id}, {"message", e.what()}});

@@ -39,7 +39,8 @@ class Nodes {
     // Starts node `id` and records node_start, or a node_error when it is running already,
     // its command cannot be expanded or its process cannot be started. `planned` as in
     // Recorder::action. Throws std::out_of_range for an id the scenario does not have.
-    void start(const std::string& id, double planned, bool restart);
+    // `reset`: with the manifest's reset_incarnation arguments (a node_error when it has none).
+    void start(const std::string& id, double planned, bool restart, bool reset = false);
 
     // The controller caused (or asked for) the node's next exit: its node_exit says so.
     void expect_exit(const std::string& id) { state_.at(id).expect_exit = true; }
@@ -57,7 +58,7 @@ class Nodes {
         pid_t pid = -1;  // of the last start
     };
     std::vector<std::string> seed_ids(const std::string& id) const;
-    std::vector<std::string> command(const std::string& id, const State& st);
+    std::vector<std::string> command(const std::string& id, const State& st, bool reset);
 
     const Scenario& sc_;
     const Manifest& m_;

@@ -3,6 +3,7 @@
 #include "gossiplab/harness/scenario.hpp"
 
 #include "gossiplab/checkers/bound.hpp"
+#include "gossiplab/checkers/checkers.hpp"
 
 #include "gossiplab/netem/grudge.hpp"
 #include "gossiplab/netem/shape.hpp"
@@ -198,6 +199,8 @@ using history::ActionType;
 // node_start) and "starve" (a starve_start and, `for` seconds later, its starve_stop).
 constexpr const char* kStartWord = "start";
 constexpr const char* kStarveWord = "starve";
+// "swizzle_clog": a clog and an unclog for each node of a random subset (Expander::swizzle).
+constexpr const char* kSwizzleWord = "swizzle_clog";
 constexpr ActionType kDoActions[] = {ActionType::partition, ActionType::heal,    ActionType::shape,
                                      ActionType::clear,     ActionType::kill,    ActionType::pause,
                                      ActionType::resume,    ActionType::restart, ActionType::leave,
@@ -216,7 +219,7 @@ ActionType do_action(const std::string& word) {
 
 // "broadcast, clear, heal, ...": every "do" word, sorted, for the error message.
 std::string do_words() {
-    std::set<std::string> words = {kStartWord, kStarveWord};
+    std::set<std::string> words = {kStartWord, kStarveWord, kSwizzleWord};
     for (ActionType d : kDoActions) words.insert(history::to_string(d));
     std::string all;
     for (const auto& w : words) all += (all.empty() ? "" : ", ") + w;
@@ -298,6 +301,25 @@ void parse_header(Obj& top, Scenario& sc) {
             if (!sw[i].is_number_integer() || sw[i].get<int>() < 2 || sw[i].get<int>() > 1000)
                 top.fail("/sweep/" + std::to_string(i), "expected a node count 2..1000");
             sc.sweep.push_back(sw[i].get<int>());
+        }
+    }
+    if (top.has("exercises")) {
+        std::string known;
+        for (const auto& m : checkers::mechanisms()) known += (known.empty() ? "" : ", ") + m.name;
+        const json& ex = top.get("exercises");
+        if (!ex.is_array())
+            top.fail("/exercises", "expected an array of mechanism names (one of: " + known + ")");
+        for (size_t i = 0; i < ex.size(); ++i) {
+            const std::string p = "/exercises/" + std::to_string(i);
+            if (!ex[i].is_string())
+                top.fail(p, "expected a mechanism name (one of: " + known + "), found " +
+                                type_name(ex[i]));
+            const std::string name = ex[i].get<std::string>();
+            if (!checkers::find_mechanism(name))
+                top.fail(p, "unknown mechanism \"" + name + "\" (expected one of: " + known + ")");
+            if (std::find(sc.exercises.begin(), sc.exercises.end(), name) != sc.exercises.end())
+                top.fail(p, "mechanism \"" + name + "\" is declared twice");
+            sc.exercises.push_back(name);
         }
     }
 }
@@ -531,6 +553,11 @@ class Expander {
         const std::string& p = it.path;
         Obj e(it.spec, sc_.file, p, &times_);
         const std::string word = e.str("do");
+        if (word == kSwizzleWord) {
+            swizzle(e, it.at, p);
+            e.done();
+            return;
+        }
         const ActionType what = do_action(word);
         if (what == ActionType::other)
             e.fail(p + "/do",
@@ -653,6 +680,58 @@ class Expander {
         return l;
     }
 
+    // FoundationDB's swizzle-clog: a random subset of the running nodes (`count` of them, or
+    // the listed `nodes`) is clogged one node at a time, `interval` seconds apart; `hold`
+    // seconds after the last clog the nodes are restored one at a time, `interval` apart, in
+    // another random order. Every choice comes from the schedule's seeded generator.
+    void swizzle(Obj& e, double at, const std::string& p) {
+        std::vector<std::string> subset;
+        if (e.has("nodes")) {
+            subset = ids_.list(e.get("nodes"), p + "/nodes");
+            if (subset.empty()) e.fail(p + "/nodes", "expected at least one node id");
+            std::set<std::string> seen;
+            for (size_t k = 0; k < subset.size(); ++k)
+                if (!seen.insert(subset[k]).second)
+                    e.fail(p + "/nodes/" + std::to_string(k),
+                           "node \"" + subset[k] + "\" is listed twice");
+            if (e.has("count")) e.fail(p + "/count", "give 'nodes' or 'count', not both");
+        } else {
+            std::vector<std::string> cands;
+            for (const auto& id : sc_.nodes)
+                if (up_.count(id)) cands.push_back(id);
+            const int count = e.integer("count", std::max<int>(1, int(cands.size()) / 2), 1, 1000);
+            if (size_t(count) >= cands.size())
+                e.fail(p + "/count", "expected fewer than the " + std::to_string(cands.size()) +
+                                         " running nodes (someone must stay unclogged)");
+            rng_.shuffle(cands);
+            subset.assign(cands.begin(), cands.begin() + count);
+        }
+        const double interval = e.num("interval", 1.0, 0.001, 3600);
+        const double hold = e.num("hold", interval, 0, 3600);
+        std::vector<std::string> restore = subset;
+        rng_.shuffle(restore);
+        const int steps = int(subset.size()) * 2;
+        double t = at;
+        for (size_t k = 0; k < subset.size(); ++k, t += interval) {
+            check_time(sc_, t, p + "/at");
+            op::Clog c{subset[k], {}, subset, int(k) + 1, steps};
+            try {
+                c.grudge = netem::isolate(sc_.nodes, subset[k]);
+            } catch (const netem::LabError& err) {
+                throw ScenarioError(sc_.file, p, err.what());
+            }
+            push(t, std::move(c));
+        }
+        t += hold - interval;
+        for (size_t k = 0; k < restore.size(); ++k, t += interval) {
+            if (t > sc_.duration)
+                e.fail(p + "/hold", "the last restore falls at " + json(t).dump() +
+                                        " s, beyond the duration (" + json(sc_.duration).dump() +
+                                        " s)");
+            push(t, op::Unclog{restore[k], subset, int(subset.size() + k) + 1, steps});
+        }
+    }
+
     void starve(Obj& e, double at, const std::string& p) {
         std::string id = pick(e.get("node"), p + "/node", false);
         double share = e.num("share", 0.1, 0.0, 1.0);
@@ -682,6 +761,15 @@ class Expander {
 
     void node_ops(Obj& e, ActionType what, double at, const std::string& p) {
         int count = e.integer("count", 1, 1, 1000);
+        bool reset = false;
+        if (e.has("incarnation")) {
+            if (what != ActionType::restart)
+                e.fail(p + "/incarnation", "'incarnation' applies to restart only");
+            if (e.str("incarnation") != "reset")
+                e.fail(p + "/incarnation",
+                       "expected \"reset\" (the node restarts at its initial incarnation)");
+            reset = true;
+        }
         double dur = e.has("for") ? e.num("for", std::nullopt, 0.001, 1e6) : 0;
         if (dur > 0 && what != ActionType::pause)
             e.fail(p + "/for", "'for' applies to pause and starve only");
@@ -698,7 +786,9 @@ class Expander {
             if (what == ActionType::node_start || what == ActionType::restart) up_.insert(id);
             if (what == ActionType::pause) paused_.insert(id);  // a timed pause stays paused
             if (what == ActionType::resume) paused_.erase(id);
-            push(at, node_op(what, id));
+            Op o = node_op(what, id);
+            if (auto* r = std::get_if<op::Restart>(&o)) r->reset = reset;
+            push(at, std::move(o));
             if (dur > 0) push(at + dur, op::Resume{id});
         }
         e.done();
@@ -765,7 +855,8 @@ history::ActionType op_action(const Op& o) {
         ActionType::resume,     ActionType::restart,      ActionType::leave,
         ActionType::broadcast,  ActionType::starve_start, ActionType::starve_stop,
         ActionType::partition,  ActionType::heal,         ActionType::shape,
-        ActionType::clear,      ActionType::set,          ActionType::del};
+        ActionType::clear,      ActionType::set,          ActionType::del,
+        ActionType::clog,       ActionType::unclog};
     static_assert(std::size(kActions) == std::variant_size_v<Op>);
     return kActions[o.index()];
 }
@@ -785,36 +876,51 @@ std::string op_node(const Op& o) {
 
 json op_fields(const Op& o) {
     return std::visit(
-        Overload{[](const op::Broadcast& b) -> json {
-                     return {{"node", b.node}, {"rumor", b.rumor}, {"payload", b.payload}};
-                 },
-                 [](const op::Set& w) -> json {
-                     return {{"node", w.node}, {"key", w.key}, {"value", w.value}};
-                 },
-                 [](const op::Delete& w) -> json {
-                     return {{"node", w.node}, {"key", w.key}};
-                 },
-                 [](const op::StarveStart& s) -> json {
-                     return {{"node", s.node}, {"share", s.share}, {"period", s.period}};
-                 },
-                 [](const op::Partition& p) -> json {
-                     json j = {{"split", p.split}, {"grudge", netem::to_json(p.grudge)}};
-                     if (!p.node.empty()) j["node"] = p.node;
-                     if (!p.from.empty()) j["from"] = p.from;
-                     if (!p.to.empty()) j["to"] = p.to;
-                     if (!p.groups.empty()) j["groups"] = p.groups;
-                     return j;
-                 },
-                 [](const op::Heal&) -> json { return json::object(); },
-                 [](const op::Shape& s) -> json {
-                     return {{"links", to_json(s.links)}, {"shape", netem::to_json(s.shape)}};
-                 },
-                 [](const op::Clear& c) -> json {
-                     return {{"links", to_json(c.links)}};
-                 },
-                 [](const auto& x) -> json {
-                     return {{"node", x.node}};
-                 }},
+        Overload{
+            [](const op::Broadcast& b) -> json {
+                return {{"node", b.node}, {"rumor", b.rumor}, {"payload", b.payload}};
+            },
+            [](const op::Set& w) -> json {
+                return {{"node", w.node}, {"key", w.key}, {"value", w.value}};
+            },
+            [](const op::Delete& w) -> json {
+                return {{"node", w.node}, {"key", w.key}};
+            },
+            [](const op::StarveStart& s) -> json {
+                return {{"node", s.node}, {"share", s.share}, {"period", s.period}};
+            },
+            [](const op::Partition& p) -> json {
+                json j = {{"split", p.split}, {"grudge", netem::to_json(p.grudge)}};
+                if (!p.node.empty()) j["node"] = p.node;
+                if (!p.from.empty()) j["from"] = p.from;
+                if (!p.to.empty()) j["to"] = p.to;
+                if (!p.groups.empty()) j["groups"] = p.groups;
+                return j;
+            },
+            [](const op::Heal&) -> json { return json::object(); },
+            [](const op::Shape& s) -> json {
+                return {{"links", to_json(s.links)}, {"shape", netem::to_json(s.shape)}};
+            },
+            [](const op::Clear& c) -> json {
+                return {{"links", to_json(c.links)}};
+            },
+            [](const op::Clog& c) -> json {
+                return {{"node", c.node},
+                        {"grudge", netem::to_json(c.grudge)},
+                        {"swizzle", {{"subset", c.subset}, {"step", c.step}, {"steps", c.steps}}}};
+            },
+            [](const op::Unclog& c) -> json {
+                return {{"node", c.node},
+                        {"swizzle", {{"subset", c.subset}, {"step", c.step}, {"steps", c.steps}}}};
+            },
+            [](const op::Restart& r) -> json {
+                json j = {{"node", r.node}};
+                if (r.reset) j["reset_incarnation"] = true;
+                return j;
+            },
+            [](const auto& x) -> json {
+                return {{"node", x.node}};
+            }},
         o);
 }
 
@@ -823,6 +929,7 @@ std::vector<checkers::Planned> planned_changes(const Scenario& sc) {
     std::vector<checkers::Planned> out;
     std::set<std::string> ran;
     std::map<std::string, double> paused, starved;
+    std::set<std::string> clogged;
     for (const Action& a : sc.actions) {
         const std::string node = op_node(a.op);
         auto add = [&](PlannedKind k, double since = 0) { out.push_back({k, a.at, since}); };
@@ -834,7 +941,15 @@ std::vector<checkers::Planned> planned_changes(const Scenario& sc) {
                      [&](const op::Restart&) { add(PlannedKind::restart); },
                      [&](const op::Kill&) { add(PlannedKind::crash); },
                      [&](const op::Leave&) { add(PlannedKind::leave); },
-                     [&](const op::Heal&) { add(PlannedKind::heal); },
+                     [&](const op::Heal&) {
+                         clogged.clear();
+                         add(PlannedKind::heal);
+                     },
+                     [&](const op::Clog&) { clogged.insert(node); },
+                     [&](const op::Unclog&) {
+                         // The last restore of a swizzle-clog heals (history::Truth agrees).
+                         if (clogged.erase(node) && clogged.empty()) add(PlannedKind::heal);
+                     },
                      [&](const op::Pause&) { paused.emplace(node, a.at); },
                      [&](const op::Resume&) {
                          auto it = paused.find(node);

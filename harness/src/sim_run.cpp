@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -201,7 +202,7 @@ class SimRun {
     // -- nodes --
     std::string ip_of(uint32_t i) const;
     std::vector<std::string> seed_ids(uint32_t i) const;
-    void start(uint32_t i, double planned, bool restart);
+    void start(uint32_t i, double planned, bool restart, bool reset = false);
     void after(uint32_t i);
     void exit_process(uint32_t i, const char* signal);
     void stop_process(uint32_t i, const char* reason);
@@ -235,6 +236,8 @@ class SimRun {
     void observe(const char* when);
     void set_grudge(const netem::Grudge& g);
     void heal();
+    // A swizzle-clog's step: `node`'s links all cut on top of the partitions, or restored.
+    void clog(const std::string& node, bool on);
     void shape(const Links& links, const netem::LinkShape& s);
     void clear(const Links& links);
     template <class F>
@@ -273,6 +276,8 @@ class SimRun {
     bool wildcard_touched_ = false;
     std::unordered_map<uint64_t, std::optional<netem::LinkShape>> explicit_;  // nullopt: cleared
     std::vector<uint64_t> cut_bits_;  // bit key(s, d): packets s -> d are dropped
+    std::set<uint32_t> clogged_;      // swizzle-clog: nodes whose links are all cut
+    netem::Grudge partitions_;        // the partitions since the last heal (for an unclog)
     std::vector<char> touched_;       // dense: the links ever shaped or partitioned
     std::vector<LinkCounters> dense_counters_;
     std::unordered_map<uint64_t, LinkCounters> sparse_counters_;
@@ -529,7 +534,7 @@ std::vector<std::string> SimRun::seed_ids(uint32_t i) const {
 // The node's process starts: its core is configured from the manifest's command, exactly as
 // gossip-node would parse it, and its incarnation floor is the virtual clock in ms (the
 // driver's is the wall clock's: a restart outbids the lives before it).
-void SimRun::start(uint32_t i, double planned, bool restart) {
+void SimRun::start(uint32_t i, double planned, bool restart, bool reset) {
     Slot& s = slots_[i];
     if (s.node) {
         action(ActionType::node_error, planned,
@@ -558,6 +563,10 @@ void SimRun::start(uint32_t i, double planned, bool restart) {
             {"adapter", m_.dir.string()},
             {"scratch", ""}};
         argv = expand_command(m_.command, vars, m_.file.string());
+        if (reset) {
+            const std::vector<std::string> extra = reset_arguments(m_, vars);
+            argv.insert(argv.end(), extra.begin(), extra.end());
+        }
         args = gossip::parse_args(std::vector<std::string>(argv.begin() + 1, argv.end()));
         if (!args.incarnation_given) args.config.incarnation = static_cast<uint64_t>(now_ / 1000);
     } catch (const std::exception& e) {
@@ -883,6 +892,7 @@ void SimRun::observe(const char* when) {
 
 void SimRun::set_grudge(const netem::Grudge& g) {
     network_fault();
+    partitions_ = netem::merge(partitions_, g);
     if (cut_bits_.empty()) cut_bits_.assign((n_ * n_ + 63) / 64, 0);
     for (const auto& [to, froms] : g) {
         const uint32_t d = index_.at(to);
@@ -896,6 +906,32 @@ void SimRun::set_grudge(const netem::Grudge& g) {
 
 void SimRun::heal() {
     std::fill(cut_bits_.begin(), cut_bits_.end(), 0);
+    partitions_.clear();
+    clogged_.clear();
+}
+
+// The cut is rebuilt from the partitions and the clogs still in force, so that restoring one
+// node leaves what a partition or another clog cuts.
+void SimRun::clog(const std::string& node, bool on) {
+    network_fault();
+    const uint32_t c = index_.at(node);
+    if (on) {
+        clogged_.insert(c);
+    } else {
+        clogged_.erase(c);
+    }
+    if (cut_bits_.empty()) cut_bits_.assign((n_ * n_ + 63) / 64, 0);
+    std::fill(cut_bits_.begin(), cut_bits_.end(), 0);
+    const netem::Grudge parts = partitions_;
+    set_grudge(parts);
+    for (uint32_t x : clogged_)
+        for (uint32_t o = 0; o < n_; ++o) {
+            if (o == x) continue;
+            for (const uint64_t k : {key(x, o), key(o, x)}) {
+                cut_bits_[k >> 6] |= uint64_t(1) << (k & 63);
+                if (dense_ || sparse_touched_.size() < kObserveMax) touch(k);
+            }
+        }
 }
 
 template <class F>
@@ -978,13 +1014,13 @@ void SimRun::apply(const Action& a) {
                     s.paused = false;
                     wake(i);
                 },
-                [&](const op::Restart&) {
-                    action(ActionType::restart, at, {{"node", id}});
+                [&](const op::Restart& r) {
+                    action(ActionType::restart, at, op_fields(a.op));
                     if (s.node) {
                         s.expect_exit = true;
                         exit_process(i, "SIGKILL");
                     }
-                    start(i, at, true);
+                    start(i, at, true, r.reset);
                 },
                 [&](const op::Leave&) {
                     action(ActionType::leave, at, {{"node", id}});
@@ -1023,6 +1059,18 @@ void SimRun::apply(const Action& a) {
                     network([&] {
                         heal();
                         action(ActionType::heal, at);
+                    });
+                },
+                [&](const op::Clog&) {
+                    network([&] {
+                        clog(id, true);
+                        action(ActionType::clog, at, op_fields(a.op));
+                    });
+                },
+                [&](const op::Unclog&) {
+                    network([&] {
+                        clog(id, false);
+                        action(ActionType::unclog, at, op_fields(a.op));
                     });
                 },
                 [&](const op::Shape& sh) {

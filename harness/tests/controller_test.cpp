@@ -46,6 +46,8 @@ class FakeNetwork final : public Network {
         last_grudge = netem::to_json(g);
     }
     void heal() override { calls.push_back("heal"); }
+    void clog(const std::string& node) override { calls.push_back("clog " + node); }
+    void unclog(const std::string& node) override { calls.push_back("unclog " + node); }
     void shape(const Links& links, const netem::LinkShape& shape) override {
         calls.push_back("shape");
         last_links = to_json(links);
@@ -529,6 +531,50 @@ TEST_CASE("restart kills the node now and starts it again with a new seed") {
     a1.pop_back();
     CHECK(a0 == a1);
     CHECK(r.actions("node_error").empty());
+}
+
+TEST_CASE("a reset restart adds the manifest's reset_incarnation; without one it is a node_error") {
+    Rig r;
+    r.m.reset_incarnation = std::vector<std::string>{"--incarnation", "0", "--for", "{id}"};
+    r.run(scenario(0.3, {act(0.1, op::Restart{"n2", true})}, 2));
+    check_envelope(r.hist);
+    CHECK(r.one("restart")["reset_incarnation"] == true);
+    REQUIRE(r.sup.argvs["n2"].size() == 2);
+    auto a0 = r.sup.argvs["n2"][0], a1 = r.sup.argvs["n2"][1];
+    REQUIRE(a1.size() == a0.size() + 4);
+    CHECK(std::vector<std::string>(a1.end() - 4, a1.end()) ==
+          std::vector<std::string>{"--incarnation", "0", "--for", "n2"});
+
+    Rig none;  // fake_manifest() has no reset_incarnation
+    none.run(scenario(0.3, {act(0.1, op::Restart{"n2", true})}, 2));
+    auto errors = none.actions("node_error");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0]["node"] == "n2");
+    CHECK_THAT(errors[0]["message"].get<std::string>(),
+               Catch::Contains("the manifest has no \"reset_incarnation\""));
+}
+
+TEST_CASE("a swizzle-clog's steps are clog and unclog actions, bracketed by read-backs") {
+    Rig r;
+    netem::Grudge g = {{"n1", {"n2", "n3"}}, {"n2", {"n1"}}, {"n3", {"n1"}}};
+    Scenario sc = scenario(0.35, {act(0.05, op::Clog{"n1", g, {"n1", "n2"}, 1, 4}),
+                                  act(0.1, op::Clog{"n2", {}, {"n1", "n2"}, 2, 4}),
+                                  act(0.15, op::Unclog{"n2", {"n1", "n2"}, 3, 4}),
+                                  act(0.2, op::Unclog{"n1", {"n1", "n2"}, 4, 4})});
+    r.run(sc);
+    check_envelope(r.hist);
+    CHECK(r.net.calls == std::vector<std::string>{"clog n1", "clog n2", "unclog n2", "unclog n1"});
+    auto clogs = r.actions("clog");
+    REQUIRE(clogs.size() == 2);
+    CHECK(clogs[0]["node"] == "n1");
+    CHECK(clogs[0]["grudge"] == netem::to_json(g));
+    CHECK(clogs[0]["swizzle"] == json({{"subset", {"n1", "n2"}}, {"step", 1}, {"steps", 4}}));
+    CHECK(clogs[0]["planned"] == 0.05);
+    auto unclogs = r.actions("unclog");
+    REQUIRE(unclogs.size() == 2);
+    CHECK(unclogs[1]["node"] == "n1");
+    CHECK(unclogs[1]["swizzle"]["step"] == 4);
+    CHECK(r.actions("observe").size() >= 4);
 }
 
 TEST_CASE("leave and broadcast are commands on the node's stdin, and a leave's exit is expected") {

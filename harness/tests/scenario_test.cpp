@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -355,4 +356,115 @@ TEST_CASE("state writes (contract v2) expand from the schedule and the writes wo
     CHECK_THAT(error_of(bad), Catch::Contains("/schedule/0/key"));
     bad["schedule"] = json::parse(R"([{"at": 2, "do": "set", "node": "n2", "key": ""}])");
     CHECK_THAT(error_of(bad), Catch::Contains("expected a key of 1 to 64 bytes"));
+}
+
+TEST_CASE("a scenario declares the mechanisms it exercises from a fixed vocabulary") {
+    json ok = base();
+    ok["exercises"] = {"suspicion_refuted", "death_reverted"};
+    Scenario sc = parse_scenario(ok, "s.json", {});
+    CHECK(sc.exercises == std::vector<std::string>{"suspicion_refuted", "death_reverted"});
+    CHECK(sc.resolved["exercises"] == ok["exercises"]);
+
+    json unknown = base();
+    unknown["exercises"] = {"suspicion_refuted", "push_pull_magic"};
+    const std::string e = error_of(unknown);
+    CHECK_THAT(e,
+               Catch::Contains("s.json: at /exercises/1: unknown mechanism \"push_pull_magic\""));
+    CHECK_THAT(e, Catch::Contains("expected one of: suspicion_raised, suspicion_refuted"));
+    CHECK_THAT(e, Catch::Contains("anti_entropy_repair"));
+
+    json not_array = base();
+    not_array["exercises"] = "suspicion_refuted";
+    CHECK_THAT(error_of(not_array),
+               Catch::Contains("s.json: at /exercises: expected an array of mechanism names"));
+    json not_string = base();
+    not_string["exercises"] = {3};
+    CHECK_THAT(error_of(not_string), Catch::Contains("at /exercises/0: expected a mechanism name"));
+    json twice = base();
+    twice["exercises"] = {"death_declared", "death_declared"};
+    CHECK_THAT(error_of(twice), Catch::Contains("at /exercises/1: mechanism \"death_declared\" is "
+                                                "declared twice"));
+}
+
+TEST_CASE("a swizzle-clog clogs a seeded subset one at a time and restores it in another order") {
+    json doc = base();
+    doc["duration"] = 30;
+    doc["schedule"] = {
+        {{"at", 4}, {"do", "swizzle_clog"}, {"count", 3}, {"interval", 1.5}, {"hold", 3}}};
+    Scenario sc = parse_scenario(doc, "s.json", {});
+    std::vector<std::string> clogged, restored;
+    std::vector<double> clog_at, restore_at;
+    for (const auto& a : sc.actions) {
+        if (const auto* c = std::get_if<op::Clog>(&a.op)) {
+            clogged.push_back(c->node);
+            clog_at.push_back(a.at);
+            CHECK(c->steps == 6);
+            CHECK(c->step == int(clogged.size()));
+            CHECK(c->grudge.at(c->node).size() == 4);  // drops every other node
+        }
+        if (const auto* u = std::get_if<op::Unclog>(&a.op)) {
+            restored.push_back(u->node);
+            restore_at.push_back(a.at);
+            CHECK(u->step == int(3 + restored.size()));
+        }
+    }
+    REQUIRE(clogged.size() == 3);
+    CHECK(clog_at == std::vector<double>{4, 5.5, 7});
+    CHECK(restore_at == std::vector<double>{10, 11.5, 13});
+    std::vector<std::string> a = clogged, b = restored;
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    CHECK(a == b);  // every clogged node is restored
+    CHECK(sc.resolved["actions"][5]["do"] == "clog");
+    CHECK(sc.resolved["actions"][5]["swizzle"]["subset"] == json(clogged));
+    // The same seed draws the same subset and orders; planned: the last restore is a heal.
+    Scenario again = parse_scenario(doc, "s.json", {});
+    CHECK(again.resolved["actions"] == sc.resolved["actions"]);
+    bool heal_at_13 = false;
+    for (const auto& p : planned_changes(sc))
+        heal_at_13 |= p.kind == gossiplab::checkers::PlannedKind::heal && p.t == 13;
+    CHECK(heal_at_13);
+    // Another seed draws another swizzle (some seed among a few does).
+    bool differs = false;
+    for (uint64_t s = 2; s < 8 && !differs; ++s) {
+        Overrides ov;
+        ov.seed = s;
+        differs = parse_scenario(doc, "s.json", ov).resolved["actions"] != sc.resolved["actions"];
+    }
+    CHECK(differs);
+
+    json listed = doc;
+    listed["schedule"][0].erase("count");
+    listed["schedule"][0]["nodes"] = {"n2", "n2"};
+    CHECK_THAT(error_of(listed),
+               Catch::Contains("at /schedule/0/nodes/1: node \"n2\" is listed twice"));
+    json too_many = doc;
+    too_many["schedule"][0]["count"] = 5;
+    CHECK_THAT(error_of(too_many),
+               Catch::Contains("at /schedule/0/count: expected fewer than the 5 running nodes"));
+    json late = doc;
+    late["duration"] = 12;
+    CHECK_THAT(error_of(late),
+               Catch::Contains(
+                   "at /schedule/0/hold: the last restore falls at 13.0 s, beyond the duration"));
+}
+
+TEST_CASE("a restart may reset the incarnation; nothing else may") {
+    json doc = base();
+    doc["schedule"] = {
+        {{"at", 4}, {"do", "restart"}, {"node", "random"}, {"count", 2}, {"incarnation", "reset"}}};
+    Scenario sc = parse_scenario(doc, "s.json", {});
+    int resets = 0;
+    for (const auto& a : sc.actions)
+        if (const auto* r = std::get_if<op::Restart>(&a.op)) resets += r->reset;
+    CHECK(resets == 2);
+    CHECK(sc.resolved["actions"][5]["reset_incarnation"] == true);
+    json bad = doc;
+    bad["schedule"][0]["incarnation"] = "zero";
+    CHECK_THAT(error_of(bad), Catch::Contains("at /schedule/0/incarnation: expected \"reset\""));
+    json kill = doc;
+    kill["schedule"][0]["do"] = "kill";
+    CHECK_THAT(
+        error_of(kill),
+        Catch::Contains("at /schedule/0/incarnation: 'incarnation' applies to restart only"));
 }

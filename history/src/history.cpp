@@ -45,6 +45,8 @@ constexpr std::pair<ActionType, const char*> kActionNames[] = {
     {ActionType::heal, "heal"},
     {ActionType::shape, "shape"},
     {ActionType::clear, "clear"},
+    {ActionType::clog, "clog"},
+    {ActionType::unclog, "unclog"},
     {ActionType::broadcast, "broadcast"},
     {ActionType::set, "set"},
     {ActionType::del, "delete"},
@@ -130,6 +132,8 @@ bool needs_node(ActionType a) {
         case ActionType::starve_stop:
         case ActionType::leave:
         case ActionType::restart:
+        case ActionType::clog:
+        case ActionType::unclog:
         case ActionType::broadcast:
         case ActionType::set:
         case ActionType::del:

@@ -97,6 +97,8 @@ class Builder {
                 return interval_stop(a);
             case ActionType::partition:
             case ActionType::heal:
+            case ActionType::clog:
+            case ActionType::unclog:
                 return partition_or_heal(a);
             case ActionType::shape:
                 return shape(a);
@@ -202,32 +204,51 @@ class Builder {
         }
     }
 
-    // Partitions compose: a new grudge adds to what is already cut, until a heal.
+    // Partitions compose: a new grudge adds to what is already cut, until a heal. A clog
+    // (swizzle-clog) cuts every link of one node until its unclog, on top of the partitions; a
+    // heal lifts the clogs too. An unclog that leaves nothing cut is a heal.
     void partition_or_heal(const Action& a) {
-        std::vector<uint8_t> before;
+        const size_t n = t_.n;
         if (current_) {
             current_->to = a.t;
             current_->to_line = a.line;
-            before = current_->cut;
             current_ = nullptr;
         }
         if (a.type == ActionType::heal) {
+            partition_cut_.clear();
+            clogged_.assign(n, 0);
             if (!ended_) change(ChangeKind::heal, kNone, a);
             return;
         }
-        const size_t n = t_.n;
+        if (partition_cut_.empty()) partition_cut_.assign(n * n, 0);
+        if (clogged_.empty()) clogged_.assign(n, 0);
+        if (a.type == ActionType::partition) {
+            for (const auto& [k, v] : a.body["grudge"].items()) {
+                uint32_t dropper = t_.h.find(k);
+                if (dropper == kNone) continue;
+                for (const auto& x : v) {
+                    uint32_t from = t_.h.find(x.get<std::string>());
+                    if (from == kNone || from == dropper) continue;
+                    partition_cut_[dropper * n + from] = partition_cut_[from * n + dropper] = 1;
+                }
+            }
+        } else {
+            clogged_[a.node] = a.type == ActionType::clog ? 1 : 0;
+        }
         Epoch e;
         e.from = a.t;
         e.from_line = a.line;
-        e.cut = before.empty() ? std::vector<uint8_t>(n * n, 0) : std::move(before);
-        for (const auto& [k, v] : a.body["grudge"].items()) {
-            uint32_t dropper = t_.h.find(k);
-            if (dropper == kNone) continue;
-            for (const auto& x : v) {
-                uint32_t from = t_.h.find(x.get<std::string>());
-                if (from == kNone || from == dropper) continue;
-                e.cut[dropper * n + from] = e.cut[from * n + dropper] = 1;
+        e.cut = partition_cut_;
+        bool any = false;
+        for (uint32_t x = 0; x < n; ++x)
+            for (uint32_t y = 0; y < n; ++y) {
+                if (x == y) continue;
+                if (clogged_[x] || clogged_[y]) e.cut[x * n + y] = 1;
+                any = any || e.cut[x * n + y];
             }
+        if (!any && a.type == ActionType::unclog) {  // the last clog lifted, nothing cut: healed
+            if (!ended_) change(ChangeKind::heal, kNone, a);
+            return;
         }
         connect(e, n);
         t_.epochs.push_back(std::move(e));
@@ -257,8 +278,10 @@ class Builder {
     }
 
     Truth& t_;
-    bool ended_ = false;        // run_end has been written: what follows is the teardown
-    Epoch* current_ = nullptr;  // the epoch of the grudge in force
+    bool ended_ = false;                  // run_end has been written: what follows is the teardown
+    Epoch* current_ = nullptr;            // the epoch of the grudge in force
+    std::vector<uint8_t> partition_cut_;  // n*n: what the partitions since the last heal cut
+    std::vector<uint8_t> clogged_;        // n: clogged nodes
 };
 
 }  // namespace

@@ -173,3 +173,37 @@ TEST_CASE("partitions compose into epochs until a heal; shapes last until a clea
     CHECK(t.shapes[1].desc == "shape {\"loss\":0.1} on [[\"a\",\"b\"]]");
     CHECK(t.faults_at(5.5).size() == 2);
 }
+
+TEST_CASE("clogs cut one node's links on top of the partitions; the last unclog heals") {
+    History h = recorded([](Writer& w) {
+        w.action(0, ActionType::run_start, {{"nodes", {"a", "b", "c", "d"}}, {"duration", 20}});
+        start(w, 0.1, {"a", "b", "c", "d"});
+        w.action(1, ActionType::partition, {{"grudge", {{"a", {"b"}}, {"b", {"a"}}}}});
+        w.action(2, ActionType::clog, {{"node", "c"}});
+        w.action(3, ActionType::clog, {{"node", "d"}});
+        w.action(4, ActionType::unclog, {{"node", "c"}});
+        w.action(5, ActionType::heal, json::object());
+        w.action(6, ActionType::clog, {{"node", "a"}});
+        w.action(7, ActionType::unclog, {{"node", "a"}});
+    });
+    Truth t(h);
+    const uint32_t a = h.find("a"), b = h.find("b"), c = h.find("c"), d = h.find("d");
+    REQUIRE(t.epochs.size() == 5);  // partition, +c, +d, -c, then a alone
+    CHECK(t.cut(a, b, 1.5));
+    CHECK_FALSE(t.cut(c, d, 1.5));
+    CHECK(t.cut(c, a, 2.5));
+    CHECK(t.cut(c, d, 2.5));
+    CHECK(t.cut(d, b, 3.5));
+    CHECK_FALSE(t.cut(c, a, 4.5));  // c restored...
+    CHECK(t.cut(a, b, 4.5));        // ...the partition stays...
+    CHECK(t.cut(d, c, 4.5));        // ...and so does d's clog
+    CHECK(t.epochs[3].to == 5);     // the heal lifts everything
+    CHECK_FALSE(t.cut(d, c, 5.5));
+    CHECK(t.cut(a, d, 6.5));
+    CHECK(t.epochs[4].to == 7);
+    CHECK_FALSE(t.cut(a, d, 7.5));
+    size_t heals = 0;
+    for (const auto& ch : t.changes) heals += ch.kind == ChangeKind::heal;
+    CHECK(heals == 2);  // the heal at 5 and the unclog at 7 that left nothing cut
+    CHECK(t.changes.back().t == 7);
+}

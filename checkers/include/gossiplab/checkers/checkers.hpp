@@ -66,6 +66,19 @@ struct CheckResult {
     json to_json() const;
 };
 
+// A mechanism a scenario may declare it exercises ("exercises"; the check `exercised`): its
+// name, what in the history shows it happened (one line), and the features an implementation
+// needs to show it (docs/node-contract.md section 5; without them it is not judged).
+struct Mechanism {
+    std::string name;
+    std::string means;
+    std::vector<std::string> needs;
+};
+// Every mechanism, in documentation order (docs/checkers.md, exercised).
+const std::vector<Mechanism>& mechanisms();
+// The mechanism named `name`, or null.
+const Mechanism* find_mechanism(const std::string& name);
+
 // The names run_check knows, in report order.
 std::vector<std::string> check_names();
 

@@ -33,7 +33,12 @@ class Network {
     // Throws std::runtime_error when the network cannot do it (loopback). Partitions compose:
     // a new grudge adds to what is already cut, until heal().
     virtual void set_grudge(const netem::Grudge& grudge) = 0;
+    // Clears every partition and every clog.
     virtual void heal() = 0;
+    // A swizzle-clog's step: every packet to and from `node` is dropped (on top of the
+    // partitions), until unclog(node) or heal(). Throws as set_grudge.
+    virtual void clog(const std::string& node) = 0;
+    virtual void unclog(const std::string& node) = 0;
     virtual void shape(const Links& links, const netem::LinkShape& shape) = 0;
     virtual void clear(const Links& links) = 0;
     virtual nlohmann::json stats() const = 0;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct Manifest {
     std::vector<std::string> features;
     int contract = 1;  // the node contract version it speaks: 1, or 2 (application state)
     std::vector<std::string> setup;  // extra scripts/setup.sh options this adapter needs
+    // "reset_incarnation": the arguments (placeholders allowed) added to a node's command when
+    // a scenario restarts it with its incarnation reset (restart "incarnation": "reset"); empty
+    // when every start already begins at the initial incarnation. Unset: it cannot.
+    std::optional<std::vector<std::string>> reset_incarnation;
 
     bool has(const std::string& feature) const;
     // The profile `name` (empty: the default). Throws ScenarioError naming the
@@ -55,6 +60,12 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
 // profile of adapters/IMPL/impl.json under `home` (throws as load_manifest and profile do).
 std::function<nlohmann::json(const std::string& impl, const std::string& profile)> profile_lookup(
     const std::filesystem::path& home);
+
+// The arguments that restart a node of `m` at its initial incarnation (its reset_incarnation,
+// placeholders substituted from `vars`). Throws std::runtime_error naming the manifest when it
+// has none: the implementation cannot be restarted that way.
+std::vector<std::string> reset_arguments(const Manifest& m,
+                                         const std::map<std::string, std::string>& vars);
 
 // Substitutes {placeholders} in each argument. Unknown placeholders are an
 // error naming the manifest.

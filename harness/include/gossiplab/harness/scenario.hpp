@@ -57,8 +57,12 @@ struct Pause {
 struct Resume {
     std::string node;
 };
+// `reset`: the node comes back at its initial incarnation instead of outbidding its previous
+// life (the manifest's reset_incarnation arguments; memberlist#311): it must refute what its
+// peers remember to rejoin.
 struct Restart {
     std::string node;
+    bool reset = false;
 };
 struct Leave {
     std::string node;
@@ -96,11 +100,25 @@ struct Shape {
 struct Clear {
     Links links;
 };
+// One step of a swizzle-clog (FoundationDB): `node`'s links are all stopped (Clog: `grudge`
+// isolates it) or restored (Unclog). `subset` is the swizzle's random subset, `step` this
+// step's number (1-based) of `steps` (two per node: its clog, then its restore).
+struct Clog {
+    std::string node;
+    netem::Grudge grudge;
+    std::vector<std::string> subset;
+    int step = 0, steps = 0;
+};
+struct Unclog {
+    std::string node;
+    std::vector<std::string> subset;
+    int step = 0, steps = 0;
+};
 }  // namespace op
 
 using Op = std::variant<op::Start, op::Kill, op::Pause, op::Resume, op::Restart, op::Leave,
                         op::Broadcast, op::StarveStart, op::StarveStop, op::Partition, op::Heal,
-                        op::Shape, op::Clear, op::Set, op::Delete>;
+                        op::Shape, op::Clear, op::Set, op::Delete, op::Clog, op::Unclog>;
 
 // std::visit with one lambda per operation: std::visit(Overload{[](const op::Kill&) {...}, ...},
 // o).
@@ -145,6 +163,8 @@ struct Scenario {
     std::string source;
     bool quick = false;      // part of `suite --quick`
     std::vector<int> sweep;  // node counts `gossiplab suite` runs this scenario at (scale sweep)
+    // The mechanisms the run must see happen (checkers::mechanisms(); the check `exercised`).
+    std::vector<std::string> exercises;
 
     std::vector<std::string> nodes;                              // every node the run may start
     std::vector<std::string> seeds;                              // seed node ids

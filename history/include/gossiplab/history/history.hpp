@@ -116,6 +116,8 @@ enum class ActionType : uint8_t {
     heal,
     shape,
     clear,
+    clog,    // swizzle-clog: every packet to and from `node` dropped (field grudge, swizzle)
+    unclog,  // swizzle-clog: `node`'s clog lifted (field swizzle)
     broadcast,
     set,  // contract v2: a `set` command was sent to `node` (fields key, value)
     del,  // "delete": a `delete` command was sent to `node` (field key)
