@@ -50,7 +50,7 @@ def block(doc, triage):
       "`bench/mutation/triage.json`.")
     w("")
     w(f"Measured {doc['date']}, commit {doc['commit']}, {doc['machine']}: `{doc['command']}` "
-      f"({doc['sample'] or 'all'} of {doc['population']} mutants, seed {doc['seed']}, "
+      f"({len(doc['mutants']) if doc.get('ids_note') else doc['sample'] or 'all'} of {doc['population']} mutants, {'listed ids' if doc.get('ids_note') else 'seed ' + str(doc['seed'])}, "
       f"files {', '.join(f.split('/')[-1] for f in doc['files'])}; {doc['jobs']} jobs, "
       f"{doc['wall_s'] + doc.get('prior_wall_s', 0):.0f} s wall, {doc['mean_wall_per_mutant_s']} s per mutant: one compile, "
       f"one link, the suite in ~{doc['baseline_suite_s']} s).")
@@ -61,6 +61,24 @@ def block(doc, triage):
     w(f"| {len(doc['mutants'])} | {len(killed)} | {len(surv)} | {len(equiv)} | {len(still)} | "
       f"**{sc:.1f}%** ({len(killed)} / {denom}) |")
     w("")
+    if doc.get("ids_note"):
+        w(doc["ids_note"])
+        w("")
+    prev = set(doc.get("previously_survived") or [])
+    now_killed = [m for m in killed if m["id"] in prev]
+    if prev:
+        w(f"Of the {len(prev)} mutants that survived the whole suite in the earlier run, "
+          f"{len(now_killed)} are killed now, by the scenarios and checks added or tightened since (each "
+          "tied to the property it protects, docs/checkers.md and the catalogue above):")
+        w("")
+        w("| mutant | change | killed by (scenario/check) |")
+        w("|---|---|---|")
+        for m in now_killed:
+            by = ", ".join(k["scenario"] + "/" + "+".join(c["check"] for c in (k["checks"] or [{"check": k["verdict"]}]))
+                           for k in m["killed_by"])
+            ch = f"`{m['orig'][:60]}` → `{m['mutated'][:60]}`".replace("|", "\\|")
+            w(f"| `{m['id'].replace('reference-node/src/', '')}` | {ch} | {by} |")
+        w("")
     if doc.get("not_run"):
         w(f"**{doc['not_run']} mutants of the sample were not run** (the run stopped at its "
           f"budget of {doc.get('budget_s') or '-'} s; it resumed an earlier part, "
