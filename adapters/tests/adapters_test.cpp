@@ -80,10 +80,14 @@ json run_scenario(const std::string& impl, const std::string& scenario, const fs
                       " 2>" + quote(out.string() + ".stderr");
     int rc = run_shell(cmd);
     INFO("gossiplab exited " << rc << "; see " << out.string() << ".stderr");
-    CHECK((rc == 0 || rc == 1));  // a verdict either way; 2/3 would be a broken setup
+    // A verdict either way (0, 1), or a lab the run itself judged starved (3: docs/checkers.md,
+    // Starved runs; CI's two cores run Serf and memberlist at once); 2 is a broken setup.
+    CHECK((rc == 0 || rc == 1 || rc == 3));
     std::ifstream in(out / "report.json");
     if (!in) return nullptr;
-    return json::parse(in, nullptr, false);
+    json report = json::parse(in, nullptr, false);
+    if (report.is_object()) report["_exit"] = rc;
+    return report;
 }
 
 std::map<std::string, std::string> verdicts(const json& report) {
@@ -142,8 +146,18 @@ void check_impl(const std::string& impl, const std::vector<Expect>& cases) {
             CHECK(!fs::exists(out / "scratch"));
             CHECK(entries(out.string() + ".tmp") == std::set<std::string>{});
             if (impl == "serf") CHECK(scratch_args(out) > 0);
+            // A starved run has no verdict to assert: the failures it had are the machine's
+            // (relabelled unknown, `environment`), and the run says so.
+            const bool starved = report.value("_exit", 0) == 3;
+            if (starved) {
+                WARN(impl << " " << c.scenario
+                          << ": the lab was starved (exit 3), verdicts not asserted: "
+                          << (report.contains("starved") ? report["starved"].dump() : ""));
+                CHECK(report.contains("starved"));
+                CHECK(!report["starved"].is_null());
+            }
             auto got = verdicts(report);
-            for (const auto& [check, want] : c.checks) {
+            for (const auto& [check, want] : starved ? decltype(c.checks){} : c.checks) {
                 INFO(impl << " " << c.scenario << " " << check << ": "
                           << (report.contains("checks") ? report["checks"].dump().substr(0, 2000)
                                                         : ""));
@@ -157,7 +171,7 @@ void check_impl(const std::string& impl, const std::vector<Expect>& cases) {
                 if (c2.value("check", "") != "state_convergence") continue;
                 judged_state = true;
                 INFO(c2.dump().substr(0, 2000));
-                CHECK(c2.value("verdict", "") != "unknown");
+                if (!starved) CHECK(c2.value("verdict", "") != "unknown");
                 REQUIRE(c2.contains("metrics"));
                 CHECK(c2["metrics"].value("versions", true) == false);
                 CHECK(c2["metrics"].value("unapplied_writes", -1) == 0);
@@ -166,7 +180,7 @@ void check_impl(const std::string& impl, const std::vector<Expect>& cases) {
             CHECK(judged_state == (c.scenario.rfind("state-", 0) == 0));
             for (const auto& c2 : report["checks"]) {
                 auto r = c.reasons.find(c2.value("check", ""));
-                if (r == c.reasons.end()) continue;
+                if (r == c.reasons.end() || starved) continue;
                 INFO(impl << " " << c.scenario << " " << r->first << ": " << c2.dump());
                 // The words are in the reason or in an item of the evidence.
                 std::string said = c2.value("reason", "");
