@@ -23,6 +23,16 @@ def fmt(v):
     return str(v)
 
 
+def renderer(name):
+    """bench/NAME/render.py as a module (its directory name is not an identifier)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f"render_{name.replace('-', '_')}",
+                                                  ROOT / "bench" / name / "render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main():
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__.strip(), file=sys.stderr)
@@ -104,34 +114,22 @@ def main():
         w(sc.get("description", ""))
         w("")
         w(f"Source: {sc.get('source', '-')}.")
-    # The seeds' and the papers' figures in simulation, rendered from
-    # bench/figures/results.json (the same block bench/figures/render.py writes).
-    import importlib.util  # noqa: E402
-    spec = importlib.util.spec_from_file_location(
-        "figures_render", ROOT / "bench/figures/render.py")
-    figures_render = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures_render)
-    if figures_render.RESULTS.exists():
+    # The sections the bench renderers write (bench/*/render.py: the same blocks), so that a
+    # re-render of the whole document keeps them current, never stale: the seeds' and the
+    # papers' figures, SWIM against the heartbeat detector, the mutation score.
+    figures = renderer("figures")
+    if figures.RESULTS.exists():
         w("")
-        w(figures_render.block(figures_render.load()))
-    # SWIM against the heartbeat detector, rendered from bench/detector-compare/results.json
-    # (the same block bench/detector-compare/render.py writes).
-    sys.path.insert(0, str(ROOT / "bench/detector-compare"))
-    spec = importlib.util.spec_from_file_location(
-        "detector_render", ROOT / "bench/detector-compare/render.py")
-    detector_render = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(detector_render)
-    if detector_render.RESULTS.exists():
+        w(figures.block(figures.load()))
+    detector = renderer("detector-compare")
+    if detector.RESULTS.exists():
         w("")
-        w(detector_render.block(detector_render.load()))
-    # The mutation score, rendered from bench/mutation/results.json and triage.json (the same
-    # block bench/mutation/render.py writes), so a re-render keeps it current, never stale.
-    sys.path.insert(0, str(ROOT / "bench/mutation"))
-    import render  # noqa: E402
+        w(detector.block(detector.load()))
+    mutation = renderer("mutation")
     if (ROOT / "bench/mutation/results.json").exists():
-        mdoc, triage = render.load([])
+        mdoc, triage = mutation.load([])
         w("")
-        w(render.block(mdoc, triage))
+        w(mutation.block(mdoc, triage))
     print("\n".join(out))
     return 0
 

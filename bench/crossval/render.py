@@ -28,25 +28,14 @@ import re
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from docsection import arg, mean, median, splice, write_or_check  # noqa: E402
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results.json"
 EXPLANATIONS = HERE / "explanations.json"
 BEGIN = "<!-- bench/crossval:begin -->"
 END = "<!-- bench/crossval:end -->"
 LIMIT = 0.25
-
-
-def mean(xs):
-    xs = [x for x in xs if isinstance(x, (int, float))]
-    return sum(xs) / len(xs) if xs else None
-
-
-def median(xs):
-    xs = sorted(x for x in xs if isinstance(x, (int, float)))
-    if not xs:
-        return None
-    m = len(xs) // 2
-    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
 
 
 def checks_of(rep):
@@ -353,14 +342,6 @@ def block(results, explanations):
     return "\n".join(w)
 
 
-def splice(text, blk, doc_path):
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"render.py: {doc_path}: no '{BEGIN}' ... '{END}' section to replace")
-    a = text.index(BEGIN)
-    b = text.index(END) + len(END)
-    return text[:a] + blk + text[b:]
-
-
 def load_json(path, default):
     if not path.exists():
         return default
@@ -369,10 +350,6 @@ def load_json(path, default):
     except json.JSONDecodeError as e:
         raise SystemExit(f"render.py: {path}: line {e.lineno}, column {e.colno}: expected "
                          f"JSON ({e.msg})")
-
-
-def arg(argv, name, default=None):
-    return argv[argv.index(name) + 1] if name in argv else default
 
 
 def main(argv, results_path=RESULTS, explanations_path=EXPLANATIONS):
@@ -416,14 +393,11 @@ def main(argv, results_path=RESULTS, explanations_path=EXPLANATIONS):
         print(blk)
         return 0
     text = doc_path.read_text()
-    new = splice(text, blk, doc_path)
+    new = splice(text, BEGIN, END, blk, doc_path=doc_path)
     if "--check" in argv:
         _, _, unexplained, unused = table(results, explanations)
         bad = 0
-        if new != text:
-            print(f"render.py: {doc_path}: the crossval section is stale: run "
-                  "bench/crossval/render.py", file=sys.stderr)
-            bad = 1
+        bad = write_or_check(doc_path, text, new, "crossval", "bench/crossval/render.py", True)
         for u in unexplained:
             print(f"render.py: {u}: the lab and the simulation differ by more than "
                   f"{LIMIT * 100:.0f}% and {explanations_path} does not say why",

@@ -24,15 +24,13 @@ import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from docsection import arg, mean, splice, write_or_check  # noqa: E402
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results.json"
 BEGIN = "<!-- bench/detector-compare:begin -->"
 END = "<!-- bench/detector-compare:end -->"
 DETECTOR = {"fast": "SWIM", "heartbeat": "heartbeat"}
-
-
-def arg(argv, name, default=None):
-    return argv[argv.index(name) + 1] if name in argv else default
 
 
 def collect(runs, nodes, profiles):
@@ -67,11 +65,6 @@ def collect(runs, nodes, profiles):
                         row[k] = m.get(k)
             out["runs"].append(row)
     return out
-
-
-def mean(xs):
-    xs = [x for x in xs if isinstance(x, (int, float))]
-    return sum(xs) / len(xs) if xs else None
 
 
 def f(v, spec="{:.2f}"):
@@ -204,19 +197,6 @@ def block(results):
     return "\n".join(w)
 
 
-def splice(text, blk):
-    if BEGIN in text and END in text:
-        a = text.index(BEGIN)
-        b = text.index(END) + len(END)
-        return text[:a] + blk + text[b:]
-    # Where scripts/conformance-catalogue.py puts it: before the mutation score.
-    mutation = "<!-- bench/mutation:begin -->"
-    if mutation in text:
-        a = text.index(mutation)
-        return text[:a] + blk + "\n\n" + text[a:]
-    return text.rstrip("\n") + "\n\n" + blk + "\n"
-
-
 def load():
     return json.loads(RESULTS.read_text())
 
@@ -247,15 +227,9 @@ def main(argv):
         print(blk)
         return 0
     text = doc_path.read_text()
-    new = splice(text, blk)
-    if "--check" in argv:
-        if new != text:
-            print(f"render.py: {doc_path}: the detector-compare section is stale: run "
-                  "bench/detector-compare/render.py", file=sys.stderr)
-            return 1
-        return 0
-    doc_path.write_text(new)
-    return 0
+    new = splice(text, BEGIN, END, blk, before="<!-- bench/mutation:begin -->")
+    return write_or_check(doc_path, text, new, "detector-compare",
+                          "bench/detector-compare/render.py", "--check" in argv)
 
 
 if __name__ == "__main__":

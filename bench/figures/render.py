@@ -26,6 +26,8 @@ import re
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from docsection import arg, mean, median, splice, write_or_check  # noqa: E402
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results.json"
 BEGIN = "<!-- bench/figures:begin -->"
@@ -33,19 +35,6 @@ END = "<!-- bench/figures:end -->"
 SWIM_FIRST_DETECTION = math.e / (math.e - 1)
 # The simulator's unshaped link, one way (docs/simulation.md, "What it models").
 LINK_DELAY = 100e-6
-
-
-def median(xs):
-    xs = sorted(x for x in xs if isinstance(x, (int, float)))
-    if not xs:
-        return None
-    m = len(xs) // 2
-    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
-
-
-def mean(xs):
-    xs = [x for x in xs if isinstance(x, (int, float))]
-    return sum(xs) / len(xs) if xs else None
 
 
 def collect_run(runs, name):
@@ -359,25 +348,8 @@ def block(results):
     return "\n".join(w)
 
 
-def splice(text, blk):
-    if BEGIN in text and END in text:
-        a = text.index(BEGIN)
-        b = text.index(END) + len(END)
-        return text[:a] + blk + text[b:]
-    # Where scripts/conformance-catalogue.py puts it: before the detector comparison.
-    anchor = "<!-- bench/detector-compare:begin -->"
-    if anchor in text:
-        a = text.index(anchor)
-        return text[:a] + blk + "\n\n" + text[a:]
-    return text.rstrip("\n") + "\n\n" + blk + "\n"
-
-
 def load():
     return json.loads(RESULTS.read_text())
-
-
-def arg(argv, name, default=None):
-    return argv[argv.index(name) + 1] if name in argv else default
 
 
 def main(argv):
@@ -402,15 +374,9 @@ def main(argv):
         print(blk)
         return 0
     text = doc_path.read_text()
-    new = splice(text, blk)
-    if "--check" in argv:
-        if new != text:
-            print(f"render.py: {doc_path}: the figures section is stale: run "
-                  "bench/figures/render.py", file=sys.stderr)
-            return 1
-        return 0
-    doc_path.write_text(new)
-    return 0
+    new = splice(text, BEGIN, END, blk, before="<!-- bench/detector-compare:begin -->")
+    return write_or_check(doc_path, text, new, "figures", "bench/figures/render.py",
+                          "--check" in argv)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from docsection import splice, write_or_check  # noqa: E402
 ROOT = HERE.parent.parent
 BEGIN = "<!-- bench/mutation:begin -->"
 END = "<!-- bench/mutation:end -->"
@@ -154,14 +156,6 @@ def load(argv):
     return doc, triage
 
 
-def splice(text, blk):
-    if BEGIN in text and END in text:
-        a = text.index(BEGIN)
-        b = text.index(END) + len(END)
-        return text[:a] + blk + text[b:]
-    return text.rstrip("\n") + "\n\n" + blk + "\n"
-
-
 def main(argv):
     if "-h" in argv or "--help" in argv:
         print(__doc__.strip())
@@ -175,14 +169,9 @@ def main(argv):
         print(blk)
         return 0
     text = doc_path.read_text()
-    new = splice(text, blk)
-    if "--check" in argv:
-        if new != text:
-            print(f"render.py: {doc_path}: the mutation section is stale: run bench/mutation/render.py", file=sys.stderr)
-            return 1
-        return 0
-    doc_path.write_text(new)
-    return 0
+    new = splice(text, BEGIN, END, blk)
+    return write_or_check(doc_path, text, new, "mutation", "bench/mutation/render.py",
+                          "--check" in argv)
 
 
 if __name__ == "__main__":
