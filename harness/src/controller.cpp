@@ -158,6 +158,7 @@ void Controller::schedule(size_t i) {
         if (ec || finishing_) return;
         load_.timer_fired(timer->expiry());
         apply(sc_.actions[i]);
+        load_.busy_until(RunClock::Clock::now());
     });
 }
 

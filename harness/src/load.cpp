@@ -64,7 +64,12 @@ LoadProbe::LoadProbe(fs::path proc) : proc_(std::move(proc)) {
 }
 
 void LoadProbe::timer_fired(RunClock::Clock::time_point due) {
-    late_by(std::chrono::duration<double>(RunClock::Clock::now() - due).count());
+    late_by(
+        std::chrono::duration<double>(RunClock::Clock::now() - std::max(due, busy_end_)).count());
+}
+
+void LoadProbe::busy_until(RunClock::Clock::time_point end) {
+    busy_end_ = std::max(busy_end_, end);
 }
 
 void LoadProbe::late_by(double seconds) {

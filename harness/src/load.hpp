@@ -24,8 +24,12 @@ class LoadProbe {
     explicit LoadProbe(std::filesystem::path proc = "/proc");
 
     // One of the controller's timers, due at `due`, ran its handler now: its lateness counts
-    // towards the next sample's controller_lag.
+    // towards the next sample's controller_lag. Lateness behind the controller's own work
+    // (see busy_until) does not: sixteen node starts due at t = 0 run one after another, and
+    // the last one's wait for the fifteen before it is no sign of a starved machine.
     void timer_fired(RunClock::Clock::time_point due);
+    // The controller's own handler (an action: starting a node, a partition) ran until `end`.
+    void busy_until(RunClock::Clock::time_point end);
     void late_by(double seconds);
 
     // The fields of one `load` action covering the last `interval` seconds: `interval`,
@@ -44,6 +48,7 @@ class LoadProbe {
     std::optional<uint64_t> psi_some_total_us();
     std::filesystem::path proc_;
     double timer_lag_ = 0;
+    RunClock::Clock::time_point busy_end_{};
     std::optional<uint64_t> psi_last_;
     std::map<pid_t, uint64_t> run_delay_ns_;  // per task, at the last sample
 };

@@ -92,3 +92,23 @@ TEST_CASE("load probe without PSI or nodes: nulls and zeros, no failure") {
     CHECK(s["node_wait_max"] == 0.0);
     CHECK(s["engine_lag"] == 0.0);
 }
+
+TEST_CASE("load probe: a timer late behind the controller's own work is not lag") {
+    FakeProc p;
+    LoadProbe probe(p.root);
+    using Clock = gossiplab::harness::RunClock::Clock;
+    const auto now = Clock::now();
+    // Sixteen starts due at once: the last one ran 45 ms late, behind the fifteen before it,
+    // which ended just now.
+    probe.busy_until(now);
+    probe.timer_fired(now - std::chrono::milliseconds(45));
+    json s = probe.sample(1.0, {}, std::nullopt);
+    INFO(s.dump(1));
+    CHECK(s["controller_lag"].get<double>() < 0.01);
+    // With no work of its own in the way, the same lateness counts.
+    LoadProbe idle(p.root);
+    idle.timer_fired(Clock::now() - std::chrono::milliseconds(45));
+    json t = idle.sample(1.0, {}, std::nullopt);
+    INFO(t.dump(1));
+    CHECK(t["controller_lag"].get<double>() >= 0.045);
+}

@@ -90,8 +90,20 @@ void expect_caught(const std::string& mech, const std::string& scenario, const s
     // Whether one run exposes the bug is a matter of timing (a 0.3 s pause can fall where no
     // probe suspects it; a CI run saw the refutation variant pass once): the suite
     // must catch it within two seeds.
+    // A run the lab judged starved (exit 3: docs/checkers.md "Starved runs", a busy CI
+    // runner) has its failures relabelled the environment's and proves nothing either way: it
+    // gets a third seed, and if every run was starved the case warns instead of judging.
     Outcome o = run(h, scenario, impl, 1);
-    if (o.rc != 1) o = run(h, scenario, impl, 2);
+    int starved = o.rc == 3;
+    for (int seed = 2; seed <= 3 && o.rc != 1 && (seed == 2 || o.rc == 3); ++seed) {
+        o = run(h, scenario, impl, seed);
+        starved += o.rc == 3;
+    }
+    if (o.rc == 3 && o.report.contains("starved") && !o.report["starved"].is_null()) {
+        WARN(mech << " on " << scenario << ": the lab was starved in " << starved
+                  << " runs (exit 3), not judged: " << o.report["starved"].dump());
+        return;
+    }
     CHECK(o.rc == 1);
     const json& c = check(o.report, checker);
     REQUIRE(c.is_object());
