@@ -516,8 +516,15 @@ func (n *node) NotifyMsg(b []byte) {
 func (n *node) broadcast(rumor, payload string) {
 	b, _ := json.Marshal(rumorMsg{Rumor: rumor, Origin: n.id, Payload: payload})
 	n.mu.Lock()
+	// The contract: a rumor id already known (rumors are keyed by id alone here, as
+	// NotifyMsg delivers them) is refused, by name, and not spread again.
+	known := n.rumors[rumor]
 	n.rumors[rumor] = true
 	n.mu.Unlock()
+	if known {
+		emitError(fmt.Sprintf("broadcast: rumor %q was already broadcast", rumor))
+		return
+	}
 	emit(map[string]interface{}{"type": "rumor", "rumor": rumor, "origin": n.id,
 		"payload": payload})
 	n.queue.QueueBroadcast(&rumorBroadcast{msg: b})

@@ -123,6 +123,7 @@ class Node:
         self.started = False
         self.stopping = False
         self.own_rumors = set()  # rumors we originated: serf delivers them to us once more
+        self.broadcast_ids = set()  # every rumor id this node broadcast (repeats are refused)
         self.counters = Counters()
         # Application state: what this node has printed of each other owner's tags, a wake-up
         # for the thread that re-reads them, and the node's own writes, applied one at a time
@@ -357,10 +358,15 @@ class Node:
 
     def broadcast(self, rumor, payload):
         name = "%s/%s" % (self.id, rumor)
+        if rumor in self.broadcast_ids:
+            # The contract: a rumor id this node already broadcast is refused, by name.
+            error("broadcast: rumor %r was already broadcast by %s" % (rumor, self.id))
+            return
         if len(name.encode()) + len(payload.encode()) > USER_EVENT_LIMIT:
             error("broadcast %s: name + payload exceed serf's %d-byte user event limit" %
                   (rumor, USER_EVENT_LIMIT))
             return
+        self.broadcast_ids.add(rumor)
         self.own_rumors.add(rumor)
         emit({"type": "rumor", "rumor": rumor, "origin": self.id, "payload": payload})
 

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <set>
+#include <string>
 #include <utility>
 
 namespace gossiplab::checkers::detail {
@@ -45,6 +47,9 @@ struct Options {
     // less than d. Faster means the delay did not apply.
     std::optional<double> min_all;
     std::optional<double> fanout, gossip;  // from the profile, for the epidemic model
+    // A broadcast of a rumor id its node already broadcast must be answered by an error
+    // event naming the rumor within this many seconds (docs/node-contract.md, broadcast).
+    double refusal_within = 1.0;
 };
 
 // In the order their errors are reported.
@@ -57,6 +62,7 @@ Options read_options(const Context& ctx, const json& options) {
     if (!o.max_dup) o.max_dup = 0;
     o.max_msgs = opt_number_or_null(options, "max_msgs_per_rumor");
     o.min_all = opt_number_or_null(options, "min_time_to_all");
+    o.refusal_within = opt_number(options, "refusal_within", 1.0);
     json profile = profile_of(ctx);
     if (profile.contains("fanout") && profile["fanout"].is_number())
         o.fanout = profile["fanout"].get<double>();
@@ -134,6 +140,52 @@ class Judge {
         }
     }
 
+    // A second broadcast of `a`'s rumor id by the same node: not a new rumor but a command the
+    // node must refuse, with an error event that names the rumor, and not spread again (a
+    // second delivery counts as a duplicate in the first broadcast's spread).
+    void repeat(const Action& a) {
+        const std::string rid = a.body["rumor"].get<std::string>();
+        const double until = a.t + o_.refusal_within;
+        const Event* named = nullptr;
+        const Event* other = nullptr;
+        for (uint32_t idx : h_.by_node[a.node]) {
+            const Event& e = h_.events[idx];
+            if (e.type != EventType::error || e.line < a.line || e.t > until) continue;
+            if (h_.errors[e.aux].find(rid) != std::string::npos) {
+                named = &e;
+                break;
+            }
+            if (!other) other = &e;
+        }
+        const std::string subject = "the second broadcast of rumor " + rid + " by " +
+                                    h_.ids[a.node] + " at " + fmt(a.t) + " s";
+        json item = {{"rumor", rid}, {"node", h_.ids[a.node]}, {"t", a.t}, {"ref", a.line}};
+        if (named) {
+            item["refused"] = true;
+            item["message"] = h_.errors[named->aux];
+            item["after"] = named->t - a.t;
+        } else if (other) {
+            item["refused"] = false;
+            item["message"] = h_.errors[other->aux];
+            rb_.evidence(other->t, a.node,
+                         h_.ids[a.node] + " answered with an error that does not name " + rid +
+                             ": \"" + h_.errors[other->aux] + "\"",
+                         other->line);
+            rb_.fail(subject + ": refused without naming the rumor");
+        } else if (until > truth_.end_t) {
+            item["refused"] = nullptr;
+            rb_.unknown(subject + ": the run ended before its answer was due");
+        } else {
+            item["refused"] = false;
+            rb_.evidence(a.t, a.node,
+                         h_.ids[a.node] + " printed no error for the repeated broadcast of " + rid +
+                             " within " + fmt(o_.refusal_within) + " s",
+                         a.line);
+            rb_.fail(subject + ": accepted (a node must refuse a rumor id it already broadcast)");
+        }
+        repeats_.push_back(std::move(item));
+    }
+
     CheckResult finish() {
         double msgs = total_packets(h_, false);
         bool counters = ctx_.has("counters");
@@ -144,6 +196,7 @@ class Judge {
             {"delivery_ratio",
              targets_total_ ? double(delivered_total_) / double(targets_total_) : 1.0},
             {"duplicates", duplicates_},
+            {"repeated_broadcasts", repeats_},
             {"msgs_per_rumor", counters && rumors_ ? json(msgs / double(rumors_)) : json(nullptr)}};
         if (double(duplicates_) > *o_.max_dup)
             rb_.fail(std::to_string(duplicates_) + " duplicate deliveries (at most " +
@@ -263,6 +316,7 @@ class Judge {
     ModelTally model_;
     const RumorTargets targets_;
     json items_ = json::array();
+    json repeats_ = json::array();
     size_t rumors_ = 0, targets_total_ = 0, delivered_total_ = 0, duplicates_ = 0, failed_ = 0;
     double worst_ = -1, first_bound_ = -1;
 };
@@ -284,8 +338,14 @@ CheckResult dissemination(const Context& ctx, const json& options) {
             }
     }
     Judge judge(ctx, truth, rb, std::move(o));
-    for (const Action& a : h.actions)
-        if (a.type == ActionType::broadcast && a.node != kNone) judge.rumor(a);
+    std::set<std::pair<uint32_t, std::string>> broadcast;  // (node, rumor id) seen so far
+    for (const Action& a : h.actions) {
+        if (a.type != ActionType::broadcast || a.node == kNone) continue;
+        if (broadcast.emplace(a.node, a.body["rumor"].get<std::string>()).second)
+            judge.rumor(a);
+        else
+            judge.repeat(a);
+    }
     return judge.finish();
 }
 

@@ -147,3 +147,47 @@ TEST_CASE("dissemination is unknown without broadcasts or without the rumors fea
     CHECK(check("dissemination", rumor_run(true).history(), {{"max_msgs_per_rumor", 10}}).verdict ==
           Verdict::Fail);
 }
+
+TEST_CASE("a repeated broadcast must be refused with an error that names the rumor") {
+    auto run = [](const json& answer) {
+        HB b = rumor_run(true);
+        b.at(12).broadcast("n1", "r1");
+        const auto bc = uint32_t(b.line());
+        if (!answer.is_null()) b.at(12.001).event("n1", answer);
+        b.at(20).end();
+        return std::make_pair(check("dissemination", b.history()), bc);
+    };
+    // Refused, naming the rumor: a pass, and the repeat is not judged as a new rumor.
+    auto [ok, ok_line] =
+        run({{"type", "error"}, {"message", "broadcast: rumor 'r1' was already broadcast"}});
+    INFO(ok.to_json().dump(1));
+    CHECK(ok.verdict == Verdict::Pass);
+    CHECK(ok.metrics["count"] == 1);
+    REQUIRE(ok.metrics["repeated_broadcasts"].size() == 1);
+    CHECK(ok.metrics["repeated_broadcasts"][0]["refused"] == true);
+    CHECK(ok.metrics["repeated_broadcasts"][0]["ref"] == ok_line);
+
+    // Accepted: no error at all.
+    auto [acc, acc_line] = run(nullptr);
+    INFO(acc.to_json().dump(1));
+    CHECK(acc.verdict == Verdict::Fail);
+    CHECK(acc.reason.find("second broadcast of rumor r1 by n1 at 12 s: accepted") !=
+          std::string::npos);
+    CHECK(has_evidence(acc, "n1", acc_line, "printed no error for the repeated broadcast of r1"));
+    CHECK(acc.metrics["repeated_broadcasts"][0]["refused"] == false);
+
+    // Refused without saying what: the error must name the rumor it refuses.
+    auto [mute, mute_line] = run({{"type", "error"}, {"message", "broadcast: "}});
+    INFO(mute.to_json().dump(1));
+    CHECK(mute.verdict == Verdict::Fail);
+    CHECK(mute.reason.find("refused without naming the rumor") != std::string::npos);
+    CHECK(has_evidence(mute, "n1", mute_line + 1, "does not name r1: \"broadcast: \""));
+
+    // Accepted and spread again: the second delivery is a duplicate of the first broadcast's.
+    HB again = rumor_run(true);
+    again.at(12).broadcast("n1", "r1").rumor("n1", "r1", "n1");
+    again.at(20).end();
+    CheckResult d = check("dissemination", again.history());
+    CHECK(d.verdict == Verdict::Fail);
+    CHECK(d.metrics["duplicates"] == 1);
+}

@@ -489,6 +489,13 @@ void workload_items(Obj& top, const Scenario& sc, const Times& times, std::vecto
             json spec = {{"do", history::to_string(ActionType::broadcast)}};
             spec["node"] = r.has("node") ? r.get("node") : json("random");
             if (r.has("payload")) spec["payload"] = r.str("payload");
+            if (r.has("rumor")) {
+                // A given id: one the node already broadcast makes a broadcast it must refuse.
+                const std::string id = r.str("rumor");
+                if (id.empty() || id.size() > 64)
+                    r.fail(p + "/rumor", "expected an id of 1 to 64 bytes");
+                spec["rumor"] = id;
+            }
             int count = r.integer("count", 1, 1, 100000);
             r.done();
             for (int k = 0; k < count; ++k) items.push_back({at, order++, p, spec});
@@ -573,7 +580,8 @@ class Expander {
             push(it.at, op::Clear{links(e, p)});
         } else if (what == ActionType::broadcast) {
             std::string id = pick(e.get("node"), p + "/node", true);
-            std::string rumor = "r" + std::to_string(++rumor_seq_);
+            std::string rumor =
+                e.has("rumor") ? e.str("rumor") : "r" + std::to_string(++rumor_seq_);
             push(it.at,
                  op::Broadcast{id, rumor, e.has("payload") ? e.str("payload") : "rumor " + rumor});
         } else if (what == ActionType::set || what == ActionType::del) {

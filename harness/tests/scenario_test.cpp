@@ -136,6 +136,22 @@ TEST_CASE("repeats, pauses with a duration, late joiners and rumors expand") {
     CHECK(late);
 }
 
+TEST_CASE("a rumor with a given id keeps it, and a bad id is refused with its place") {
+    json doc = base();
+    doc["workload"] = {{"rumors", json::array({{{"at", 3}, {"node", "n1"}, {"rumor", "again"}},
+                                               {{"at", 4}, {"node", "n1"}, {"rumor", "again"}},
+                                               {{"at", 5}, {"node", "n1"}}})}};
+    Scenario sc = parse_scenario(doc, "s.json", {});
+    std::vector<std::string> ids;
+    for (const auto& a : sc.actions)
+        if (const auto* b = std::get_if<op::Broadcast>(&a.op)) ids.push_back(b->rumor);
+    CHECK(ids == std::vector<std::string>{"again", "again", "r1"});
+    doc["workload"]["rumors"][1]["rumor"] = "";
+    CHECK_THROWS_WITH(parse_scenario(doc, "s.json", {}),
+                      Catch::Contains("s.json") && Catch::Contains("/workload/rumors/1/rumor") &&
+                          Catch::Contains("1 to 64 bytes"));
+}
+
 TEST_CASE("command templates expand placeholders and reject unknown ones") {
     auto v = expand_command({"{bin}/x", "--id={id}"}, {{"bin", "/b"}, {"id", "n1"}}, "impl.json");
     CHECK(v == std::vector<std::string>{"/b/x", "--id=n1"});

@@ -272,6 +272,17 @@ void add_event(History& h, const EventFields& f, double t, uint32_t line) {
             h.states.push_back(std::move(rec));
             break;
         }
+        case EventType::error: {
+            // The message (contract: a refusal says why, and what it refuses); "" without one.
+            std::string message;
+            if (f.body) {
+                auto m = f.body->find("message");
+                if (m != f.body->end() && m->is_string()) message = m->get<std::string>();
+            }
+            out.aux = uint32_t(h.errors.size());
+            h.errors.push_back(std::move(message));
+            break;
+        }
         case EventType::state_digest: {
             bool owners = false;
             if (f.body) {
@@ -389,11 +400,11 @@ class Scanner {
         return true;
     }
     bool event_field(std::string_view k, EventFields& f) {
-        // Fields only the general path reads (state events, anti-entropy and detector
-        // counters, a started event's version): give the line to it.
+        // Fields only the general path reads (state events, an error's message, anti-entropy
+        // and detector counters, a started event's version): give the line to it.
         if (k == "owner" || k == "owners" || k == "key" || k == "version" || k == "digest" ||
-            k == "deleted" || k.starts_with("sync_") || k.starts_with("detector_") ||
-            k.starts_with("awareness"))
+            k == "deleted" || k == "message" || k.starts_with("sync_") ||
+            k.starts_with("detector_") || k.starts_with("awareness"))
             return false;
         switch (k.empty() ? 0 : k[0]) {
             case 't':

@@ -68,7 +68,7 @@ struct Event {
     uint32_t subject = kNone;  // member: the member's id; rumor: the rumor's id; started: its `id`;
                                // state: the owner's id
     uint32_t aux = kNone;      // counters: index into History::counters; rumor: the origin's id;
-                               // state: index into History::states
+                               // state: index into History::states; error: into History::errors
     int64_t incarnation = -1;  // member/started/refute: the incarnation; -1 when absent
     EventType type = EventType::other;
     MemberState state = MemberState::none;  // member events only
@@ -173,6 +173,7 @@ struct History {
     std::vector<Action> actions;
     std::vector<CountersSample> counters;
     std::vector<StateRecord> states;  // one per state event, in line order
+    std::vector<std::string> errors;  // one per error event: its message ("" without one)
     std::vector<Problem> problems;
     std::vector<Malformed> malformed;  // in line order
     json run_start;                    // the run_start action line, or null
