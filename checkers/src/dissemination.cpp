@@ -175,6 +175,10 @@ class Judge {
         } else if (until > truth_.end_t) {
             item["refused"] = nullptr;
             rb_.unknown(subject + ": the run ended before its answer was due");
+        } else if (!truth_.steady(a.node, a.t, until)) {
+            item["refused"] = nullptr;
+            rb_.unknown(subject + ": " + h_.ids[a.node] +
+                        " was not running throughout the time its answer was due");
         } else {
             item["refused"] = false;
             rb_.evidence(a.t, a.node,

@@ -183,6 +183,16 @@ TEST_CASE("a repeated broadcast must be refused with an error that names the rum
     CHECK(mute.reason.find("refused without naming the rumor") != std::string::npos);
     CHECK(has_evidence(mute, "n1", mute_line + 1, "does not name r1: \"broadcast: \""));
 
+    // A node killed right after the command owes no answer: unknown, not a failure.
+    HB dead = rumor_run(true);
+    dead.at(12).broadcast("n1", "r1");
+    dead.at(12.2).kill("n1");
+    dead.at(20).end();
+    CheckResult k = check("dissemination", dead.history());
+    INFO(k.to_json().dump(1));
+    CHECK(k.verdict == Verdict::Unknown);
+    CHECK(k.reason.find("n1 was not running throughout") != std::string::npos);
+
     // Accepted and spread again: the second delivery is a duplicate of the first broadcast's.
     HB again = rumor_run(true);
     again.at(12).broadcast("n1", "r1").rumor("n1", "r1", "n1");
