@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 
@@ -148,9 +147,14 @@ class Judge {
         const double until = a.t + o_.refusal_within;
         const Event* named = nullptr;
         const Event* other = nullptr;
-        for (uint32_t idx : h_.by_node[a.node]) {
-            const Event& e = h_.events[idx];
-            if (e.type != EventType::error || e.line < a.line || e.t > until) continue;
+        // The node's events are in line order: from the broadcast's line to the deadline.
+        const auto& mine = h_.by_node[a.node];
+        auto from =
+            std::lower_bound(mine.begin(), mine.end(), a.line,
+                             [&](uint32_t idx, uint32_t l) { return h_.events[idx].line < l; });
+        for (auto it = from; it != mine.end() && h_.events[*it].t <= until; ++it) {
+            const Event& e = h_.events[*it];
+            if (e.type != EventType::error) continue;
             if (h_.errors[e.aux].find(rid) != std::string::npos) {
                 named = &e;
                 break;
@@ -342,13 +346,12 @@ CheckResult dissemination(const Context& ctx, const json& options) {
             }
     }
     Judge judge(ctx, truth, rb, std::move(o));
-    std::set<std::pair<uint32_t, std::string>> broadcast;  // (node, rumor id) seen so far
     for (const Action& a : h.actions) {
         if (a.type != ActionType::broadcast || a.node == kNone) continue;
-        if (broadcast.emplace(a.node, a.body["rumor"].get<std::string>()).second)
-            judge.rumor(a);
-        else
+        if (a.repeat)
             judge.repeat(a);
+        else
+            judge.rumor(a);
     }
     return judge.finish();
 }

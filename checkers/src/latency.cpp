@@ -163,7 +163,8 @@ CheckResult latency(const Context& ctx, const json& options) {
     double first_bound = -1;
     const RumorTargets targets(h, truth);
     for (const Action& a : h.actions) {
-        if (a.type != ActionType::broadcast || a.node == kNone) continue;
+        // A repeated broadcast is a refused command, not a rumor (dissemination judges it).
+        if (a.type != ActionType::broadcast || a.node == kNone || a.repeat) continue;
         double n_live = double(truth.live_count(a.t));
         double bound = bound_value(o.max, ctx, std::max(2.0, n_live));
         if (first_bound < 0) first_bound = bound;

@@ -15,7 +15,9 @@ struct Lines {
 
 // Three rumors from n1 at 5.0, 5.1, 5.2 s reaching n2 and n3; every one reaches everyone after
 // 0.2, 0.3 and `last` s. Counters: 100 packets per node at 5.0 s, 130 at 5.6 s, 200 at 10 s.
-HB three_rumors(double last = 0.4, Lines* lines = nullptr, bool third_reaches_n3 = true) {
+// `repeat`: n1 broadcasts r1 once more at 12 s and refuses it, naming the rumor.
+HB three_rumors(double last = 0.4, Lines* lines = nullptr, bool third_reaches_n3 = true,
+                bool repeat = false) {
     HB b = cluster();
     b.at(5.0).counters("n1", 100, 1).counters("n2", 100, 1).counters("n3", 100, 1);
     b.broadcast("n1", "r1");
@@ -36,6 +38,10 @@ HB three_rumors(double last = 0.4, Lines* lines = nullptr, bool third_reaches_n3
         if (lines) lines->slow_delivery = uint32_t(b.line());
     }
     b.at(10).counters("n1", 200, 1).counters("n2", 200, 1).counters("n3", 200, 1);
+    if (repeat) {
+        b.at(12).broadcast("n1", "r1");
+        b.at(12.001).event("n1", {{"type", "error"}, {"message", "broadcast: rumor 'r1' again"}});
+    }
     b.at(20).end();
     return b;
 }
@@ -132,4 +138,12 @@ TEST_CASE("latency is unknown without rumors, broadcasts or counters") {
         check("latency", three_rumors().history(), {{"max_msgs_per_rumor", 20}}, {"rumors"});
     CHECK(c.verdict == Verdict::Unknown);
     CHECK(c.metrics["msgs_per_rumor"].is_null());
+}
+
+TEST_CASE("latency leaves a repeated broadcast out: it is a refused command, not a rumor") {
+    CheckResult r =
+        check("latency", three_rumors(0.4, nullptr, true, true).history(), {{"bound", 0.5}});
+    INFO(r.to_json().dump(1));
+    CHECK(r.verdict == Verdict::Pass);
+    CHECK(r.metrics["count"] == 3);
 }

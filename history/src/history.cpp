@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -728,6 +729,12 @@ void History::finish() {
         by_node[e.node].push_back(i);
         if (e.type == EventType::member) by_pair[pair_index(e.node, e.subject)].push_back(i);
         if (e.type == EventType::rumor) by_rumor[e.subject].push_back(i);
+    }
+    std::set<std::pair<uint32_t, std::string_view>> broadcast;  // (node, rumor id) so far
+    for (Action& a : actions) {
+        if (a.type != ActionType::broadcast || a.node == kNone) continue;
+        if (const std::string* r = str_field(a.body, "rumor"))
+            a.repeat = !broadcast.emplace(a.node, *r).second;
     }
 }
 

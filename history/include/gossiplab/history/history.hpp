@@ -142,6 +142,9 @@ struct Action {
     uint32_t line = 0;
     ActionType type = ActionType::other;
     uint32_t node = kNone;  // interned `node` field, when the action has one
+    // A broadcast of a rumor id its node already broadcast (set by History::finish): not a
+    // new rumor but a command the node must refuse (docs/checkers.md, dissemination).
+    bool repeat = false;
     json body;
 };
 
@@ -198,7 +201,8 @@ struct History {
     const Action* action_at(uint32_t line) const;
     uint32_t intern(std::string_view id);
     uint32_t intern_rumor(std::string_view id);
-    // Builds the indexes; called by the loaders (and by anyone who appends events by hand).
+    // Builds the indexes and marks repeated broadcasts (Action::repeat); called by the loaders
+    // (and by anyone who appends events by hand).
     void finish();
 
   private:
