@@ -182,6 +182,11 @@ def main():
     chosen.sort(key=lambda m: (m.file, m.line, m.col, m.op))
     home = ROOT
     env = dict(os.environ, GOSSIPLAB_HOME=str(home))
+    # A sanitizer build (bench/mutation/build-sanitized.sh): a memory error or undefined
+    # behaviour aborts the suite, which kills the mutant (crash). Leaks are not memory errors:
+    # statics still own objects at exit.
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "reference-node"], capture_output=True, text=True).stdout.strip()
     t_start = time.monotonic()

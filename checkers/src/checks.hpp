@@ -18,6 +18,7 @@ CheckResult run_health(const Context& ctx, const json& options);
 CheckResult faults_landed(const Context& ctx, const json& options);
 CheckResult state_convergence(const Context& ctx, const json& options);
 CheckResult local_health(const Context& ctx, const json& options);
+CheckResult input_validation(const Context& ctx, const json& options);
 CheckResult exercised(const Context& ctx, const json& options);
 
 }  // namespace gossiplab::checkers::detail

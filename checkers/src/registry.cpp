@@ -49,6 +49,7 @@ const std::vector<Entry>& registry() {
         {"state_convergence", &detail::state_convergence, {"max_repair_ratio"}},
         {"local_health", &detail::local_health, {"healthy_max", "refute_raises"}},
         {"exercised", &detail::exercised, {}},
+        {"input_validation", &detail::input_validation, {"settle"}},
     };
     return r;
 }

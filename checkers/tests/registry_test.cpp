@@ -12,11 +12,12 @@ using namespace gossiplab::checkers::test;
 
 TEST_CASE("the registry names every checker of the issue") {
     auto names = check_names();
-    CHECK(names.size() == 14);
+    CHECK(names.size() == 15);
     for (const char* n :
          {"membership_convergence", "failure_detection", "accuracy", "suspicion_refutation",
           "partition_healing", "dissemination", "message_load", "history_wellformed", "run_health",
-          "faults_landed", "latency", "state_convergence", "local_health", "exercised"})
+          "faults_landed", "latency", "state_convergence", "local_health", "exercised",
+          "input_validation"})
         CHECK(std::find(names.begin(), names.end(), n) != names.end());
     // The two checks of the run's own soundness come first.
     REQUIRE(names.size() >= 2);
@@ -38,7 +39,7 @@ TEST_CASE("errors become unknown, never exceptions") {
     auto bad = run_checks(ctx, json::array());
     REQUIRE(bad.size() == 1);
     CHECK(bad[0].verdict == Verdict::Unknown);
-    CHECK(run_checks(ctx, nullptr).size() == 14);
+    CHECK(run_checks(ctx, nullptr).size() == 15);
     auto some = run_checks(ctx, {{"accuracy", nullptr}, {"history_wellformed", json::object()}});
     REQUIRE(some.size() == 2);
     CHECK(some[0].to_json()["check"] == "accuracy");

@@ -208,6 +208,9 @@ const CommandSpec& suite_command() {
             text_flag("out", "DIR", "suite directory (default: runs/suite-DATE-TIME)"),
             impairment_flag("auto | nfqueue | netem | none | sim"),
             text_flag("only", "A,B", "only these scenarios (by name)"),
+            integer_flag("jobs", "J",
+                         "runs at a time, each in a process and a lab of its own (default 1;\n"
+                         "a run that finds the machine starved is judged unknown, exit 3)"),
         }};
     return spec;
 }

@@ -3,14 +3,22 @@
 // nemesis' (nemesis.cpp).
 #include "controller.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <system_error>
 
 namespace gossiplab::harness {
 
@@ -184,6 +192,7 @@ void Controller::apply(const Action& a) {
                 [&](const op::Clear& c) { nemesis_.clear(at, c); },
                 [&](const op::Clog& c) { nemesis_.clog(at, c); },
                 [&](const op::Unclog& c) { nemesis_.unclog(at, c); },
+                [&](const op::Inject&) { inject(id, at); },
                 [&](const op::Broadcast& b) {
                     rec_.action(ActionType::broadcast, at, op_fields(a.op));
                     nodes_.send(id,
@@ -201,6 +210,64 @@ void Controller::apply(const Action& a) {
     } catch (const std::exception& e) {
         rec_.action(ActionType::error, at, {{"op", op_name(a.op)}, {"message", e.what()}});
     }
+}
+
+// A UDP socket in network namespace NS (-1: this one). Throws std::system_error.
+static int udp_socket_in(int ns) {
+    auto fail = [](const char* what) {
+        throw std::system_error(errno, std::system_category(), what);
+    };
+    if (ns < 0) {
+        int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) fail("socket");
+        return fd;
+    }
+    int self = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (self < 0) fail("open /proc/thread-self/ns/net");
+    if (::setns(ns, CLONE_NEWNET) != 0) {
+        ::close(self);
+        fail("setns into the node's namespace");
+    }
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const int err = errno;
+    const bool back = ::setns(self, CLONE_NEWNET) == 0;
+    ::close(self);
+    if (!back) fail("setns back into the controller's namespace");
+    errno = err;
+    if (fd < 0) fail("socket in the node's namespace");
+    return fd;
+}
+
+// Hostile input: the corpus, from inside the node's namespace to its own address (no link, no
+// impairment in between). Recorded first, so that every counters line read afterwards is later
+// in the history than the action.
+void Controller::inject(const std::string& node, double at) {
+    if (opt_.corpus.empty()) throw std::runtime_error("no hostile-input corpus was loaded");
+    size_t refuse = 0, accept = 0;
+    json names = json::array();
+    for (const auto& d : opt_.corpus) {
+        (d.refuse ? refuse : accept) += 1;
+        names.push_back(d.name);
+    }
+    rec_.action(ActionType::inject, at,
+                {{"node", node}, {"refuse", refuse}, {"accept", accept}, {"datagrams", names}});
+    const int fd = udp_socket_in(net_.netns_fd(node));
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(m_.port));
+    if (::inet_pton(AF_INET, net_.address(node).c_str(), &to.sin_addr) != 1) {
+        ::close(fd);
+        throw std::runtime_error("inject: bad address " + net_.address(node));
+    }
+    std::string failed;
+    for (const auto& d : opt_.corpus) {
+        const ssize_t n = ::sendto(fd, d.bytes.data(), d.bytes.size(), 0,
+                                   reinterpret_cast<const sockaddr*>(&to), sizeof to);
+        if (n != static_cast<ssize_t>(d.bytes.size()) && failed.empty())
+            failed = d.name + ": " + std::strerror(errno);
+    }
+    ::close(fd);
+    if (!failed.empty()) throw std::runtime_error("inject: sendto failed (" + failed + ")");
 }
 
 // -- node output ------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class Controller {
     void write_run_files();
     void schedule(size_t i);
     void apply(const Action& a);
+    void inject(const std::string& node, double at);
     void on_stdout(const std::string& node, const std::string& line, bool truncated);
     void on_exit(const std::string& node, pid_t pid, const ExitStatus& status);
     void interrupt(int sig);

@@ -135,7 +135,9 @@ struct World {
     bool sim = false;   // --impairment sim: no lab, the reference core in virtual time
     std::string given;  // --impairment as given, "" when absent (the reproduce command repeats it)
     // `given` is already one of auto, nfqueue, netem, none, sim (the flag table checks it).
-    static World prepare(const std::optional<std::string>& given) {
+    // ENTER: enter the private lab world now (false: each run's child process of a parallel
+    // suite enters its own, World::enter).
+    static World prepare(const std::optional<std::string>& given, bool enter = true) {
         const std::string requested = given.value_or("auto");
         World w;
         w.given = given.value_or("");
@@ -150,8 +152,11 @@ struct World {
         std::fprintf(stderr, "gossiplab: impairment backend: %s%s\n",
                      netem::to_string(*w.backend).c_str(),
                      req == netem::Backend::Auto ? " (auto-selected)" : "");
-        netem::enter_private_world();
+        if (enter) w.enter();
         return w;
+    }
+    void enter() const {
+        if (backend) netem::enter_private_world();
     }
 };
 
@@ -219,6 +224,11 @@ harness::RunOutcome run_one(const harness::Scenario& sc, const fs::path& out, co
         {"impl_version", world.sim ? std::string(gossiplab::kVersion) : impl_version(m, bin)},
         {"gossiplab_version", gossiplab::kVersion},
         {"cpus", std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN))}};
+    for (const auto& a : sc.actions)
+        if (std::holds_alternative<harness::op::Inject>(a.op)) {
+            opt.corpus = harness::load_corpus(m, bin);
+            break;
+        }
     const double length = harness::run_length(sc, m.profile(sc.profile));
     char judged[64] = "";
     if (length > sc.duration)
@@ -359,13 +369,21 @@ int cmd_suite(int argc, char** argv) {
         for (const auto& p : plan)
             harness::require_simulable(harness::load_manifest(home(), p.scenario.impl));
     const SuiteReporter rep{a.value("out").value_or(fs::path("runs") / ("suite-" + stamp()))};
-    World w = World::prepare(a.value("impairment"));
+    const int jobs = static_cast<int>(a.number("jobs").value_or(1));
+    if (jobs < 1 || jobs > 64)
+        throw UsageError("--jobs: expected 1 to 64, got " + std::to_string(jobs));
+    World w = World::prepare(a.value("impairment"), jobs == 1);
     auto t0 = std::chrono::steady_clock::now();
     harness::SuiteResult r = harness::run_suite(
         plan, rep.out,
         [&](const harness::Scenario& sc, const fs::path& out) { return run_one(sc, out, w); },
         {[&](size_t i, size_t n, const std::string& stem) { rep.scenario_started(i, n, stem); },
-         [&](const harness::SweepResult& s) { rep.sweep_done(s); }});
+         [&](const harness::SweepResult& s) { rep.sweep_done(s); }, [&] { w.enter(); },
+         [&](const harness::Scenario& sc) {
+             return harness::run_length(
+                 sc, harness::load_manifest(home(), sc.impl).profile(sc.profile));
+         }},
+        jobs);
     rep.finish(r, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (r.interrupted) return kExitInterrupted;
     if (r.any_fail()) return kExitFail;

@@ -2,7 +2,9 @@
 #include "gossiplab/harness/manifest.hpp"
 
 #include <algorithm>
+#include <boost/process.hpp>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "gossiplab/harness/scenario.hpp"
@@ -123,9 +125,9 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     }
     if (!j.is_object()) throw ScenarioError(f, "", "expected an object");
     static const std::set<std::string> keys = {
-        "name",     "description", "contract", "version_command",
-        "command",  "port",        "profiles", "default_profile",
-        "features", "setup",       "notes",    "reset_incarnation"};
+        "name",  "description",       "contract",        "version_command", "command",
+        "port",  "profiles",          "default_profile", "features",        "setup",
+        "notes", "reset_incarnation", "malformed_corpus"};
     for (auto it = j.begin(); it != j.end(); ++it)
         if (!keys.count(it.key())) throw ScenarioError(f, "/" + it.key(), "unknown key");
     Manifest m;
@@ -167,6 +169,12 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
         m.reset_incarnation = string_list(j["reset_incarnation"], f, "/reset_incarnation");
         expand_command(*m.reset_incarnation, dummy, f);
     }
+    if (j.contains("malformed_corpus")) {
+        m.malformed_corpus = string_list(j["malformed_corpus"], f, "/malformed_corpus");
+        if (m.malformed_corpus.empty())
+            throw ScenarioError(f, "/malformed_corpus", "expected a non-empty command array");
+        expand_command(m.malformed_corpus, dummy, f);
+    }
     if (!j.contains("profiles") || !j["profiles"].is_object() || j["profiles"].empty())
         throw ScenarioError(f, "/profiles", "expected an object of named timing profiles");
     for (auto it = j["profiles"].begin(); it != j["profiles"].end(); ++it) {
@@ -196,6 +204,58 @@ Manifest load_manifest(const std::filesystem::path& home, const std::string& nam
     if (!m.profiles.count(m.default_profile))
         throw ScenarioError(f, "/default_profile", "names no profile in /profiles");
     return m;
+}
+
+std::vector<HostileDatagram> load_corpus(const Manifest& m, const std::filesystem::path& bin) {
+    const std::string f = m.file.string();
+    const std::string where = "/malformed_corpus";
+    if (m.malformed_corpus.empty())
+        throw ScenarioError(f, where,
+                            "the scenario injects hostile input, and " + m.name +
+                                " names no malformed_corpus command to print its corpus");
+    auto argv =
+        expand_command(m.malformed_corpus, {{"bin", bin.string()}, {"adapter", m.dir.string()}}, f);
+    std::string text;
+    int rc = -1;
+    try {
+        namespace bp = boost::process;
+        bp::ipstream out;
+        std::vector<std::string> rest(argv.begin() + 1, argv.end());
+        bp::child c(bp::exe = argv[0], bp::args = rest, bp::std_out > out, bp::std_err > bp::null,
+                    bp::std_in < bp::null);
+        text.assign(std::istreambuf_iterator<char>(out), std::istreambuf_iterator<char>());
+        c.wait();
+        rc = c.exit_code();
+    } catch (const std::exception& e) {
+        throw ScenarioError(f, where, "cannot run " + argv[0] + ": " + e.what());
+    }
+    if (rc != 0) throw ScenarioError(f, where, argv[0] + " exited " + std::to_string(rc));
+    const json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_array() || j.empty())
+        throw ScenarioError(f, where,
+                            "expected the command to print a non-empty JSON array of "
+                            "{\"name\", \"expect\", \"hex\"}");
+    std::vector<HostileDatagram> out;
+    for (size_t i = 0; i < j.size(); ++i) {
+        const json& d = j[i];
+        const std::string at = where + " output [" + std::to_string(i) + "]";
+        if (!d.is_object() || !d.contains("name") || !d["name"].is_string() ||
+            !d.contains("expect") || !(d["expect"] == "refuse" || d["expect"] == "accept") ||
+            !d.contains("hex") || !d["hex"].is_string())
+            throw ScenarioError(f, at,
+                                "expected {\"name\": string, \"expect\": \"refuse\" or "
+                                "\"accept\", \"hex\": string}");
+        const std::string hex = d["hex"].get<std::string>();
+        if (hex.empty() || hex.size() % 2 != 0 || hex.size() > 2 * 65507 ||
+            hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+            throw ScenarioError(f, at + "/hex",
+                                "expected 1 to 65507 bytes as an even number of hex digits");
+        HostileDatagram h{d["name"].get<std::string>(), d["expect"] == "refuse", {}};
+        for (size_t k = 0; k < hex.size(); k += 2)
+            h.bytes.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(k, 2), nullptr, 16)));
+        out.push_back(std::move(h));
+    }
+    return out;
 }
 
 std::vector<std::string> expand_command(const std::vector<std::string>& tmpl,

@@ -204,7 +204,8 @@ constexpr const char* kSwizzleWord = "swizzle_clog";
 constexpr ActionType kDoActions[] = {ActionType::partition, ActionType::heal,    ActionType::shape,
                                      ActionType::clear,     ActionType::kill,    ActionType::pause,
                                      ActionType::resume,    ActionType::restart, ActionType::leave,
-                                     ActionType::broadcast, ActionType::set,     ActionType::del};
+                                     ActionType::broadcast, ActionType::set,     ActionType::del,
+                                     ActionType::inject};
 
 // The action a "do" word asks for (node_start for "start", starve_start for "starve"), or
 // other for a word a schedule does not know.
@@ -584,6 +585,8 @@ class Expander {
                 e.has("rumor") ? e.str("rumor") : "r" + std::to_string(++rumor_seq_);
             push(it.at,
                  op::Broadcast{id, rumor, e.has("payload") ? e.str("payload") : "rumor " + rumor});
+        } else if (what == ActionType::inject) {
+            push(it.at, op::Inject{pick(e.get("node"), p + "/node", true)});
         } else if (what == ActionType::set || what == ActionType::del) {
             std::string id = pick(e.get("node"), p + "/node", true);
             std::string key = e.str("key");
@@ -864,7 +867,7 @@ history::ActionType op_action(const Op& o) {
         ActionType::broadcast,  ActionType::starve_start, ActionType::starve_stop,
         ActionType::partition,  ActionType::heal,         ActionType::shape,
         ActionType::clear,      ActionType::set,          ActionType::del,
-        ActionType::clog,       ActionType::unclog};
+        ActionType::clog,       ActionType::unclog,       ActionType::inject};
     static_assert(std::size(kActions) == std::variant_size_v<Op>);
     return kActions[o.index()];
 }

@@ -1085,6 +1085,28 @@ void SimRun::apply(const Action& a) {
                         action(ActionType::clear, at, op_fields(c));
                     });
                 },
+                // Hostile input: the corpus, delivered at once from an address of the node's
+                // own (the lab sends it from inside the node's namespace).
+                [&](const op::Inject&) {
+                    if (opt_.corpus.empty())
+                        throw std::runtime_error("no hostile-input corpus was loaded");
+                    size_t refuse = 0, accept = 0;
+                    json names = json::array();
+                    for (const auto& d : opt_.corpus) {
+                        (d.refuse ? refuse : accept) += 1;
+                        names.push_back(d.name);
+                    }
+                    action(ActionType::inject, at,
+                           {{"node", id},
+                            {"refuse", refuse},
+                            {"accept", accept},
+                            {"datagrams", names}});
+                    if (!s.node || s.stopped()) return;
+                    gossip::Addr from = s.addr;
+                    from.port = 1;
+                    for (const auto& d : opt_.corpus) s.node->on_packet(Time(now_), from, d.bytes);
+                    after(i);
+                },
                 [&](const op::Broadcast& b) {
                     action(ActionType::broadcast, at, op_fields(a.op));
                     if (!s.node) return;

@@ -1,8 +1,16 @@
 // The suite: scenario selection, the runs (through an injected run function) and the sweeps.
 #include "gossiplab/harness/suite.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include "gossiplab/harness/manifest.hpp"
 
@@ -53,6 +61,9 @@ std::string missing_feature(const Scenario& sc, const Manifest& m) {
         if (state && !m.has("state"))
             return "the scenario writes application state; " + m.name +
                    " does not declare the `state` feature";
+        if (std::holds_alternative<op::Inject>(a.op) && m.malformed_corpus.empty())
+            return "the scenario sends hostile input (do: inject); " + m.name +
+                   " names no malformed_corpus (docs/node-contract.md)";
     }
     return "";
 }
@@ -129,8 +140,175 @@ void run_sweep(const SuiteScenario& s, const fs::path& suite_dir, const RunFunct
 
 }  // namespace
 
+namespace {
+
+// One run of a parallel suite: a scenario's, or one N of a sweep's.
+struct Task {
+    size_t plan_index = 0;
+    std::string name;  // its run directory's name
+    int nodes = 0;     // a sweep's N; 0 otherwise
+    Scenario scenario;
+    RunOutcome outcome;
+    bool done = false;
+    std::string failure;  // the child failed: why
+};
+
+json outcome_to_json(const RunOutcome& o) {
+    return {{"verdict", checkers::to_string(o.verdict)},
+            {"checks", o.checks},
+            {"interrupted", o.interrupted},
+            {"starved", o.starved}};
+}
+
+RunOutcome outcome_from_json(const json& j) {
+    RunOutcome o;
+    const std::string v = j.at("verdict").get<std::string>();
+    o.verdict = v == "pass" ? Verdict::Pass : v == "fail" ? Verdict::Fail : Verdict::Unknown;
+    o.checks = j.at("checks");
+    o.interrupted = j.at("interrupted").get<bool>();
+    o.starved = j.at("starved").get<std::string>();
+    return o;
+}
+
+std::string read_file(const fs::path& f) {
+    std::ifstream in(f, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string last_line(const std::string& text) {
+    std::string t = text;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+    auto nl = t.rfind('\n');
+    return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+// The child: its output into LOG, the run, its outcome into OUTCOME. Never returns.
+[[noreturn]] void run_child(const Task& t, const fs::path& dir, const fs::path& log,
+                            const fs::path& outcome, const RunFunction& run,
+                            const SuiteHooks& hooks) {
+    std::fflush(nullptr);
+    if (std::freopen(log.c_str(), "w", stdout) == nullptr) ::_exit(2);
+    ::dup2(::fileno(stdout), 2);
+    int rc = 0;
+    try {
+        if (hooks.child_init) hooks.child_init();
+        RunOutcome o = run(t.scenario, dir);
+        std::ofstream(outcome) << outcome_to_json(o).dump();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gossiplab: error: %s\n", e.what());
+        rc = 2;
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+}
+
+SuiteResult run_parallel(const std::vector<SuiteScenario>& plan, const fs::path& suite_dir,
+                         const RunFunction& run, const SuiteHooks& hooks, int jobs) {
+    SuiteResult result;
+    std::vector<Task> tasks;
+    for (size_t i = 0; i < plan.size(); ++i) {
+        const SuiteScenario& s = plan[i];
+        if (!s.not_applicable.empty()) continue;
+        if (s.scenario.sweep.empty()) {
+            tasks.push_back({i, s.stem, 0, s.scenario, {}, false, {}});
+            continue;
+        }
+        for (int n : s.scenario.sweep)
+            tasks.push_back({i, s.stem + "-n" + std::to_string(n), n, s.at(n), {}, false, {}});
+    }
+    // Longest first: the last to start are the short ones, so the runs end close together.
+    std::vector<size_t> order(tasks.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::vector<double> length(tasks.size());
+    for (size_t i = 0; i < tasks.size(); ++i)
+        length[i] = hooks.length ? hooks.length(tasks[i].scenario) : tasks[i].scenario.duration;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return length[a] > length[b]; });
+    const fs::path logs = suite_dir / "logs";
+    fs::create_directories(logs);
+    std::map<pid_t, size_t> running;
+    size_t next = 0, started = 0;
+    bool stop = false;
+    while (true) {
+        while (!stop && next < order.size() && running.size() < static_cast<size_t>(jobs)) {
+            Task& t = tasks[order[next++]];
+            if (hooks.scenario_started) hooks.scenario_started(started++, tasks.size(), t.name);
+            std::fflush(nullptr);
+            pid_t pid = ::fork();
+            if (pid < 0) throw SuiteError(std::string("fork: ") + std::strerror(errno));
+            if (pid == 0)
+                run_child(t, suite_dir / t.name, logs / (t.name + ".log"),
+                          logs / (t.name + ".outcome.json"), run, hooks);
+            running[pid] = static_cast<size_t>(&t - tasks.data());
+        }
+        if (running.empty()) break;
+        int st = 0;
+        pid_t pid = ::waitpid(-1, &st, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            throw SuiteError(std::string("waitpid: ") + std::strerror(errno));
+        }
+        auto it = running.find(pid);
+        if (it == running.end()) continue;
+        Task& t = tasks[it->second];
+        running.erase(it);
+        const fs::path log = logs / (t.name + ".log");
+        const std::string text = read_file(log);
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+        const fs::path outcome = logs / (t.name + ".outcome.json");
+        try {
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !fs::exists(outcome))
+                throw SuiteError("");
+            t.outcome = outcome_from_json(json::parse(read_file(outcome)));
+            fs::remove(outcome);
+            t.done = true;
+            if (t.outcome.interrupted) stop = true;
+        } catch (const std::exception&) {
+            char how[64];
+            if (WIFSIGNALED(st))
+                std::snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(st));
+            else
+                std::snprintf(how, sizeof how, "exit %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+            t.failure = std::string(how) + ": " + last_line(text) + " (log: " + log.string() + ")";
+        }
+    }
+    for (const auto& t : tasks)
+        if (!t.failure.empty())
+            throw SuiteError("suite: the run of " + t.name + " failed (" + t.failure + ")");
+    // The results in the plan's order, as a sequential suite gives them.
+    for (size_t i = 0; i < plan.size(); ++i) {
+        const SuiteScenario& s = plan[i];
+        if (!s.not_applicable.empty()) {
+            result.not_applicable.push_back({s.stem, s.not_applicable});
+            continue;
+        }
+        std::vector<SweepRun> runs;
+        for (auto& t : tasks) {
+            if (t.plan_index != i || !t.done) continue;
+            result.run_dirs.push_back(suite_dir / t.name);
+            result.verdicts.push_back({t.name, t.outcome.verdict});
+            if (!t.outcome.starved.empty()) result.starved.push_back({t.name, t.outcome.starved});
+            if (t.outcome.interrupted) result.interrupted = true;
+            if (!s.scenario.sweep.empty()) runs.push_back({t.nodes, t.name, t.outcome});
+        }
+        if (!s.scenario.sweep.empty() && !runs.empty()) {
+            SweepResult sweep = aggregate_sweep(s.stem, runs);
+            if (hooks.sweep_done) hooks.sweep_done(sweep);
+            result.verdicts.push_back({s.stem + " (load flatness)", sweep.load_flatness.verdict});
+            result.sweeps.push_back(std::move(sweep));
+        }
+    }
+    return result;
+}
+
+}  // namespace
+
 SuiteResult run_suite(const std::vector<SuiteScenario>& plan, const fs::path& suite_dir,
-                      const RunFunction& run, const SuiteHooks& hooks) {
+                      const RunFunction& run, const SuiteHooks& hooks, int jobs) {
+    if (jobs > 1) return run_parallel(plan, suite_dir, run, hooks, jobs);
     SuiteResult result;
     const size_t count = plan.size();
     for (size_t i = 0; i < count && !result.interrupted; ++i) {

@@ -94,19 +94,22 @@ TEST_CASE("the help text lists every flag once, aligned, continuation lines inde
         "loopback,\n"
         "                      no network faults; sim = the reference node's core in virtual\n"
         "                      time, in this process: docs/simulation.md)\n");
-    CHECK(help_text(suite_command()) ==
-          "usage: gossiplab suite [DIR] [options]\n"
-          "\n"
-          "  --quick             only the scenarios marked quick (the CI subset)\n"
-          "  --impl NAME|PATH    implementation to test: a name from adapters/ or the path of an\n"
-          "                      impl.json (default: each scenario's, else reference)\n"
-          "  --seed S            seed (default 1)\n"
-          "  --profile P         timing profile of the implementation for every scenario "
-          "(default:\n"
-          "                      each scenario's, else the implementation's default)\n"
-          "  --out DIR           suite directory (default: runs/suite-DATE-TIME)\n"
-          "  --impairment B      auto | nfqueue | netem | none | sim\n"
-          "  --only A,B          only these scenarios (by name)\n");
+    CHECK(
+        help_text(suite_command()) ==
+        "usage: gossiplab suite [DIR] [options]\n"
+        "\n"
+        "  --quick             only the scenarios marked quick (the CI subset)\n"
+        "  --impl NAME|PATH    implementation to test: a name from adapters/ or the path of an\n"
+        "                      impl.json (default: each scenario's, else reference)\n"
+        "  --seed S            seed (default 1)\n"
+        "  --profile P         timing profile of the implementation for every scenario "
+        "(default:\n"
+        "                      each scenario's, else the implementation's default)\n"
+        "  --out DIR           suite directory (default: runs/suite-DATE-TIME)\n"
+        "  --impairment B      auto | nfqueue | netem | none | sim\n"
+        "  --only A,B          only these scenarios (by name)\n"
+        "  --jobs J            runs at a time, each in a process and a lab of its own (default 1;\n"
+        "                      a run that finds the machine starved is judged unknown, exit 3)\n");
     CHECK(help_text(list_command()) == "usage: gossiplab list [DIR]\n");
 
     // A flag too long for the column still gets a space before its text.

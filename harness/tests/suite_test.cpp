@@ -98,6 +98,17 @@ struct FakeRuns {
     }
 };
 
+// Hooks by name (the rest left empty).
+SuiteHooks hooks_of(std::function<void(size_t, size_t, const std::string&)> started,
+                    std::function<void(const SweepResult&)> sweep_done = {},
+                    std::function<void()> child_init = {}) {
+    SuiteHooks h;
+    h.scenario_started = std::move(started);
+    h.sweep_done = std::move(sweep_done);
+    h.child_init = std::move(child_init);
+    return h;
+}
+
 }  // namespace
 
 TEST_CASE("the list of --only splits on commas, ignoring empty names") {
@@ -177,12 +188,10 @@ TEST_CASE("the suite runs each scenario once, from memory, in order") {
         return RunOutcome{name == "b" ? Verdict::Fail : Verdict::Pass, json::array(), false, {}};
     };
     std::vector<std::string> started;
-    SuiteResult r =
-        run_suite(plan, "/suite", fake.fn(),
-                  {[&](size_t i, size_t n, const std::string& stem) {
-                       started.push_back(std::to_string(i) + "/" + std::to_string(n) + " " + stem);
-                   },
-                   {}});
+    SuiteResult r = run_suite(
+        plan, "/suite", fake.fn(), hooks_of([&](size_t i, size_t n, const std::string& stem) {
+            started.push_back(std::to_string(i) + "/" + std::to_string(n) + " " + stem);
+        }));
     REQUIRE(fake.calls.size() == 2);
     CHECK(fake.calls[0].name == "a");
     CHECK(fake.calls[0].seed == 7);
@@ -262,7 +271,7 @@ TEST_CASE("a sweep runs once per N and judges load flatness from the runs' resul
     };
     std::vector<SweepResult> done;
     SuiteResult r = run_suite(plan, "/suite", fake.fn(),
-                              {{}, [&](const SweepResult& s) { done.push_back(s); }});
+                              hooks_of({}, [&](const SweepResult& s) { done.push_back(s); }));
     REQUIRE(fake.calls.size() == 2);
     CHECK(fake.calls[0].name == "s-n3");
     CHECK(fake.calls[0].nodes == 3);
@@ -304,10 +313,10 @@ TEST_CASE("a sweep interrupted part way still judges the runs it has, then ends 
             Verdict::Pass, json{message_load(10, int(sc.nodes.size()))}, name == "s-n4", {}};
     };
     int sweeps_done = 0;
-    SuiteResult r = run_suite(plan, "/suite", fake.fn(), {{}, [&](const SweepResult& s) {
-                                                              ++sweeps_done;
-                                                              CHECK(s.runs.size() == 2);
-                                                          }});
+    SuiteResult r = run_suite(plan, "/suite", fake.fn(), hooks_of({}, [&](const SweepResult& s) {
+                                  ++sweeps_done;
+                                  CHECK(s.runs.size() == 2);
+                              }));
     CHECK(fake.calls.size() == 2);  // s-n5 and t never run
     CHECK(sweeps_done == 1);
     CHECK(r.interrupted);
@@ -332,4 +341,96 @@ TEST_CASE("aggregate_sweep counts only runs with a message_load result") {
     // One measured run is not enough to compare.
     CHECK(s.load_flatness.verdict == Verdict::Unknown);
     CHECK(s.load_flatness.metrics["runs"].size() == 1);
+}
+
+TEST_CASE("with jobs, runs go to child processes and the result is the sequential one") {
+    Dir d;
+    for (const char* s : {"a", "b"}) d.scenario(s, scenario());
+    json longer = scenario();
+    longer["duration"] = 20;  // started first
+    d.scenario("c", longer);
+    d.scenario("s", sweep_scenario({3, 6}));
+    auto plan = plan_suite(d.path, {}, {}, home());
+    Dir suite;
+    const fs::path parent_dir = suite.path / "in-parent";
+    // Each run says, on its directory's files, which process ran it and what it printed.
+    auto answer = [](const Scenario& sc, const fs::path& out) {
+        fs::create_directories(out);
+        std::ofstream(out / "pid") << ::getpid();
+        std::printf("ran %s with %zu nodes\n", out.filename().c_str(), sc.nodes.size());
+        const std::string name = out.filename().string();
+        const int n = static_cast<int>(sc.nodes.size());
+        json checks = json::array({message_load(10.0 + n, n)});
+        return RunOutcome{name == "b" ? Verdict::Fail : Verdict::Pass, checks, false,
+                          name == "a" ? "starved for 3 s" : ""};
+    };
+    std::vector<std::string> started;
+    SuiteHooks hooks = hooks_of(
+        [&](size_t, size_t n, const std::string& stem) {
+            started.push_back(stem + "/" + std::to_string(n));
+        },
+        {}, [&] { std::ofstream(suite.path / ("init-" + std::to_string(::getpid()))); });
+    SuiteResult par = run_suite(plan, suite.path, answer, hooks, 2);
+    SuiteResult seq = run_suite(plan, parent_dir, answer);
+
+    CHECK(par.verdicts == seq.verdicts);
+    REQUIRE(par.verdicts.size() == 6);  // a, b, c, s-n3, s-n6, s (load flatness)
+    CHECK(par.verdicts[1] == std::pair<std::string, Verdict>{"b", Verdict::Fail});
+    CHECK(par.verdicts[5].first == "s (load flatness)");
+    REQUIRE(par.starved.size() == 1);
+    CHECK(par.starved[0].first == "a");
+    CHECK(par.sweeps.size() == 1);
+    CHECK(par.any_fail());
+    REQUIRE(par.run_dirs.size() == 5);
+    CHECK(par.run_dirs[0] == suite.path / "a");
+    // Longest first: c (20 s) before the 10 s runs.
+    REQUIRE(started.size() == 5);
+    CHECK(started[0] == "c/5");
+    for (const char* run : {"a", "b", "c", "s-n3", "s-n6"}) {
+        pid_t pid = 0;
+        std::ifstream(suite.path / run / "pid") >> pid;
+        CHECK(pid != 0);
+        CHECK(pid != ::getpid());
+        CHECK(fs::exists(suite.path / ("init-" + std::to_string(pid))));  // child_init ran there
+        std::ifstream log(suite.path / "logs" / (std::string(run) + ".log"));
+        std::string line;
+        std::getline(log, line);
+        CHECK_THAT(line, Catch::StartsWith(std::string("ran ") + run));
+    }
+}
+
+TEST_CASE("with jobs, a run that fails in its child process is named, with its error") {
+    Dir d;
+    for (const char* s : {"a", "b"}) d.scenario(s, scenario());
+    auto plan = plan_suite(d.path, {}, {}, home());
+    Dir suite;
+    auto answer = [](const Scenario&, const fs::path& out) -> RunOutcome {
+        if (out.filename() == "b") throw std::runtime_error("the lab could not be built");
+        return RunOutcome{Verdict::Pass, json::array(), false, {}};
+    };
+    CHECK_THROWS_WITH(run_suite(plan, suite.path, answer, {}, 2),
+                      Catch::Contains("the run of b failed") && Catch::Contains("exit 2") &&
+                          Catch::Contains("the lab could not be built"));
+    // The other run still ran to its end.
+    CHECK_FALSE(fs::exists(suite.path / "logs" / "a.outcome.json"));
+    CHECK(fs::exists(suite.path / "logs" / "a.log"));
+}
+
+TEST_CASE("with jobs, an interrupted run stops the launching of more") {
+    Dir d;
+    for (const char* s : {"a", "b", "c", "e"}) d.scenario(s, scenario());
+    auto plan = plan_suite(d.path, {}, {}, home());
+    Dir suite;
+    auto answer = [](const Scenario&, const fs::path& out) {
+        fs::create_directories(out);
+        const bool first = out.filename() == "a";
+        if (!first) ::usleep(300 * 1000);  // a, interrupted, ends while b still runs
+        return RunOutcome{Verdict::Unknown, json::array(), first, {}};
+    };
+    SuiteResult r = run_suite(plan, suite.path, answer, {}, 2);
+    CHECK(r.interrupted);
+    CHECK(fs::exists(suite.path / "b"));  // it was running: it ends, and counts
+    CHECK_FALSE(fs::exists(suite.path / "c"));
+    CHECK_FALSE(fs::exists(suite.path / "e"));
+    CHECK(r.verdicts.size() == 2);
 }

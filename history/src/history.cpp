@@ -48,6 +48,7 @@ constexpr std::pair<ActionType, const char*> kActionNames[] = {
     {ActionType::clear, "clear"},
     {ActionType::clog, "clog"},
     {ActionType::unclog, "unclog"},
+    {ActionType::inject, "inject"},
     {ActionType::broadcast, "broadcast"},
     {ActionType::set, "set"},
     {ActionType::del, "delete"},
@@ -135,6 +136,7 @@ bool needs_node(ActionType a) {
         case ActionType::restart:
         case ActionType::clog:
         case ActionType::unclog:
+        case ActionType::inject:
         case ActionType::broadcast:
         case ActionType::set:
         case ActionType::del:
@@ -339,6 +341,7 @@ void add_event(History& h, const json& j, double t, uint32_t line) {
         f.counters.has_detector = e.contains("detector_bytes_sent");
         f.counters.awareness = num_field(e, "awareness", -1);
         f.counters.awareness_peak = num_field(e, "awareness_peak", -1);
+        f.counters.bad_pkts = num_field(e, "bad_pkts", -1);
         f.body = &e;
     }
     add_event(h, f, t, line);
@@ -393,6 +396,7 @@ class Scanner {
         kPktsRecv = 1u << 11,
         kBytesSent = 1u << 12,
         kBytesRecv = 1u << 13,
+        kBadPkts = 1u << 14,
     };
     // False when `k` was seen before on this line (then the general path takes it).
     bool once(Key k) {
@@ -437,6 +441,7 @@ class Scanner {
                     return once(kBytesSent) && maybe_number(f.counters.bytes_sent);
                 if (k == "bytes_recv")
                     return once(kBytesRecv) && maybe_number(f.counters.bytes_recv);
+                if (k == "bad_pkts") return once(kBadPkts) && maybe_number(f.counters.bad_pkts);
                 break;
         }
         return skip();

@@ -281,6 +281,8 @@ std::string help_text() {
        << "' and exit\n"
           "  --print-profile NAME       print profile NAME's timing knobs as JSON (seconds;\n"
           "                             the shape of a profile in impl.json) and exit\n"
+          "  --malformed-corpus         print the hostile-input corpus (datagrams a node must\n"
+          "                             refuse or accept, as JSON) and exit\n"
           "  --help                     print this text and exit\n"
           "\n"
           "Test-only (conformance negative tests; never in production):\n"
@@ -302,7 +304,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     ParsedArgs out;
     // Pass 1: split into (flag, value) pairs and find the profile, so flags override it
     // whatever their order.
-    static const std::vector<std::string> no_value = {"--help", "-h", "--version"};
+    static const std::vector<std::string> no_value = {"--help", "-h", "--version",
+                                                      "--malformed-corpus"};
     std::vector<std::pair<std::string, std::string>> flags;
     std::string profile = "lan";
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -317,6 +320,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
         if (std::find(no_value.begin(), no_value.end(), a) != no_value.end()) {
             if (a == "--version")
                 out.version = true;
+            else if (a == "--malformed-corpus")
+                out.malformed_corpus = true;
             else
                 out.help = true;
             continue;
@@ -369,7 +374,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
             throw ConfigError("--print-profile: expected " + profile_list() + ", got '" +
                               *out.print_profile + "'");
     }
-    if (out.help || out.version || out.print_profile) return out;
+    if (out.help || out.version || out.malformed_corpus || out.print_profile) return out;
     Config c = profile_by_name(profile);
     bool seed_given = false;
     for (const auto& [flag, v] : flags) {

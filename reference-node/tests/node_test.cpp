@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "gossip/malformed.hpp"
 #include "gossip/node.hpp"
 
 using namespace gossip;
@@ -602,4 +603,36 @@ TEST_CASE("a joining node announces its own alive once it knows members", "[node
             if (auto* a = std::get_if<Alive>(&m); a && a->id == "a") told.insert(to);
     // retransmit_mult * ceil(log10(6+1)) sends, to distinct members (all 5 when that is more).
     CHECK(told.size() == std::min<std::size_t>(5, Fake::base().retransmit_mult));
+}
+
+TEST_CASE(
+    "the hostile-input corpus: each datagram to refuse is refused and counted, the others "
+    "are taken and change nothing",
+    "[node]") {
+    const auto corpus = malformed_corpus();
+    REQUIRE(corpus.size() >= 10);
+    Fake f;
+    f.start();
+    f.add_members("b");
+    f.pump();
+    const auto before = f.node.counters().bad_pkts;
+    const std::size_t members = f.node.members().size();
+    std::size_t refused = 0;
+    for (const auto& d : corpus) {
+        INFO(d.name);
+        const Decoded got = decode_packet(d.bytes, 1400);
+        CHECK(got.ok == !d.refuse);
+        const auto bad = f.node.counters().bad_pkts;
+        f.node.on_packet(f.now, Fake::addr_of("b"), d.bytes);
+        f.pump();
+        CHECK(f.node.counters().bad_pkts == bad + (d.refuse ? 1 : 0));
+        refused += d.refuse ? 1 : 0;
+    }
+    CHECK(f.node.counters().bad_pkts == before + refused);
+    CHECK(f.node.members().size() == members);  // no member came of it
+    // Printed as JSON for the harness: names, expectations and bytes.
+    const auto j = corpus_to_json(corpus);
+    REQUIRE(j.size() == corpus.size());
+    CHECK(j[0]["expect"] == "refuse");
+    CHECK(j[0]["hex"].get<std::string>().substr(0, 4) == "4701");
 }

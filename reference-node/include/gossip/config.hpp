@@ -152,6 +152,7 @@ struct ParsedArgs {
     Config config;
     bool help = false;
     bool version = false;
+    bool malformed_corpus = false;   // --malformed-corpus: print gossip::malformed_corpus(), exit
     bool incarnation_given = false;  // --incarnation overrides the driver's wall-clock floor
     std::optional<std::string> print_profile;  // --print-profile NAME: print it and exit
 };

@@ -14,6 +14,7 @@
 
 #include "gossip/config.hpp"
 #include "gossip/events.hpp"
+#include "gossip/malformed.hpp"
 #include "gossip/node.hpp"
 
 namespace asio = boost::asio;
@@ -421,6 +422,10 @@ int main(int argc, char** argv) {
     }
     if (args.version) {
         std::printf("gossip-node %s\n", gossip::kVersion);
+        return 0;
+    }
+    if (args.malformed_corpus) {
+        std::printf("%s\n", gossip::corpus_to_json(gossip::malformed_corpus()).dump(1).c_str());
         return 0;
     }
     if (args.print_profile) {

@@ -66,6 +66,9 @@ struct RunOptions {
     bool progress = false;          // one live line on stderr (a terminal)
     double term_grace_s = 2.0;      // SIGTERM -> SIGKILL
     nlohmann::json environment;     // kernel, backend, versions (filled by the caller)
+    // The implementation's hostile-input corpus (load_corpus), for the scenario's inject
+    // actions; empty when it has none.
+    std::vector<HostileDatagram> corpus;
 };
 
 struct RunResult {

@@ -2,6 +2,7 @@
 // implementation, its timing profiles and the contract features it reports.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -31,6 +32,10 @@ struct Manifest {
     // a scenario restarts it with its incarnation reset (restart "incarnation": "reset"); empty
     // when every start already begins at the initial incarnation. Unset: it cannot.
     std::optional<std::vector<std::string>> reset_incarnation;
+    // "malformed_corpus": a command ({bin}, {adapter}) that prints the implementation's
+    // hostile-input corpus as JSON (docs/node-contract.md); empty: it has none, and scenarios
+    // that inject hostile input do not apply to it.
+    std::vector<std::string> malformed_corpus;
 
     bool has(const std::string& feature) const;
     // The profile `name` (empty: the default). Throws ScenarioError naming the
@@ -66,6 +71,18 @@ std::function<nlohmann::json(const std::string& impl, const std::string& profile
 // has none: the implementation cannot be restarted that way.
 std::vector<std::string> reset_arguments(const Manifest& m,
                                          const std::map<std::string, std::string>& vars);
+
+// One datagram of an implementation's hostile-input corpus.
+struct HostileDatagram {
+    std::string name;
+    bool refuse = true;  // malformed: the node must drop it whole; false: it must take it
+    std::vector<std::uint8_t> bytes;
+};
+
+// Runs `m`'s malformed_corpus command and reads what it prints: a JSON array of
+// {"name", "expect": "refuse"|"accept", "hex"}. Throws ScenarioError naming the manifest's
+// /malformed_corpus and what was wrong (no command, it failed, the output is not the corpus).
+std::vector<HostileDatagram> load_corpus(const Manifest& m, const std::filesystem::path& bin);
 
 // Substitutes {placeholders} in each argument. Unknown placeholders are an
 // error naming the manifest.

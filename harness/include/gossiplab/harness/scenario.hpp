@@ -70,6 +70,11 @@ struct Leave {
 struct Broadcast {
     std::string node, rumor, payload;
 };
+// Hostile input: the implementation's malformed-datagram corpus (its manifest's
+// malformed_corpus) sent to `node`'s own address from inside its namespace.
+struct Inject {
+    std::string node;
+};
 // Application state (node contract v2): the node writes one of its own entries.
 struct Set {
     std::string node, key, value;
@@ -116,9 +121,10 @@ struct Unclog {
 };
 }  // namespace op
 
-using Op = std::variant<op::Start, op::Kill, op::Pause, op::Resume, op::Restart, op::Leave,
-                        op::Broadcast, op::StarveStart, op::StarveStop, op::Partition, op::Heal,
-                        op::Shape, op::Clear, op::Set, op::Delete, op::Clog, op::Unclog>;
+using Op =
+    std::variant<op::Start, op::Kill, op::Pause, op::Resume, op::Restart, op::Leave, op::Broadcast,
+                 op::StarveStart, op::StarveStop, op::Partition, op::Heal, op::Shape, op::Clear,
+                 op::Set, op::Delete, op::Clog, op::Unclog, op::Inject>;
 
 // std::visit with one lambda per operation: std::visit(Overload{[](const op::Kill&) {...}, ...},
 // o).

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -123,12 +124,28 @@ struct SuiteHooks {
     std::function<void(size_t index, size_t count, const std::string& stem)> scenario_started;
     // After a sweep's last run (also when it was interrupted), with its result.
     std::function<void(const SweepResult&)> sweep_done;
+    // With jobs > 1: called in each run's child process before the run (to enter a network
+    // world of its own, say).
+    std::function<void()> child_init;
+    // With jobs > 1: how long a run lasts, in seconds, to start the longest first (default:
+    // the scenario's duration).
+    std::function<double(const Scenario&)> length;
 };
 
 // Runs PLAN's scenarios in order into SUITE_DIR/STEM (a sweep: SUITE_DIR/STEM-nN for each N),
 // stopping after a run that was interrupted. Exceptions from RUN and the hooks pass through.
+//
+// With JOBS > 1, up to JOBS runs at a time, each in a child process (fork), longest scenario
+// first: a run's output goes to SUITE_DIR/logs/NAME.log and is printed whole when it ends,
+// and the result is the same as sequentially (same order). An interrupted run stops the
+// launching of more. A run whose child failed (an exception, a crash) throws SuiteError after
+// the others have ended, naming it and its log's last line.
 SuiteResult run_suite(const std::vector<SuiteScenario>& plan,
                       const std::filesystem::path& suite_dir, const RunFunction& run,
-                      const SuiteHooks& hooks = {});
+                      const SuiteHooks& hooks = {}, int jobs = 1);
+
+struct SuiteError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 }  // namespace gossiplab::harness

@@ -89,6 +89,9 @@ struct CountersSample {
     // Lifeguard's local health (optional gauges): the awareness score at the sample and the
     // highest since the previous one; -1 when the event does not carry them.
     double awareness = -1, awareness_peak = -1;
+    // Datagrams the node refused as malformed (the contract's bad_pkts); -1 when the event
+    // does not carry it.
+    double bad_pkts = -1;
 };
 
 // A `state` event's record: which entry (owner, key), its version, value digest and tombstone.
@@ -118,6 +121,7 @@ enum class ActionType : uint8_t {
     clear,
     clog,    // swizzle-clog: every packet to and from `node` dropped (field grudge, swizzle)
     unclog,  // swizzle-clog: `node`'s clog lifted (field swizzle)
+    inject,  // hostile input sent to `node` (fields refuse, accept: datagram counts; datagrams)
     broadcast,
     set,  // contract v2: a `set` command was sent to `node` (fields key, value)
     del,  // "delete": a `delete` command was sent to `node` (field key)

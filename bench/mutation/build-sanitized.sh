@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The build the mutation run judges mutants with (bench/mutation/run.sh --build build-mut):
+# gossiplab and gossip-node under AddressSanitizer, UndefinedBehaviorSanitizer (with
+# float-cast-overflow) and libstdc++'s debug containers (_GLIBCXX_DEBUG: a dereferenced end()
+# iterator aborts), at -O1. A mutant whose only effect is a memory error or undefined behaviour
+# (a read past a packet's end, a NaN converted to an integer) then aborts the suite: killed
+# (crash), where a release build may run on by luck. The suite itself passes there unchanged
+# (the baseline run checks that first). Incremental; prints the build's wall time.
+#   bench/mutation/build-sanitized.sh [DIR=build-mut]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${1:-build-mut}
+t0=$(date +%s)
+mkdir -p "$B"
+if [ ! -f "$B/CMakeCache.txt" ]; then
+  cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -D_GLIBCXX_DEBUG" -DGOSSIPLAB_SANITIZE=ON \
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >"$B/configure.log" 2>&1 ||
+    { cat "$B/configure.log" >&2; rm -f "$B/CMakeCache.txt"; exit 1; }
+fi
+if ! cmake --build "$B" -j"${JOBS:-$(nproc)}" --target gossiplab gossip-node >"$B/build.log" 2>&1; then
+  grep -E 'error' "$B/build.log" | head -20 >&2
+  echo "build-sanitized.sh: build failed; see $B/build.log" >&2
+  exit 1
+fi
+echo "build-sanitized.sh: $B built in $(($(date +%s) - t0)) s"
