@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace gossiplab::checkers::detail {
@@ -143,7 +144,9 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
     const double from = std::max(last_write, last_fault);
     const double deadline = from + bound;
 
-    // Every write must be applied by its node: a `state` event of its own entry after it.
+    // Every write must be applied by its node: a `state` event of its own entry after it. The
+    // first such record is what the write wrote.
+    std::set<std::tuple<uint32_t, std::string, uint64_t, std::string, bool>> written;
     size_t unapplied = 0;
     for (const Write& w : writes) {
         const std::string* key = w.a->body.contains("key") && w.a->body["key"].is_string()
@@ -157,6 +160,7 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
             const StateRecord& r = h.states[e.aux];
             if (r.owner == w.a->node && r.key == *key && r.deleted == w.deleted) {
                 applied = true;
+                written.insert({r.owner, r.key, r.version, r.digest, r.deleted});
                 break;
             }
         }
@@ -166,6 +170,36 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
                         "lost write: " + id(h, w.a->node) + " never applied its " +
                             (w.deleted ? "delete" : "set") + " of " + *key,
                         w.a->line);
+        }
+    }
+
+    // Only an entry's owner writes it, on a set or delete command: every record any node holds
+    // (the owner too) must be one of those writes (same version, digest and tombstone). A
+    // record nobody wrote is a forgery (a field garbled on the way, a tombstone made of a
+    // value). Judged with versions, and for owners that lived once (a killed one may not have
+    // printed its last write) and wrote only on command.
+    size_t forged = 0;
+    if (versions) {
+        std::set<uint32_t> judged_owners;
+        for (uint32_t o = 0; o < truth.lives.size(); ++o) {
+            const auto& lives = truth.lives[o];
+            if (lives.size() == 1 && lives[0].how != EndHow::killed &&
+                lives[0].how != EndHow::crashed)
+                judged_owners.insert(o);
+        }
+        std::set<std::tuple<uint32_t, std::string, uint64_t, std::string, bool>> reported;
+        for (const Event& e : h.events) {
+            if (e.type != EventType::state) continue;
+            const StateRecord& r = h.states[e.aux];
+            if (!judged_owners.count(r.owner)) continue;
+            const auto rec = std::make_tuple(r.owner, r.key, r.version, r.digest, r.deleted);
+            if (written.count(rec) || !reported.insert(rec).second) continue;
+            ++forged;
+            rb.evidence(e.t, e.node,
+                        "forged record: " + id(h, e.node) + " holds " + describe(r, true) + " of " +
+                            id(h, r.owner) + "/" + r.key + ", which " + id(h, r.owner) +
+                            " never wrote",
+                        e.line);
         }
     }
 
@@ -325,6 +359,7 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
                     {"late", late},
                     {"unapplied_writes", unapplied},
                     {"regressions", versions ? json(regressions) : json()},
+                    {"forged", versions ? json(forged) : json()},
                     {"versions", versions},
                     {"max_lag", worst},
                     {"per_entry", per_entry},
@@ -334,6 +369,10 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
                 " write(s) never applied by the node they were sent to");
     if (regressions)
         rb.fail(std::to_string(regressions) + " time(s) a node went back to an older record");
+    if (forged)
+        rb.fail(std::to_string(forged) +
+                " record(s) that their owner never wrote (forged on the way: a field garbled, a "
+                "tombstone made of a value)");
     if (missing + stale)
         rb.fail(std::to_string(missing + stale) + " (node, entry) pair(s) never converged: " +
                 std::to_string(missing) + " missing, " + std::to_string(stale) + " older version");

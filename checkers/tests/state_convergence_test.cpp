@@ -336,3 +336,31 @@ TEST_CASE("state_convergence: a repair cost is unknown, not 0, without sync coun
     CHECK(rep["ratio"].is_null());
     CHECK(rep["repair_time"].get<double>() == Approx(1.0));
 }
+
+TEST_CASE("state_convergence: a record its owner never wrote is a forgery", "[state_convergence]") {
+    // n1 wrote k as a value (v10, d1); the gossip turned it into a tombstone at the same
+    // version, which outranks the value and spreads everywhere, the owner included: the nodes
+    // agree, and the agreement is on something nobody wrote.
+    HB b = written();
+    b.at(2.4).event("n3", state("n1", "k", 10, "d1", true));
+    const uint32_t line = uint32_t(b.line());
+    b.at(2.5).event("n2", state("n1", "k", 10, "d1", true));
+    b.at(2.6).event("n1", state("n1", "k", 10, "d1", true));
+    b.at(10).end();
+    auto r = run(b);
+    CHECK(r.verdict == Verdict::Fail);
+    CHECK_THAT(r.reason, Catch::Contains("1 record(s) that their owner never wrote"));
+    CHECK(r.metrics["forged"] == 1);  // one record, reported where it first appeared
+    CHECK(has_evidence(r, "n3", line, "forged record: n3 holds v10 (deleted) of n1/k"));
+
+    // The same tombstone, written by a delete command, is no forgery.
+    HB d = written();
+    d.at(2.35).action("delete", {{"node", "n1"}, {"key", "k"}});
+    d.at(2.36).event("n1", state("n1", "k", 11, "d1", true));
+    for (const char* n : {"n2", "n3"}) d.at(2.5).event(n, state("n1", "k", 11, "d1", true));
+    d.at(10).end();
+    auto ok = run(d);
+    INFO(ok.to_json().dump(1));
+    CHECK(ok.verdict == Verdict::Pass);
+    CHECK(ok.metrics["forged"] == 0);
+}

@@ -1104,7 +1104,12 @@ void SimRun::apply(const Action& a) {
                     if (!s.node || s.stopped()) return;
                     gossip::Addr from = s.addr;
                     from.port = 1;
-                    for (const auto& d : opt_.corpus) s.node->on_packet(Time(now_), from, d.bytes);
+                    for (const auto& d : opt_.corpus) {
+                        // Exactly its size, as a datagram read off a socket: a read past its
+                        // end is then outside the allocation (AddressSanitizer sees it).
+                        const std::vector<uint8_t> exact(d.bytes.begin(), d.bytes.end());
+                        s.node->on_packet(Time(now_), from, exact);
+                    }
                     after(i);
                 },
                 [&](const op::Broadcast& b) {

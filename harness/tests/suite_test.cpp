@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
 
 #include "gossiplab/harness/suite.hpp"
@@ -433,4 +434,41 @@ TEST_CASE("with jobs, an interrupted run stops the launching of more") {
     CHECK_FALSE(fs::exists(suite.path / "c"));
     CHECK_FALSE(fs::exists(suite.path / "e"));
     CHECK(r.verdicts.size() == 2);
+}
+
+TEST_CASE("with jobs, a run of many nodes runs alone") {
+    Dir d;
+    for (const char* s : {"a", "b", "c"}) d.scenario(s, scenario());
+    json big = scenario();
+    big["cluster"]["nodes"] = 25 * std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)) + 1;
+    d.scenario("big", big);
+    auto plan = plan_suite(d.path, {}, {}, home());
+    Dir suite;
+    // Each run records when it ran (monotonic ms); none may overlap the big one.
+    auto answer = [](const Scenario&, const fs::path& out) {
+        fs::create_directories(out);
+        auto ms = [] {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                .count();
+        };
+        const auto from = ms();
+        ::usleep(150 * 1000);
+        std::ofstream(out / "span") << from << " " << ms();
+        return RunOutcome{Verdict::Pass, json::array(), false, {}};
+    };
+    SuiteResult r = run_suite(plan, suite.path, answer, {}, 3);
+    REQUIRE(r.verdicts.size() == 4);
+    auto span = [&](const char* run) {
+        long long a = 0, b = 0;
+        std::ifstream(suite.path / run / "span") >> a >> b;
+        return std::make_pair(a, b);
+    };
+    const auto [bf, bt] = span("big");
+    CHECK(bt > bf);
+    for (const char* run : {"a", "b", "c"}) {
+        const auto [f, t] = span(run);
+        INFO(run << " ran " << f << ".." << t << ", big " << bf << ".." << bt);
+        CHECK((t <= bf || f >= bt));
+    }
 }

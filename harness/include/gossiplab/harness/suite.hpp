@@ -136,10 +136,11 @@ struct SuiteHooks {
 // stopping after a run that was interrupted. Exceptions from RUN and the hooks pass through.
 //
 // With JOBS > 1, up to JOBS runs at a time, each in a child process (fork), longest scenario
-// first: a run's output goes to SUITE_DIR/logs/NAME.log and is printed whole when it ends,
-// and the result is the same as sequentially (same order). An interrupted run stops the
-// launching of more. A run whose child failed (an exception, a crash) throws SuiteError after
-// the others have ended, naming it and its log's last line.
+// first, except that a run of more than 25 nodes per CPU runs alone: a run's output goes to
+// SUITE_DIR/logs/NAME.log and is printed whole when it ends, and the result is the same as
+// sequentially (same order). An interrupted run stops the launching of more. A run whose child
+// failed (an exception, a crash) throws SuiteError after the others have ended, naming it and its
+// log's last line.
 SuiteResult run_suite(const std::vector<SuiteScenario>& plan,
                       const std::filesystem::path& suite_dir, const RunFunction& run,
                       const SuiteHooks& hooks = {}, int jobs = 1);
