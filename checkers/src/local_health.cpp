@@ -115,17 +115,78 @@ CheckResult local_health(const Context& ctx, const json& options) {
                     "a sign that we may be the slow one)");
         }
     }
+    // An isolation: a node cut off from every other member (a partition that isolates it) for
+    // at least `isolated_for` seconds hears no ack and no nack, so every probe counts against
+    // itself: its score must reach the cap (Lifeguard's awareness max multiplier 8: scores 0
+    // to 7) before the isolation ends, or its next sample after it.
+    const double isolated_peak = opt_number(options, "isolated_peak", 7);
+    const double isolated_for = opt_number(options, "isolated_for", 3);
+    size_t isolations = 0, capped = 0;
+    json isolated = json::array();
+    for (const Epoch& ep : truth.epochs) {
+        const double to = std::min(ep.to, truth.end_t);
+        if (to - ep.from < isolated_for) continue;
+        for (uint32_t node = 0; node < truth.n; ++node) {
+            if (!truth.steady(node, ep.from, to)) continue;
+            bool alone = true, others = false;
+            for (uint32_t x = 0; x < truth.n && alone; ++x) {
+                if (x == node || truth.life_at(x, ep.from) == nullptr) continue;
+                others = true;
+                alone = ep.cut[size_t(node) * truth.n + x] && ep.cut[size_t(x) * truth.n + node];
+            }
+            if (!alone || !others) continue;
+            double peak = -1, peak_t = 0;
+            uint32_t last_line = 0;
+            for (uint32_t idx : h.by_node[node]) {
+                const Event& e = h.events[idx];
+                if (e.type != EventType::counters || e.t <= ep.from) continue;
+                const double p = h.counters[e.aux].awareness_peak;
+                if (p < 0) continue;
+                if (p > peak) {
+                    peak = p;
+                    peak_t = e.t;
+                }
+                last_line = e.line;
+                if (e.t > to) break;  // the sample after the isolation covers its end
+            }
+            if (peak < 0) continue;
+            ++isolations;
+            isolated.push_back(
+                {{"node", h.ids[node]}, {"from", ep.from}, {"to", to}, {"peak", peak}});
+            if (peak >= isolated_peak) {
+                ++capped;
+                continue;
+            }
+            rb.evidence(
+                ep.from, node,
+                h.ids[node] + " was cut off from every other member until " + fmt(to) + " s",
+                ep.from_line);
+            rb.evidence(
+                peak_t, node,
+                "its awareness peaked at " + fmt(peak) + " (expected " + fmt(isolated_peak) + ")",
+                last_line);
+            rb.fail(h.ids[node] + ", cut off from every other member for " + fmt(to - ep.from) +
+                    " s, raised its local health score only to " + fmt(peak) +
+                    " (expected the cap, " + fmt(isolated_peak) +
+                    "): a node that hears from nobody must conclude it is the slow one");
+        }
+    }
+    rb.r.metrics["isolations"] = isolated;
     rb.r.measured = worst;
     rb.r.metrics["per_node"] = std::move(per_node);
     rb.r.metrics["left_alone"] = alone;
     rb.r.metrics["refutations"] = refutations;
     rb.r.metrics["refutations_raised"] = raised;
-    if (alone == 0 && refutations == 0)
-        rb.unknown("nothing to check: no node was left alone and none refuted a suspicion");
+    if (alone == 0 && refutations == 0 && isolations == 0)
+        rb.unknown(
+            "nothing to check: no node was left alone, none refuted a suspicion, none was "
+            "isolated");
     return rb.finish(std::to_string(alone) +
                      " node(s) left alone kept awareness <= " + fmt(healthy_max) + " (highest " +
                      fmt(worst) + "); " + std::to_string(raised) + " of " +
-                     std::to_string(refutations) + " refutation(s) raised the refuter's score");
+                     std::to_string(refutations) + " refutation(s) raised the refuter's score; " +
+                     std::to_string(capped) + " of " + std::to_string(isolations) +
+                     " isolated node(s) reached the cap " + fmt(isolated_peak));
 }
 
 }  // namespace gossiplab::checkers::detail

@@ -47,7 +47,7 @@ const std::vector<Entry>& registry() {
         {"message_load", &detail::message_load, {"max_imbalance", "from"}},
         {"faults_landed", &detail::faults_landed, {"min_packets", "min_held", "sigmas"}},
         {"state_convergence", &detail::state_convergence, {"max_repair_ratio"}},
-        {"local_health", &detail::local_health, {"healthy_max", "refute_raises"}},
+        {"local_health", &detail::local_health, {"healthy_max", "refute_raises", "isolated_peak", "isolated_for"}},
         {"exercised", &detail::exercised, {}},
         {"input_validation", &detail::input_validation, {"settle"}},
     };

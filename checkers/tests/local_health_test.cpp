@@ -87,3 +87,44 @@ TEST_CASE("local_health is not applicable without awareness in the counters") {
     CHECK(check("local_health", b.history(), json::object(), {"incarnations"}).verdict ==
           Verdict::Unknown);
 }
+
+TEST_CASE("local_health: a node cut off from everyone must reach the cap of its score") {
+    // n1 is isolated (both ways) from 2 s to 8 s; its awareness peaks at `peak`.
+    auto isolated = [](int peak, uint32_t* iso_line = nullptr, uint32_t* after_line = nullptr) {
+        HB b = cluster(4);
+        b.at(1);
+        for (const char* n : {"n1", "n2", "n3", "n4"}) health(b, n, 0, 0);
+        b.at(2).partition(
+            {{"n1", {"n2", "n3", "n4"}}, {"n2", {"n1"}}, {"n3", {"n1"}}, {"n4", {"n1"}}});
+        if (iso_line) *iso_line = uint32_t(b.line());
+        b.at(5);
+        health(b, "n1", peak, peak);
+        b.at(8).heal();
+        b.at(9);
+        health(b, "n1", 0, 1);
+        if (after_line) *after_line = uint32_t(b.line());
+        b.at(10).end();
+        return b;
+    };
+    CheckResult ok = check("local_health", isolated(7).history());
+    INFO(ok.to_json().dump(1));
+    CHECK(ok.verdict == Verdict::Pass);
+    REQUIRE(ok.metrics["isolations"].size() == 1);
+    CHECK(ok.metrics["isolations"][0]["node"] == "n1");
+    CHECK(ok.metrics["isolations"][0]["peak"] == 7);
+
+    uint32_t iso_line = 0, after_line = 0;
+    CheckResult bad = check("local_health", isolated(6, &iso_line, &after_line).history());
+    CHECK(bad.verdict == Verdict::Fail);
+    CHECK_THAT(bad.reason,
+               Catch::Contains("n1, cut off from every other member for 6 s, raised "
+                               "its local health score only to 6 (expected the cap, 7)"));
+    CHECK(has_evidence(bad, "n1", iso_line, "cut off from every other member until 8 s"));
+    // The peak is read from the samples up to the first one after the isolation.
+    CHECK(has_evidence(bad, "n1", after_line, "its awareness peaked at 6"));
+
+    // A shorter isolation is not judged (and here nothing else is to judge).
+    CheckResult brief = check("local_health", isolated(6).history(), {{"isolated_for", 7}});
+    CHECK(brief.verdict == Verdict::Unknown);
+    CHECK(brief.metrics["isolations"].empty());
+}
