@@ -78,6 +78,16 @@ def block(doc, triage):
         for m in now_killed:
             by = ", ".join(k["scenario"] + "/" + "+".join(c["check"] for c in (k["checks"] or [{"check": k["verdict"]}]))
                            for k in m["killed_by"])
+            if m.get("reason", "").startswith(("crash", "timeout")):
+                # The suite aborted (a sanitizer's report, say): every scenario after it is
+                # missing, which says less than why it stopped.
+                why = m["reason"]
+                if "exit -6" in why:  # SIGABRT: what the sanitized build does on a report
+                    last = why.split(":", 1)[1].strip() if ":" in why else ""
+                    what = ("UndefinedBehaviorSanitizer" if "UndefinedBehaviorSanitizer" in last
+                            else "a sanitizer or a debug-container assertion")
+                    why = f"aborted (SIGABRT) by {what}"
+                by = "the suite stopped: " + why
             ch = f"`{m['orig'][:60]}` → `{m['mutated'][:60]}`".replace("|", "\\|")
             w(f"| `{m['id'].replace('reference-node/src/', '')}` | {ch} | {by} |")
         w("")

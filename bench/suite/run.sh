@@ -69,7 +69,8 @@ for l in lines:
     if l.startswith(("# ", " ", "suite ")) or not l.strip():
         continue
     table.append("| " + " | ".join(l.split()) + " |")
-block = ["Measured " + (head[0] if head else "(no header recorded)") + ".", "", *table, "",
+# A saved output may hold several runs of the script (e.g. the full suite, then QUICK=1).
+block = ["Measured " + ("; then ".join(head) if head else "(no header recorded)") + ".", "", *table, "",
          "Its output:", "", "```", *lines, "```"]
 text = open(doc).read()
 b, e = "<!-- bench/suite:begin -->", "<!-- bench/suite:end -->"
