@@ -58,7 +58,7 @@ for j in "${jobs_list[@]}"; do
 done
 [ -z "${SAVE:-}" ] || [ -n "${FROM:-}" ] || cp "$out_file" "$SAVE"
 if [ -n "${DOC:-}" ]; then
-  python3 - "$DOC" "$out_file" <<'PY'
+  PYTHONPATH=bench python3 - "$DOC" "$out_file" <<'PY'
 import sys
 doc, out = sys.argv[1:]
 lines = open(out).read().rstrip("\n").splitlines()
@@ -72,10 +72,11 @@ for l in lines:
 # A saved output may hold several runs of the script (e.g. the full suite, then QUICK=1).
 block = ["Measured " + ("; then ".join(head) if head else "(no header recorded)") + ".", "", *table, "",
          "Its output:", "", "```", *lines, "```"]
-text = open(doc).read()
+import docsection
 b, e = "<!-- bench/suite:begin -->", "<!-- bench/suite:end -->"
-i, j = text.index(b) + len(b), text.index(e)
-open(doc, "w").write(text[:i] + "\n" + "\n".join(block) + "\n" + text[j:])
+text = open(doc).read()
+open(doc, "w").write(docsection.splice(text, b, e, b + "\n" + "\n".join(block) + "\n" + e,
+                                       doc_path=doc))
 PY
   echo "bench/suite: wrote the table into $DOC"
 fi

@@ -28,9 +28,7 @@ CheckResult input_validation(const Context& ctx, const json& options) {
         const double refuse = a.body.value("refuse", 0.0), accept = a.body.value("accept", 0.0);
         const std::string& who = h.ids[a.node];
         // The node's life at the injection; its counters are cumulative within it.
-        const history::Life* life = nullptr;
-        for (const auto& l : truth.lives[a.node])
-            if (l.start <= a.t && a.t < l.end) life = &l;
+        const history::Life* life = truth.life_at(a.node, a.t);
         const Event* before = nullptr;
         const Event* after = nullptr;
         for (uint32_t idx : h.by_node[a.node]) {

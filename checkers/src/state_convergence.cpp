@@ -48,6 +48,9 @@ struct Hold {
     uint32_t newest_line = 0;
 };
 
+// Records as (owner, key, version, digest, deleted): the forged-record check's sets.
+using RecordSet = std::set<std::tuple<uint32_t, std::string, uint64_t, std::string, bool>>;
+
 bool is_fault(ActionType a) {
     switch (a) {
         case ActionType::partition:
@@ -146,7 +149,7 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
 
     // Every write must be applied by its node: a `state` event of its own entry after it. The
     // first such record is what the write wrote.
-    std::set<std::tuple<uint32_t, std::string, uint64_t, std::string, bool>> written;
+    RecordSet written;
     size_t unapplied = 0;
     for (const Write& w : writes) {
         const std::string* key = w.a->body.contains("key") && w.a->body["key"].is_string()
@@ -187,7 +190,7 @@ CheckResult state_convergence(const Context& ctx, const json& options) {
                 lives[0].how != EndHow::crashed)
                 judged_owners.insert(o);
         }
-        std::set<std::tuple<uint32_t, std::string, uint64_t, std::string, bool>> reported;
+        RecordSet reported;
         for (const Event& e : h.events) {
             if (e.type != EventType::state) continue;
             const StateRecord& r = h.states[e.aux];

@@ -242,15 +242,7 @@ static int udp_socket_in(int ns) {
 // impairment in between). Recorded first, so that every counters line read afterwards is later
 // in the history than the action.
 void Controller::inject(const std::string& node, double at) {
-    if (opt_.corpus.empty()) throw std::runtime_error("no hostile-input corpus was loaded");
-    size_t refuse = 0, accept = 0;
-    json names = json::array();
-    for (const auto& d : opt_.corpus) {
-        (d.refuse ? refuse : accept) += 1;
-        names.push_back(d.name);
-    }
-    rec_.action(ActionType::inject, at,
-                {{"node", node}, {"refuse", refuse}, {"accept", accept}, {"datagrams", names}});
+    rec_.action(ActionType::inject, at, inject_fields(node, opt_.corpus));
     const int fd = udp_socket_in(net_.netns_fd(node));
     sockaddr_in to{};
     to.sin_family = AF_INET;

@@ -258,6 +258,17 @@ std::vector<HostileDatagram> load_corpus(const Manifest& m, const std::filesyste
     return out;
 }
 
+json inject_fields(const std::string& node, const std::vector<HostileDatagram>& corpus) {
+    if (corpus.empty()) throw std::runtime_error("no hostile-input corpus was loaded");
+    size_t refuse = 0, accept = 0;
+    json names = json::array();
+    for (const auto& d : corpus) {
+        (d.refuse ? refuse : accept) += 1;
+        names.push_back(d.name);
+    }
+    return {{"node", node}, {"refuse", refuse}, {"accept", accept}, {"datagrams", names}};
+}
+
 std::vector<std::string> expand_command(const std::vector<std::string>& tmpl,
                                         const std::map<std::string, std::string>& vars,
                                         const std::string& manifest_file) {

@@ -1088,19 +1088,7 @@ void SimRun::apply(const Action& a) {
                 // Hostile input: the corpus, delivered at once from an address of the node's
                 // own (the lab sends it from inside the node's namespace).
                 [&](const op::Inject&) {
-                    if (opt_.corpus.empty())
-                        throw std::runtime_error("no hostile-input corpus was loaded");
-                    size_t refuse = 0, accept = 0;
-                    json names = json::array();
-                    for (const auto& d : opt_.corpus) {
-                        (d.refuse ? refuse : accept) += 1;
-                        names.push_back(d.name);
-                    }
-                    action(ActionType::inject, at,
-                           {{"node", id},
-                            {"refuse", refuse},
-                            {"accept", accept},
-                            {"datagrams", names}});
+                    action(ActionType::inject, at, inject_fields(id, opt_.corpus));
                     if (!s.node || s.stopped()) return;
                     gossip::Addr from = s.addr;
                     from.port = 1;

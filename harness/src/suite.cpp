@@ -138,10 +138,6 @@ void run_sweep(const SuiteScenario& s, const fs::path& suite_dir, const RunFunct
     result.sweeps.push_back(std::move(sweep));
 }
 
-}  // namespace
-
-namespace {
-
 // A run of more nodes than this per CPU runs alone in a parallel suite: 100 real nodes beside
 // another lab starved 2 cores (scale-sweep-n100, judged unknown).
 constexpr long kNodesPerCpuBeside = 25;
@@ -166,8 +162,8 @@ json outcome_to_json(const RunOutcome& o) {
 
 RunOutcome outcome_from_json(const json& j) {
     RunOutcome o;
-    const std::string v = j.at("verdict").get<std::string>();
-    o.verdict = v == "pass" ? Verdict::Pass : v == "fail" ? Verdict::Fail : Verdict::Unknown;
+    o.verdict = checkers::verdict_from_string(j.at("verdict").get<std::string>())
+                    .value_or(Verdict::Unknown);
     o.checks = j.at("checks");
     o.interrupted = j.at("interrupted").get<bool>();
     o.starved = j.at("starved").get<std::string>();
@@ -275,14 +271,16 @@ SuiteResult run_parallel(const std::vector<SuiteScenario>& plan, const fs::path&
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);
         const fs::path outcome = logs / (t.name + ".outcome.json");
-        try {
-            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !fs::exists(outcome))
-                throw SuiteError("");
-            t.outcome = outcome_from_json(json::parse(read_file(outcome)));
+        // The child writes its outcome last, then exits 0: anything else is a failed child.
+        const json got = WIFEXITED(st) && WEXITSTATUS(st) == 0 && fs::exists(outcome)
+                             ? json::parse(read_file(outcome), nullptr, false)
+                             : json();
+        if (got.is_object()) {
+            t.outcome = outcome_from_json(got);
             fs::remove(outcome);
             t.done = true;
             if (t.outcome.interrupted) stop = true;
-        } catch (const std::exception&) {
+        } else {
             char how[64];
             if (WIFSIGNALED(st))
                 std::snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(st));

@@ -84,6 +84,11 @@ struct HostileDatagram {
 // /malformed_corpus and what was wrong (no command, it failed, the output is not the corpus).
 std::vector<HostileDatagram> load_corpus(const Manifest& m, const std::filesystem::path& bin);
 
+// An `inject` action's fields for CORPUS sent to NODE: {"node", "refuse", "accept": how many
+// of each, "datagrams": their names}. Throws std::runtime_error when the corpus is empty (none
+// was loaded).
+nlohmann::json inject_fields(const std::string& node, const std::vector<HostileDatagram>& corpus);
+
 // Substitutes {placeholders} in each argument. Unknown placeholders are an
 // error naming the manifest.
 std::vector<std::string> expand_command(const std::vector<std::string>& tmpl,
